@@ -1,0 +1,54 @@
+# Airside: `make run` starts the whole set locally, `make test` runs every test and linter.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SERVICES := booking lounge callcenter
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: install run test lint format test-shared test-services test-system test-e2e clean
+
+$(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airside needs Python 3.11 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt \
+		-e shared $(foreach s,$(SERVICES),-e services/$(s))
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@$(BIN)/airside run
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/airside asyncapi --check
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Each service's tests run in their own interpreter: the services share table names by design.
+test: lint test-shared test-services test-system test-e2e
+
+test-shared: install
+	$(PYTEST) shared/tests
+
+test-services: install
+	@for s in $(SERVICES); do echo "== $$s"; $(PYTEST) services/$$s/tests || exit 1; done
+
+test-system: install
+	$(PYTEST) tests --ignore=tests/e2e
+
+# The journeys run in an interpreter of their own, so their service set stops before the rest runs.
+test-e2e: install
+	$(PYTEST) tests/e2e
+
+# Ceilings C1-C3 and targets P1-P7 on PostgreSQL (AIRSIDE_BENCH_POSTGRES_URL), one table; see README, Performance.
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .data

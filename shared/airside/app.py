@@ -1,0 +1,140 @@
+"""The service skeleton every Airside service is built from: lifespan, platform routes, delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from importlib import import_module
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside.auth import TokenVerifier
+from airside.db import Database, migrate
+from airside.housekeeping import housekeeping
+from airside.logs import configure_logging
+from airside.messaging.bus import Bus
+from airside.messaging.inbox import Consumer
+from airside.messaging.outbox import OutboxRelay
+from airside.messaging.streams import ConsumerSpec
+from airside.middleware import RequestContextMiddleware
+from airside.platform_routes import platform_router
+from airside.problems import PROBLEM_RESPONSES, install_problem_handlers
+from airside.settings import AirsideSettings
+
+log = logging.getLogger("airside.app")
+
+
+@dataclass
+class Runtime:
+    """What a running service holds: its settings, database, bus, relay, consumers and jobs."""
+
+    settings: AirsideSettings
+    db: Database
+    bus: Bus
+    relay: OutboxRelay
+    consumers: dict[str, Consumer]
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+Job = Callable[[Runtime], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    title: str
+    settings_class: type[AirsideSettings]
+    routers: Sequence[APIRouter]
+    alembic_dir: Path
+    consumers: Sequence[ConsumerSpec] = ()
+    seed: Callable[[AsyncSession], Awaitable[None]] | None = None
+    # Long-running loops (schedulers) started beside the relay and the consumers.
+    jobs: Sequence[Job] = ()
+
+
+async def prepare_database(definition: ServiceDefinition, db: Database) -> None:
+    """Migrate to head and seed reference data; both are idempotent."""
+    await migrate(db, definition.alembic_dir)
+    if definition.seed is not None:
+        async with db.session() as session:
+            await definition.seed(session)
+            await session.commit()
+
+
+def installed_services() -> dict[str, type[AirsideSettings]]:
+    """The services installed here, by their `airside.services` entry points (their settings classes).
+
+    Only settings are loaded: each service's tables live in one process of its own.
+    """
+    found = {entry.name: entry.load() for entry in entry_points(group="airside.services")}
+    return dict(sorted(found.items()))
+
+
+def load_service(name: str) -> ServiceDefinition:
+    definition = import_module(f"{name}.main").SERVICE
+    assert isinstance(definition, ServiceDefinition)
+    return definition
+
+
+def create_service_app(definition: ServiceDefinition, settings: AirsideSettings | None = None) -> FastAPI:
+    settings = settings or definition.settings_class()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(definition.name, settings.log_level)
+        settings.check_runnable()
+        db = Database(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+        if settings.migrate_on_start:
+            await prepare_database(definition, db)
+        bus = Bus(settings, definition.name)
+        relay = OutboxRelay(db, bus, settings, definition.name)
+        consumers = {spec.durable: Consumer(spec, db, bus, settings, definition.name) for spec in definition.consumers}
+        runtime = Runtime(settings=settings, db=db, bus=bus, relay=relay, consumers=consumers)
+        app.state.runtime = runtime
+        app.state.db = db
+        app.state.token_verifier = TokenVerifier(settings)
+        bus.start()
+        runtime.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        for consumer in consumers.values():
+            runtime.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
+        for job in (housekeeping, *definition.jobs):
+            runtime.tasks.append(asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")))
+        log.info("service started", extra={"port": settings.port, "database": db.engine.dialect.name})
+        try:
+            yield
+        finally:
+            for task in runtime.tasks:
+                task.cancel()
+            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            await bus.close()
+            await db.dispose()
+
+    app = FastAPI(
+        title=definition.title,
+        version="1.0.0",
+        lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
+    )
+    app.state.service_name = definition.name
+    install_problem_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "X-Correlation-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware, service=definition.name)
+    app.include_router(platform_router)
+    for router in definition.routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,186 @@
+"""Bearer JWT auth: roles, station scoping and development tokens (platform.md, product.md)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from airside.problems import Problem, forbidden, not_found
+from airside.settings import AirsideSettings
+
+
+class Role(StrEnum):
+    member = "member"
+    concierge = "concierge"
+    concierge_lead = "concierge_lead"
+    lounge_staff = "lounge_staff"
+    agent = "agent"
+    team_lead = "team_lead"
+    supervisor = "supervisor"
+    station_manager = "station_manager"
+    admin = "admin"
+    service = "service"
+
+
+STAFF_ROLES = frozenset(Role) - {Role.member}
+VERIFIED_CACHE_SIZE = 4096
+ALL_STATIONS = "*"
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    roles: frozenset[Role]
+    stations: frozenset[str]
+    member_id: str | None = None
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.admin in self.roles
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+    @property
+    def is_member_only(self) -> bool:
+        """A member acting for themself, with no staff role beside it."""
+        return Role.member in self.roles and not self.is_staff
+
+    def covers(self, station: str) -> bool:
+        """Admin and service see every station; staff see the stations in their token."""
+        return self.has(Role.admin, Role.service) or ALL_STATIONS in self.stations or station in self.stations
+
+    def owns_member(self, member_id: str) -> bool:
+        return self.member_id is not None and self.member_id == member_id
+
+    def station_filter(self) -> frozenset[str] | None:
+        """The stations a listing is limited to, or None for all of them."""
+        if self.has(Role.admin, Role.service) or ALL_STATIONS in self.stations:
+            return None
+        return self.stations
+
+    def require_station_to_create(self, station: str) -> None:
+        """Creating a record at a station outside the token is forbidden (403)."""
+        if not self.covers(station):
+            raise forbidden(f"you do not work at station {station}")
+
+    def require_station_to_see(self, station: str, what: str) -> None:
+        """Acting on a foreign record answers 404: its existence does not leak."""
+        if not self.covers(station):
+            raise not_found(what)
+
+
+class TokenVerifier:
+    def __init__(self, settings: AirsideSettings) -> None:
+        self.settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_algorithm == "RS256" and settings.jwt_jwks_url else None
+        self._verified: dict[str, tuple[Principal, float]] = {}
+
+    def _key(self, token: str) -> Any:
+        if self._jwks is not None:
+            return self._jwks.get_signing_key_from_jwt(token).key
+        return self.settings.signing_secret()
+
+    def verify(self, token: str) -> Principal:
+        """The caller of a valid token. An HS256 token already verified is answered from a small cache
+        until its `exp` (decoding and the HMAC cost more than the rest of a small request's auth)."""
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        principal, expires = self._verify(token)
+        if self._jwks is None:
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key(token),
+                algorithms=[self.settings.jwt_algorithm],
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                options={"require": ["sub", "exp", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise _unauthorized(f"invalid token: {exc}") from exc
+        raw_roles = claims.get("roles") or []
+        if not isinstance(raw_roles, list):
+            raise _unauthorized("invalid token: roles must be a list")
+        roles = frozenset(Role(role) for role in raw_roles if role in Role.__members__)
+        if not roles:
+            raise _unauthorized("invalid token: no known role")
+        stations = claims.get("stations") or []
+        member_id = claims.get("member_id")
+        if Role.member in roles and not member_id:
+            raise _unauthorized("invalid token: a member token needs member_id")
+        principal = Principal(sub=str(claims["sub"]), roles=roles, stations=frozenset(map(str, stations)), member_id=member_id)
+        return principal, float(claims["exp"])
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, "unauthorized", detail, title="Unauthorized", headers={"WWW-Authenticate": "Bearer"})
+
+
+def issue_token(
+    settings: AirsideSettings,
+    *,
+    roles: Iterable[str],
+    stations: Iterable[str] = (),
+    sub: str | None = None,
+    member_id: str | None = None,
+    ttl_seconds: int = 3600,
+) -> str:
+    """A development token signed with the running set's HS256 secret."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": sub or member_id or str(uuid.uuid4()),
+        "roles": [Role(role).value for role in roles],
+        "stations": list(stations),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if member_id:
+        claims["member_id"] = member_id
+    return jwt.encode(claims, settings.signing_secret(), algorithm="HS256")
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_principal(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized("a bearer token is required")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(credentials.credentials)
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role) -> Callable[..., Any]:
+    """A dependency admitting the given roles; admin may do everything."""
+    allowed = frozenset(roles) | {Role.admin}
+
+    async def dependency(principal: CurrentUser) -> Principal:
+        if not principal.roles & allowed:
+            raise forbidden("your role may not do this")
+        return principal
+
+    return dependency

@@ -1,0 +1,153 @@
+"""`airside`: development tokens, seeding, the embedded run, flight status and ops, from a shell."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import httpx
+import typer
+
+from airside.auth import Role, issue_token
+from airside.settings import AirsideSettings
+
+app = typer.Typer(help="Airside operations and development commands.", no_args_is_help=True, add_completion=False)
+ops = typer.Typer(help="Operate the running services: dead letters and republishing.", no_args_is_help=True)
+app.add_typer(ops, name="ops")
+
+SERVICE_URLS = {"booking": "http://127.0.0.1:8001", "lounge": "http://127.0.0.1:8002", "callcenter": "http://127.0.0.1:8003"}
+
+
+def _service_url(service: str) -> str:
+    if service not in SERVICE_URLS:
+        raise typer.BadParameter(f"unknown service {service}; one of {', '.join(SERVICE_URLS)}")
+    return os.environ.get(f"AIRSIDE_{service.upper()}_URL", SERVICE_URLS[service])
+
+
+def _admin_headers(token: str | None) -> dict[str, str]:
+    token = token or issue_token(AirsideSettings(), roles=[Role.admin], stations=["*"], sub="airside-cli", ttl_seconds=300)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _show(response: httpx.Response) -> None:
+    typer.echo(json.dumps(response.json(), indent=2, ensure_ascii=False))
+    if response.status_code >= 400:
+        raise typer.Exit(1)
+
+
+@app.command()
+def token(
+    role: Annotated[list[Role], typer.Option("--role", help="Role; repeat for several")],
+    station: Annotated[list[str] | None, typer.Option("--station", help="Station code; repeat; * for all")] = None,
+    sub: Annotated[str | None, typer.Option(help="Subject: the person's id (a concierge's or agent's)")] = None,
+    member_id: Annotated[str | None, typer.Option("--member-id", help="The member a member token acts for")] = None,
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
+) -> None:
+    """Print a development token (only the token), signed with the running set's secret."""
+    if Role.member in role and not member_id:
+        raise typer.BadParameter("a member token needs --member-id")
+    typer.echo(issue_token(AirsideSettings(), roles=role, stations=station or [], sub=sub, member_id=member_id, ttl_seconds=ttl))
+
+
+@app.command()
+def seed(
+    service: Annotated[list[str] | None, typer.Option("--service", help="Only these services")] = None,
+) -> None:
+    """Migrate each service's database to head and seed its reference data (idempotent)."""
+    from airside.app import installed_services
+
+    for name in installed_services():
+        if service and name not in service:
+            continue
+        # One process per service: each service's tables belong to its own interpreter.
+        result = subprocess.run([sys.executable, "-m", "airside.seeding", name], check=False)
+        if result.returncode:
+            raise typer.Exit(result.returncode)
+
+
+@app.command()
+def run() -> None:
+    """Start NATS (unless one answers at AIRSIDE_NATS_URL) and the three services; Ctrl-C stops them."""
+    from airside.devrun import run as run_set
+
+    raise typer.Exit(run_set())
+
+
+@app.command()
+def asyncapi(check: Annotated[bool, typer.Option(help="Fail if the committed document is stale")] = False) -> None:
+    """Regenerate the committed AsyncAPI document from the payload models."""
+    from airside import asyncapi as document
+
+    if check:
+        if document.DOCUMENT_PATH.read_text() != document.render():
+            typer.echo("asyncapi.json is stale: run `airside asyncapi`", err=True)
+            raise typer.Exit(1)
+        return
+    typer.echo(f"wrote {document.write()}")
+
+
+@app.command("flight-status")
+def flight_status(
+    flight_no: Annotated[str, typer.Argument(help="Carrier and number, e.g. CA1831")],
+    flight_date: Annotated[str, typer.Argument(help="The origin's local date, YYYY-MM-DD")],
+    status: Annotated[str, typer.Option(help="scheduled, delayed, boarding, departed, arrived or cancelled")],
+    etd: Annotated[datetime | None, typer.Option(help="Estimated departure (UTC unless it says otherwise)")] = None,
+    eta: Annotated[datetime | None, typer.Option(help="Estimated arrival (UTC unless it says otherwise)")] = None,
+    std: Annotated[datetime | None, typer.Option(help="Scheduled departure (UTC unless it says otherwise)")] = None,
+    sta: Annotated[datetime | None, typer.Option(help="Scheduled arrival (UTC unless it says otherwise)")] = None,
+    gate: Annotated[str | None, typer.Option(help="Gate")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why, for the people told")] = None,
+    token: Annotated[str | None, typer.Option(help="Admin or service token; minted from the secret when absent")] = None,
+) -> None:
+    """Enter a flight's status in booking by hand; booking applies it and publishes it on airside.flight.status."""
+    body: dict[str, str] = {"status": status}
+    for name, moment in (("etd", etd), ("eta", eta), ("std", std), ("sta", sta)):
+        if moment is not None:
+            body[name] = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    if gate:
+        body["gate"] = gate
+    if reason:
+        body["reason"] = reason
+    url = f"{_service_url('booking')}/v1/flights/{flight_no.upper()}/{flight_date}/status"
+    _show(httpx.post(url, json=body, headers=_admin_headers(token), timeout=10))
+
+
+@ops.command("dead-letters")
+def dead_letters(
+    service: Annotated[str, typer.Argument(help="booking, lounge or callcenter")],
+    status: Annotated[str | None, typer.Option(help="parked or replayed")] = None,
+    token: Annotated[str | None, typer.Option(help="Admin token; minted from the secret when absent")] = None,
+) -> None:
+    """List a service's dead letters."""
+    params = {"status": status} if status else {}
+    _show(httpx.get(f"{_service_url(service)}/v1/ops/dead-letters", params=params, headers=_admin_headers(token), timeout=10))
+
+
+@ops.command("replay")
+def replay(
+    service: Annotated[str, typer.Argument(help="booking, lounge or callcenter")],
+    dead_letter_id: Annotated[int, typer.Argument(help="The dead letter's id")],
+    token: Annotated[str | None, typer.Option(help="Admin token; minted from the secret when absent")] = None,
+) -> None:
+    """Replay one dead letter through its handler."""
+    _show(httpx.post(f"{_service_url(service)}/v1/ops/dead-letters/{dead_letter_id}/replay", headers=_admin_headers(token), timeout=30))
+
+
+@ops.command("republish")
+def republish(
+    service: Annotated[str, typer.Argument(help="booking, lounge or callcenter")],
+    since: Annotated[datetime, typer.Option(help="Republish every event recorded since this time (UTC unless it says otherwise)")],
+    token: Annotated[str | None, typer.Option(help="Admin token; minted from the secret when absent")] = None,
+) -> None:
+    """Publish again every event a service recorded since a time (rebuilds a lost stream)."""
+    moment = since if since.tzinfo else since.replace(tzinfo=UTC)
+    body = {"since": moment.isoformat()}
+    _show(httpx.post(f"{_service_url(service)}/v1/ops/republish", json=body, headers=_admin_headers(token), timeout=30))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,84 @@
+"""Local copies other services keep of booking's stations and members, and the handlers that fill them.
+
+A copy applies a member snapshot only when its `version` is newer than the one held (events.md
+rule 4), so redelivered and out-of-order events never move a copy backwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from airside.db import UtcDateTime
+from airside.events import booking as booking_events
+from airside.events.common import Tier
+from airside.messaging.envelope import CloudEvent
+from airside.messaging.streams import Handler
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+class StationCopy(SQLModel):
+    code: str = Field(primary_key=True, max_length=3)
+    name: str = Field(max_length=100)
+    timezone: str = Field(max_length=64)
+
+
+class MemberCopy(SQLModel):
+    id: str = Field(primary_key=True, max_length=36)
+    card_no: str = Field(max_length=32, index=True)
+    name: str = Field(max_length=100)
+    tier: Tier
+    status: str = Field(max_length=20)
+    version: int
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+StationT = TypeVar("StationT", bound=StationCopy)
+MemberT = TypeVar("MemberT", bound=MemberCopy)
+
+
+def station_copier(table: type[StationT]) -> Handler:
+    async def apply_station(session: AsyncSession, event: CloudEvent) -> None:
+        station = booking_events.station_upserted.parse(event)
+        row = await session.get(table, station.code)
+        if row is None:
+            session.add(table(code=station.code, name=station.name, timezone=station.timezone))
+        else:
+            row.name, row.timezone = station.name, station.timezone
+
+    return apply_station
+
+
+def member_copier(table: type[MemberT]) -> Handler:
+    columns = set(table.model_fields)
+
+    async def apply_member(session: AsyncSession, event: CloudEvent) -> None:
+        snapshot = booking_events.member_registered.parse(event).member
+        values: dict[str, Any] = {key: value for key, value in snapshot.model_dump().items() if key in columns}
+        row = await session.get(table, snapshot.id)
+        if row is None:
+            session.add(table(**values))
+        elif row.version < snapshot.version:
+            for key, value in values.items():
+                setattr(row, key, value)
+
+    return apply_member
+
+
+async def station_timezone(session: AsyncSession, table: type[StationT], code: str) -> str:
+    row = await session.get(table, code)
+    return row.timezone if row is not None else DEFAULT_TIMEZONE
+
+
+def copy_handlers(*, stations: type[StationT], members: type[MemberT]) -> dict[str, Handler]:
+    """The handlers of booking's station and member events for a service keeping both copies."""
+    apply_member = member_copier(members)
+    return {
+        booking_events.station_upserted.type: station_copier(stations),
+        booking_events.member_registered.type: apply_member,
+        booking_events.member_updated.type: apply_member,
+    }

@@ -1,0 +1,1 @@
+"""Delivery on NATS JetStream: envelope, streams, the outbox relay and the inbox consumer."""

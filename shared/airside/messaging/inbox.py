@@ -1,0 +1,249 @@
+"""Idempotent consumers: inbox table, retries with backoff, dead letters (events.md rules 2-3).
+
+Each event's effects and its `(consumer, event_id)` row commit in one transaction; the ack
+follows the commit. A failing handler is nak'ed with a growing delay; at the delivery bound,
+or at once for bytes that are not an event, the event is parked and terminated so it never
+blocks the stream and is never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from sqlalchemy import Text, UniqueConstraint, func, select
+from sqlmodel import Field, SQLModel
+
+from airside.db import Database, UtcDateTime, insert_ignoring_duplicates, utcnow
+from airside.logs import causation_id_var, correlation_id_var, trace_id_from, trace_id_var
+from airside.messaging.bus import Bus
+from airside.messaging.envelope import CloudEvent, EnvelopeError, parse_envelope
+from airside.messaging.streams import ConsumerSpec, ensure_consumer
+from airside.metrics import CONSUMER_EVENTS, CONSUMER_PENDING, CONSUMER_REDELIVERIES, DEAD_LETTERS
+from airside.settings import AirsideSettings
+
+log = logging.getLogger("airside.inbox")
+
+FETCH_BATCH = 64
+
+
+class ProcessedEvent(SQLModel, table=True):
+    __tablename__ = "processed_event"
+
+    consumer: str = Field(primary_key=True, max_length=100)
+    event_id: str = Field(primary_key=True, max_length=64)
+    processed_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class DeadLetter(SQLModel, table=True):
+    __tablename__ = "dead_letter"
+    __table_args__ = (UniqueConstraint("consumer", "event_id", "stream_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consumer: str = Field(max_length=100, index=True)
+    stream: str = Field(max_length=100)
+    stream_seq: int
+    subject: str = Field(max_length=200)
+    event_id: str | None = Field(default=None, max_length=64)
+    event_type: str | None = Field(default=None, max_length=200)
+    payload: str = Field(sa_type=Text)
+    error: str = Field(sa_type=Text)
+    num_delivered: int
+    status: str = Field(default="parked", max_length=20, index=True)  # parked | replayed
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    replayed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class ReplayError(RuntimeError):
+    pass
+
+
+class Consumer:
+    """One durable pull consumer of one service, handling its messages in stream order."""
+
+    def __init__(self, spec: ConsumerSpec, db: Database, bus: Bus, settings: AirsideSettings, service: str) -> None:
+        self.spec = spec
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+        self.service = service
+        self.name = spec.durable
+        bus.on_ready(self.declare)
+        self._declared = asyncio.Event()
+
+    @property
+    def max_deliver(self) -> int:
+        # The server bound sits above ours so the last delivery still reaches the handler and gets parked.
+        return self.settings.dead_letter_after + 2
+
+    async def declare(self) -> None:
+        await ensure_consumer(self.bus.js, self.spec, max_deliver=self.max_deliver, ack_wait=self.settings.ack_wait_seconds)
+        self._declared.set()
+
+    async def run(self) -> None:
+        subscription: JetStreamContext.PullSubscription | None = None
+        while True:
+            try:
+                if not self.bus.connected or not self.bus.topology_ready:
+                    await asyncio.sleep(0.2)
+                    continue
+                await self._declared.wait()
+                if subscription is None:
+                    subscription = await self.bus.js.pull_subscribe_bind(durable=self.spec.durable, stream=self.spec.stream)
+                try:
+                    messages = await subscription.fetch(FETCH_BATCH, timeout=1)
+                except (TimeoutError, NatsTimeoutError):
+                    continue
+                for message in messages:
+                    await self.handle(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - NATS restarting, consumer gone: rebuild and go on
+                log.warning("consumer loop error, resubscribing", extra={"consumer": self.name, "error": repr(exc)})
+                if subscription is not None:
+                    try:
+                        await subscription.unsubscribe()
+                    except Exception:  # noqa: BLE001
+                        pass
+                    subscription = None
+                if self.bus.connected:
+                    try:
+                        await self.declare()
+                    except Exception:  # noqa: BLE001
+                        pass
+                await asyncio.sleep(0.5)
+
+    async def handle(self, message: Msg) -> None:
+        delivered = message.metadata.num_delivered
+        if delivered > 1:
+            CONSUMER_REDELIVERIES.labels(self.service, self.name).inc()
+        try:
+            event = parse_envelope(message.data)
+        except EnvelopeError as exc:
+            await self._park(message, None, str(exc))
+            return
+        handler = self.spec.handlers.get(event.type)
+        if handler is None:
+            CONSUMER_EVENTS.labels(self.service, self.name, "ignored").inc()
+            await message.ack()
+            return
+        correlation = correlation_id_var.set(event.correlationid)
+        trace = trace_id_var.set(trace_id_from(event.traceparent))
+        causation = causation_id_var.set(event.id)
+        try:
+            outcome = await self.apply(event)
+        except EnvelopeError as exc:  # a payload that does not parse never will: park it now
+            await self._park(message, event, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
+            if delivered >= self.settings.dead_letter_after:
+                await self._park(message, event, repr(exc))
+            else:
+                delays = self.settings.retry_delays
+                delay = delays[min(delivered - 1, len(delays) - 1)]
+                log.warning(
+                    "handler failed, retrying",
+                    extra={"consumer": self.name, "event_id": event.id, "type": event.type, "delivered": delivered, "error": repr(exc)},
+                )
+                CONSUMER_EVENTS.labels(self.service, self.name, "retried").inc()
+                await message.nak(delay=delay)
+            return
+        finally:
+            correlation_id_var.reset(correlation)
+            trace_id_var.reset(trace)
+            causation_id_var.reset(causation)
+        CONSUMER_EVENTS.labels(self.service, self.name, outcome).inc()
+        await message.ack()
+
+    async def apply(self, event: CloudEvent) -> str:
+        """Run the handler and record the event in one transaction; 'duplicate' if already done."""
+        handler = self.spec.handlers[event.type]
+        async with self.db.session() as session:
+            # Claim the event first: one statement instead of a look-up plus an insert, and a racing
+            # twin delivery waits here on the row and then finds it taken.
+            row = {"consumer": self.name, "event_id": event.id, "processed_at": utcnow()}
+            if not await insert_ignoring_duplicates(session, ProcessedEvent, row, index_elements=["consumer", "event_id"]):
+                await session.rollback()
+                return "duplicate"
+            await handler(session, event)
+            await session.commit()
+        return "applied"
+
+    async def _park(self, message: Msg, event: CloudEvent | None, error: str) -> None:
+        meta = message.metadata
+        async with self.db.session() as session:
+            session.add(
+                DeadLetter(
+                    consumer=self.name,
+                    stream=meta.stream,
+                    stream_seq=meta.sequence.stream,
+                    subject=message.subject,
+                    event_id=event.id if event else None,
+                    event_type=event.type if event else None,
+                    payload=message.data.decode("utf-8", errors="replace"),
+                    error=error[:4000],
+                    num_delivered=meta.num_delivered,
+                    created_at=utcnow(),
+                )
+            )
+            try:
+                await session.commit()
+            except Exception:  # noqa: BLE001 - parked already by an earlier delivery
+                await session.rollback()
+        log.error("event dead-lettered", extra={"consumer": self.name, "subject": message.subject, "error": error[:500]})
+        CONSUMER_EVENTS.labels(self.service, self.name, "dead_lettered").inc()
+        await message.term()
+
+    async def refresh_lag(self) -> None:
+        if not self.bus.connected:
+            return
+        try:
+            info = await self.bus.js.consumer_info(self.spec.stream, self.spec.durable)
+        except Exception:  # noqa: BLE001 - metrics are best effort
+            return
+        CONSUMER_PENDING.labels(self.service, self.name).set(info.num_pending or 0)
+
+
+async def replay(db: Database, consumers: dict[str, Consumer], dead_letter_id: int) -> DeadLetter:
+    """Run a parked event through its consumer's handler again (once: the inbox guards it)."""
+    async with db.session() as session:
+        letter = await session.get(DeadLetter, dead_letter_id)
+        if letter is None:
+            raise LookupError(dead_letter_id)
+    consumer = consumers.get(letter.consumer)
+    if consumer is None:
+        raise ReplayError(f"consumer {letter.consumer} does not run in this service")
+    try:
+        event = parse_envelope(letter.payload.encode())
+        if event.type not in consumer.spec.handlers:
+            raise ReplayError(f"{letter.consumer} has no handler for {event.type}")
+        await consumer.apply(event)
+    except (EnvelopeError, ReplayError) as exc:
+        raise ReplayError(str(exc)) from exc
+    except Exception as exc:
+        async with db.session() as session:
+            stored = await session.get(DeadLetter, dead_letter_id)
+            assert stored is not None
+            stored.error = repr(exc)[:4000]
+            await session.commit()
+        raise ReplayError(repr(exc)) from exc
+    async with db.session() as session:
+        stored = await session.get(DeadLetter, dead_letter_id)
+        assert stored is not None
+        stored.status = "replayed"
+        stored.replayed_at = utcnow()
+        await session.commit()
+        return stored
+
+
+async def count_parked(db: Database) -> int:
+    async with db.session() as session:
+        return int((await session.execute(select(func.count()).where(DeadLetter.status == "parked"))).scalar_one())
+
+
+def refresh_dead_letter_gauge(service: str, parked: int) -> None:
+    DEAD_LETTERS.labels(service).set(parked)

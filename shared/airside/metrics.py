@@ -1,0 +1,23 @@
+"""Prometheus metrics, defined once per process and labelled by service."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter("airside_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
+HTTP_LATENCY = Histogram(
+    "airside_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+OUTBOX_BACKLOG = Gauge("airside_outbox_backlog", "Events recorded but not yet published", ["service"])
+OUTBOX_OLDEST_AGE = Gauge("airside_outbox_oldest_age_seconds", "Age of the oldest unpublished event", ["service"])
+OUTBOX_PUBLISHED = Counter("airside_outbox_published_total", "Events published from the outbox", ["service"])
+OUTBOX_PUBLISH_FAILURES = Counter("airside_outbox_publish_failures_total", "Failed publish attempts", ["service"])
+CONSUMER_EVENTS = Counter(
+    "airside_consumer_events_total",
+    "Events handled by consumers, by outcome (applied, duplicate, ignored, retried, dead_lettered)",
+    ["service", "consumer", "outcome"],
+)
+CONSUMER_PENDING = Gauge("airside_consumer_pending", "Messages not yet delivered to the consumer (lag)", ["service", "consumer"])
+CONSUMER_REDELIVERIES = Counter("airside_consumer_redeliveries_total", "Messages delivered more than once", ["service", "consumer"])
+DEAD_LETTERS = Gauge("airside_dead_letters", "Events parked in the dead-letter table", ["service"])

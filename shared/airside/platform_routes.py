@@ -1,0 +1,141 @@
+"""Routes every service serves: health, readiness, metrics, the AsyncAPI document and ops."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import AwareDatetime, BaseModel
+from sqlalchemy import select
+
+from airside.auth import Principal, Role, require
+from airside.db import SessionDep
+from airside.messaging.inbox import DeadLetter, ReplayError, count_parked, replay
+from airside.messaging.outbox import backlog, republish_since
+from airside.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
+from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
+from airside.problems import Problem, not_found
+
+platform_router = APIRouter()
+AdminOnly = Annotated[Principal, Depends(require(Role.admin))]
+DeadLetterId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the column is a 32-bit integer
+
+
+@platform_router.get("/healthz", tags=["platform"])
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@platform_router.get("/readyz", tags=["platform"])
+async def readyz(request: Request) -> JSONResponse:
+    """200 when the database answers; NATS is reported, as `degraded` while it is away."""
+    runtime = request.app.state.runtime
+    try:
+        await runtime.db.ping()
+    except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+        return JSONResponse({"status": "unavailable", "database": f"error: {exc.__class__.__name__}"}, status_code=503)
+    bus = runtime.bus
+    pending, oldest_age = await backlog(runtime.db)
+    return JSONResponse(
+        {
+            "status": "ready",
+            "service": request.app.state.service_name,
+            "database": "ok",
+            "nats": "connected" if bus.connected else "degraded",
+            "streams": "ok" if bus.connected and bus.topology_ready else "unknown",
+            "outbox": {"pending": pending, "oldest_age_seconds": round(oldest_age, 3), "relay_leader": runtime.relay.is_leader},
+        }
+    )
+
+
+@platform_router.get("/metrics", tags=["platform"], response_class=Response)
+async def metrics(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    service = request.app.state.service_name
+    pending, oldest_age = await backlog(runtime.db)
+    OUTBOX_BACKLOG.labels(service).set(pending)
+    OUTBOX_OLDEST_AGE.labels(service).set(oldest_age)
+    DEAD_LETTERS.labels(service).set(await count_parked(runtime.db))
+    for consumer in runtime.consumers.values():
+        await consumer.refresh_lag()
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@cache
+def asyncapi_document() -> dict[str, Any]:
+    return json.loads(files("airside").joinpath("asyncapi.json").read_text())
+
+
+@platform_router.get("/asyncapi.json", tags=["platform"])
+async def asyncapi() -> dict[str, Any]:
+    """Every channel and message of Airside, as other airline systems read it."""
+    return asyncapi_document()
+
+
+class DeadLetterPublic(BaseModel):
+    id: int
+    consumer: str
+    stream: str
+    stream_seq: int
+    subject: str
+    event_id: str | None
+    event_type: str | None
+    payload: str
+    error: str
+    num_delivered: int
+    status: str
+    created_at: datetime
+    replayed_at: datetime | None
+
+
+@platform_router.get("/v1/ops/dead-letters", tags=["ops"])
+async def list_dead_letters(
+    session: SessionDep,
+    _admin: AdminOnly,
+    status: Annotated[str | None, Query(pattern="^(parked|replayed)$")] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[DeadLetterPublic]:
+    """Events a consumer could not handle, newest first."""
+    query = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit + 1)  # type: ignore[union-attr]
+    if status:
+        query = query.where(DeadLetter.status == status)
+    if (after := decode_cursor(cursor, 1)) is not None:
+        query = query.where(DeadLetter.id < int(after[0]))  # type: ignore[operator]
+    rows = list((await session.execute(query)).scalars().all())
+    kept, next_cursor = keyset_page(rows, limit, lambda letter: (letter.id,))
+    return Page(items=[DeadLetterPublic.model_validate(letter, from_attributes=True) for letter in kept], next_cursor=next_cursor)
+
+
+@platform_router.post("/v1/ops/dead-letters/{dead_letter_id}/replay", tags=["ops"])
+async def replay_dead_letter(dead_letter_id: DeadLetterId, request: Request, _admin: AdminOnly) -> DeadLetterPublic:
+    """Run a parked event through its handler again; it takes effect once, whatever happened before."""
+    runtime = request.app.state.runtime
+    try:
+        letter = await replay(runtime.db, runtime.consumers, dead_letter_id)
+    except LookupError as exc:
+        raise not_found("dead letter") from exc
+    except ReplayError as exc:
+        raise Problem(409, "replay_failed", f"the handler failed again: {exc}") from exc
+    return DeadLetterPublic.model_validate(letter, from_attributes=True)
+
+
+class RepublishRequest(BaseModel):
+    since: AwareDatetime
+
+
+class RepublishResult(BaseModel):
+    events: int
+
+
+@platform_router.post("/v1/ops/republish", tags=["ops"])
+async def republish(body: RepublishRequest, request: Request, _admin: AdminOnly) -> RepublishResult:
+    """Publish again every event recorded since a time, e.g. to rebuild a lost stream."""
+    return RepublishResult(events=await republish_since(request.app.state.runtime.db, body.since))

@@ -1,0 +1,106 @@
+"""Settings common to every service; each service subclasses with its database URL and port."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The embedded run (one command on a laptop) signs tokens with this and says so at start-up.
+DEVELOPMENT_JWT_SECRET = "airside-development-secret-do-not-use-in-production"
+
+log = logging.getLogger("airside.settings")
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot run: the message says what to set."""
+
+
+class AirsideSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AIRSIDE_", extra="ignore", populate_by_name=True)
+
+    service_name: ClassVar[str] = "airside"
+
+    env: Literal["embedded", "production"] = "embedded"
+    nats_url: str = "nats://127.0.0.1:4222"
+    log_level: str = "INFO"
+    jwt_secret: SecretStr | None = None
+    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str = "airside"
+    jwt_audience: str = "airside"
+    cors_origins: Annotated[list[str], NoDecode] = []
+    migrate_on_start: bool = True
+    # JetStream: replicas 1 on one node, 3 in a cluster; events kept for 7 days by default.
+    stream_replicas: int = 1
+    stream_max_age_days: float = 7.0
+    # Outbox relay: sweep timer besides the wake-up after each commit.
+    outbox_sweep_seconds: float = 1.0
+    outbox_batch_size: int = 500
+    # Inbox: nak delays by delivery attempt, then dead-letter at this many deliveries.
+    retry_delays: Annotated[list[float], NoDecode] = [1, 5, 30, 120, 300, 600, 600]
+    dead_letter_after: int = 8
+    ack_wait_seconds: float = 30.0
+    # Scheduled jobs (overdue confirmations, SLA timers, boarding calls) poll at this interval.
+    scheduler_interval_seconds: float = 1.0
+
+    # Connections per process on PostgreSQL: replicas * (pool + overflow) must stay under max_connections.
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    database_url: str = "sqlite+aiosqlite:///.data/airside.db"
+    port: int = 8000
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("retry_delays", mode="before")
+    @classmethod
+    def _split_delays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [float(delay) for delay in value.split(",") if delay.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # Accept the plain URLs ops people write and pick the async driver ourselves.
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if value.startswith(plain):
+                return driver + value[len(plain) :]
+        return value
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    def signing_secret(self) -> str:
+        """The HS256 secret; the embedded run falls back to the published development secret."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if self.env == "embedded":
+            return DEVELOPMENT_JWT_SECRET
+        raise SettingsError("AIRSIDE_JWT_SECRET must be set outside the embedded run")
+
+    def check_runnable(self) -> None:
+        """Refuse to start in a mode that would be unsafe; warn where the embedded run cuts corners."""
+        if self.jwt_algorithm == "RS256":
+            if not self.jwt_jwks_url:
+                raise SettingsError("AIRSIDE_JWT_JWKS_URL must be set when AIRSIDE_JWT_ALGORITHM=RS256")
+            return
+        self.signing_secret()
+        if self.jwt_secret is None:
+            log.warning(
+                "embedded run: tokens are signed with the fixed development secret; "
+                "set AIRSIDE_JWT_SECRET and AIRSIDE_ENV=production for anything real"
+            )

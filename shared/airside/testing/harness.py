@@ -1,0 +1,132 @@
+"""Run a service in-process (its real lifespan, database and NATS) or as a uvicorn process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from airside.app import Runtime, ServiceDefinition, create_service_app
+from airside.auth import issue_token
+from airside.processes import ServiceProcess, free_port
+from airside.settings import AirsideSettings
+
+# Fast retries so a test sees a poison event parked in seconds, not the production half hour.
+FAST_DELIVERY = {
+    "AIRSIDE_RETRY_DELAYS": "0.2,0.2,0.2,0.2,0.2,0.2,0.2",
+    "AIRSIDE_DEAD_LETTER_AFTER": "3",
+    "AIRSIDE_ACK_WAIT_SECONDS": "5",
+    "AIRSIDE_OUTBOX_SWEEP_SECONDS": "0.5",
+    "AIRSIDE_SCHEDULER_INTERVAL_SECONDS": "0.2",
+    # Tests run up to a dozen service processes against one PostgreSQL (max_connections 100).
+    "AIRSIDE_DB_POOL_SIZE": "4",
+    "AIRSIDE_DB_MAX_OVERFLOW": "4",
+}
+
+
+def token(*roles: str, stations: Iterable[str] = ("PEK",), sub: str | None = None, member_id: str | None = None, ttl: int = 3600) -> str:
+    return issue_token(AirsideSettings(), roles=roles, stations=stations, sub=sub, member_id=member_id, ttl_seconds=ttl)
+
+
+def auth(*roles: str, stations: Iterable[str] = ("PEK",), sub: str | None = None, member_id: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(*roles, stations=stations, sub=sub, member_id=member_id)}"}
+
+
+@dataclass
+class InProcessService:
+    app: FastAPI
+    client: httpx.AsyncClient
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.state.runtime
+
+
+def settings_for_test(definition: ServiceDefinition, *, database_url: str, nats_url: str, **overrides: Any) -> AirsideSettings:
+    values: dict[str, Any] = {name.removeprefix("AIRSIDE_").lower(): value for name, value in FAST_DELIVERY.items()}
+    values.update(database_url=database_url, nats_url=nats_url, log_level="WARNING", **overrides)
+    return definition.settings_class(**values)
+
+
+@asynccontextmanager
+async def in_process(definition: ServiceDefinition, settings: AirsideSettings) -> AsyncIterator[InProcessService]:
+    app = create_service_app(definition, settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await wait_for(lambda: _topology_ready(app), timeout=20, what=f"{definition.name} connected to NATS")
+            yield InProcessService(app=app, client=client)
+
+
+async def _topology_ready(app: FastAPI) -> bool:
+    bus = app.state.runtime.bus
+    return bool(bus.connected and bus.topology_ready)
+
+
+async def wait_for(check: Callable[[], Awaitable[Any]], *, timeout: float, what: str, interval: float = 0.05) -> Any:
+    """Poll an async check until it returns something truthy; fail the test with `what` otherwise."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def service_process(
+    name: str, *, database_url: str, nats_url: str, log_dir: Path, extra_env: dict[str, str] | None = None
+) -> ServiceProcess:
+    """A service as the Dockerfile runs it, on a free port, with fast delivery retries."""
+    port = free_port()
+    env = {
+        f"{name.upper()}_DATABASE_URL": database_url,
+        f"{name.upper()}_PORT": str(port),
+        "AIRSIDE_NATS_URL": nats_url,
+        "AIRSIDE_LOG_LEVEL": "INFO",
+        **FAST_DELIVERY,
+        **(extra_env or {}),
+    }
+    return ServiceProcess(name, port, env, log_dir / f"{name}.log")
+
+
+class ServiceSet:
+    """The three services as separate uvicorn processes on one nats-server, each with its own database."""
+
+    def __init__(
+        self, databases: Any, nats_url: str, log_dir: Path, names: Iterable[str] = ("booking", "lounge", "callcenter"), **extra_env: str
+    ) -> None:
+        self.processes = {
+            name: service_process(name, database_url=databases.create(name), nats_url=nats_url, log_dir=log_dir, extra_env=extra_env)
+            for name in names
+        }
+
+    def __getitem__(self, name: str) -> ServiceProcess:
+        return self.processes[name]
+
+    def start(self, timeout: float = 60) -> ServiceSet:
+        try:
+            for process in self.processes.values():
+                process.start()
+            for process in self.processes.values():
+                process.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def restart(self, name: str, timeout: float = 60) -> None:
+        self.processes[name].stop()
+        self.processes[name].start().wait_ready(timeout)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.stop()

@@ -1,0 +1,33 @@
+"""pytest fixtures for Airside: a nats-server per test session, fresh databases, tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from airside.processes import NatsServer
+from airside.testing.databases import TestDatabases
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabases]:
+    created = TestDatabases(tmp_path_factory.mktemp("sqlite"))
+    yield created
+    created.drop_all()
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """A JetStream server of our own on a free port (never the machine's shared one)."""
+    root: Path = tmp_path_factory.mktemp("nats")
+    server = NatsServer(root / "store", log_file=root / "nats.log").start()
+    yield server
+    server.stop()
+
+
+def pytest_report_header() -> str:
+    from airside.testing.databases import postgres_admin_url
+
+    return f"airside databases: {'PostgreSQL' if postgres_admin_url() else 'SQLite'}"

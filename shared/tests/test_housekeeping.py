@@ -1,0 +1,53 @@
+"""Pruning keeps what may still be needed and removes what has served its purpose."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from airside.db import Database, utcnow
+from airside.housekeeping import prune
+from airside.idempotency import IdempotencyRecord
+from airside.messaging.inbox import ProcessedEvent
+from airside.messaging.outbox import OutboxEvent
+
+
+def outbox_row(event_id: str, *, age: timedelta, published: bool) -> OutboxEvent:
+    created = utcnow() - age
+    return OutboxEvent(
+        event_id=event_id, subject="airside.test", envelope="{}", created_at=created, next_attempt_at=created,
+        published_at=created if published else None,
+    )  # fmt: skip
+
+
+async def test_prune_removes_only_expired_rows(probe_settings):
+    db = Database(probe_settings.database_url)
+    old, fresh = timedelta(days=8), timedelta(hours=1)
+    async with db.session() as session:
+        session.add_all(
+            [
+                outbox_row("old-published", age=old, published=True),
+                outbox_row("old-unpublished", age=old, published=False),
+                outbox_row("fresh-published", age=fresh, published=True),
+                ProcessedEvent(consumer="c", event_id="old", processed_at=utcnow() - old),
+                ProcessedEvent(consumer="c", event_id="fresh", processed_at=utcnow() - fresh),
+                IdempotencyRecord(
+                    caller="a", route="r", key="old", request_hash="h", status_code=201, body="{}", created_at=utcnow() - timedelta(days=2)
+                ),
+                IdempotencyRecord(
+                    caller="a", route="r", key="fresh", request_hash="h", status_code=201, body="{}", created_at=utcnow() - fresh
+                ),
+            ]
+        )
+        await session.commit()
+
+    await prune(db, retention=timedelta(days=7))
+
+    async with db.session() as session:
+        outbox = set((await session.execute(select(OutboxEvent.event_id).where(OutboxEvent.subject == "airside.test"))).scalars())
+        processed = set((await session.execute(select(ProcessedEvent.event_id).where(ProcessedEvent.consumer == "c"))).scalars())
+        keys = set((await session.execute(select(IdempotencyRecord.key).where(IdempotencyRecord.caller == "a"))).scalars())
+    await db.dispose()
+    # An unpublished event is never pruned, however old: it has not been delivered yet.
+    assert outbox == {"old-unpublished", "fresh-published"}
+    assert processed == {"fresh"}
+    assert keys == {"fresh"}
