@@ -1,0 +1,69 @@
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from airside.auth import Principal, Role, require
+from airside.db import SessionDep
+from airside.idempotency import IdempotencyDep
+from booking.concierges import service
+from booking.concierges.models import Concierge, ConciergeCreate, ConciergePublic, Schedule, ShiftIn, ShiftPublic
+
+router = APIRouter(prefix="/v1/concierges", tags=["concierges"])
+
+Lead = Annotated[Principal, Depends(require(Role.concierge_lead, Role.station_manager))]
+
+
+def _public(concierge: Concierge) -> ConciergePublic:
+    return ConciergePublic.model_validate(concierge, from_attributes=True)
+
+
+async def _visible(session: SessionDep, principal: Principal, concierge_id: str) -> Concierge:
+    concierge = await service.get_concierge(session=session, concierge_id=concierge_id)
+    principal.require_station_to_see(concierge.station, "concierge")
+    return concierge
+
+
+@router.post("", status_code=201)
+async def create_concierge(body: ConciergeCreate, session: SessionDep, principal: Lead, idempotency: IdempotencyDep) -> ConciergePublic:
+    principal.require_station_to_create(body.station)
+
+    async def act() -> ConciergePublic:
+        return _public(await service.create_concierge(session=session, body=body))
+
+    return await idempotency.execute(session, act, status_code=201)  # type: ignore[return-value]
+
+
+@router.get("")
+async def list_concierges(
+    session: SessionDep, principal: Lead, station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None
+) -> list[ConciergePublic]:
+    stations = principal.station_filter()
+    if station is not None:
+        stations = frozenset({station}) & stations if stations is not None else frozenset({station})
+    return [_public(concierge) for concierge in await service.list_concierges(session=session, stations=stations)]
+
+
+@router.get("/{concierge_id}")
+async def get_concierge(concierge_id: str, session: SessionDep, principal: Lead) -> ConciergePublic:
+    return _public(await _visible(session, principal, concierge_id))
+
+
+@router.put("/{concierge_id}/shifts/{day}")
+async def put_shifts(
+    concierge_id: str,
+    day: date,
+    shifts: Annotated[list[ShiftIn], Body(max_length=6)],
+    session: SessionDep,
+    principal: Lead,
+) -> list[ShiftPublic]:
+    concierge = await _visible(session, principal, concierge_id)
+    rows = await service.replace_shifts(session=session, concierge=concierge, day=day, shifts=shifts)
+    await session.commit()
+    return [service.shift_public(row) for row in rows]
+
+
+@router.get("/{concierge_id}/schedule")
+async def get_schedule(concierge_id: str, day: Annotated[date, Query(alias="date")], session: SessionDep, principal: Lead) -> Schedule:
+    concierge = await _visible(session, principal, concierge_id)
+    return await service.schedule(session=session, concierge=concierge, day=day)

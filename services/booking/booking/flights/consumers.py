@@ -1,0 +1,45 @@
+"""Flight status from airline systems (and booking's own echo, which is older-or-equal and ignored)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside.events import flights as flight_events
+from airside.messaging.envelope import CloudEvent, EnvelopeError
+from airside.messaging.streams import ConsumerSpec
+from booking.flights import service
+from booking.flights.models import FLIGHT_NO
+
+
+def _utc(value: Any) -> Any:
+    """Airline systems should send UTC with an offset; a bare time is taken as UTC."""
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+
+
+async def on_flight_status(session: AsyncSession, event: CloudEvent) -> None:
+    status = flight_events.flight_status.parse(event)
+    flight_no = f"{status.carrier}{status.number}"
+    if FLIGHT_NO.match(flight_no) is None:
+        raise EnvelopeError(f"{flight_no!r} is not a flight number")  # never parses: parked at once
+    updated_at = _utc(status.updated_at)
+    fields = {name: _utc(getattr(status, name)) for name in service.CHANGEABLE if name in status.model_fields_set}
+    fields["status"] = status.status
+    await service.apply_change(
+        session=session,
+        flight_no=flight_no,
+        flight_date=status.flight_date,
+        origin=status.origin,
+        destination=status.destination,
+        fields=fields,
+        updated_at=updated_at,
+        reason=status.reason,
+    )
+
+
+FLIGHT_STATUS_CONSUMER = ConsumerSpec(
+    durable="booking-flights",
+    stream="AIRSIDE_FLIGHTS",
+    filter_subject="airside.flight.status",
+    handlers={flight_events.flight_status.type: on_flight_status},
+)

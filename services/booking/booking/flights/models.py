@@ -1,0 +1,85 @@
+import re
+from datetime import date, datetime
+
+from pydantic import AwareDatetime
+from sqlmodel import Field, SQLModel
+
+from airside.db import UtcDateTime, utcnow
+from airside.events.common import FlightInfo, FlightStatus
+
+FLIGHT_NO = re.compile(r"^([A-Z0-9]{2})(\d{1,4}[A-Z]?)$")
+FLIGHT_NO_PATTERN = FLIGHT_NO.pattern
+CARRIER_PATTERN = r"^[A-Z0-9]{2}$"
+NUMBER_PATTERN = r"^\d{1,4}[A-Z]?$"
+AIRPORT_PATTERN = r"^[A-Z]{3}$"
+
+
+def split_flight_no(flight_no: str) -> tuple[str, str]:
+    """`CA1831` → (`CA`, `1831`); never split greedily by a route (pitfalls.md)."""
+    match = FLIGHT_NO.match(flight_no)
+    if match is None:
+        raise ValueError(f"{flight_no!r} is not a flight number like CA1831")
+    return match.group(1), match.group(2)
+
+
+class FlightTimes(SQLModel):
+    std: AwareDatetime | None = None
+    sta: AwareDatetime | None = None
+    etd: AwareDatetime | None = None
+    eta: AwareDatetime | None = None
+    atd: AwareDatetime | None = None
+    ata: AwareDatetime | None = None
+    gate: str | None = Field(default=None, max_length=10)
+
+
+class FlightUpsert(FlightTimes):
+    """The schedule entered by staff; absent fields keep what booking holds."""
+
+    origin: str = Field(schema_extra={"pattern": AIRPORT_PATTERN})
+    destination: str = Field(schema_extra={"pattern": AIRPORT_PATTERN})
+    status: FlightStatus | None = None
+
+
+class FlightStatusUpdate(FlightTimes):
+    """A status entered by ops by hand; absent fields mean unchanged."""
+
+    status: FlightStatus
+    reason: str | None = Field(default=None, max_length=500)
+    updated_at: AwareDatetime | None = Field(default=None, description="When the status was known; now when absent")
+
+
+class Flight(SQLModel, table=True):
+    flight_no: str = Field(primary_key=True, max_length=8)
+    flight_date: date = Field(primary_key=True, description="The origin's local date")
+    carrier: str = Field(max_length=2)
+    number: str = Field(max_length=5)
+    origin: str = Field(max_length=3)
+    destination: str = Field(max_length=3)
+    std: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    sta: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    etd: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    eta: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    atd: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    ata: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    status: str = Field(default=FlightStatus.scheduled.value, max_length=20)
+    gate: str | None = Field(default=None, max_length=10)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+    @property
+    def departure(self) -> datetime | None:
+        return self.etd or self.std
+
+    @property
+    def arrival(self) -> datetime | None:
+        return self.eta or self.sta
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == FlightStatus.cancelled.value
+
+    def info(self) -> FlightInfo:
+        return FlightInfo.model_validate(self, from_attributes=True)
+
+
+class FlightPublic(FlightInfo):
+    pass

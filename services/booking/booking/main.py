@@ -1,0 +1,42 @@
+from pathlib import Path
+
+from airside.app import ServiceDefinition, create_service_app
+from airside.jobs import periodic
+from booking import models  # noqa: F401 - registers every table
+from booking.concierges.views import router as concierges_router
+from booking.config import Settings
+from booking.flights.consumers import FLIGHT_STATUS_CONSUMER
+from booking.flights.views import router as flights_router
+from booking.members.views import router as members_router
+from booking.ops.views import router as ops_router
+from booking.orders.action_views import router as order_actions_router
+from booking.orders.overdue import notify_overdue
+from booking.orders.views import router as orders_router
+from booking.orders.visits import LOUNGE_VISITS_CONSUMER
+from booking.products.views import router as products_router
+from booking.reports.views import router as reports_router
+from booking.seed import seed
+from booking.stations.views import router as stations_router
+
+SERVICE = ServiceDefinition(
+    name="booking",
+    title="Airside booking",
+    settings_class=Settings,
+    routers=[
+        stations_router,
+        members_router,
+        products_router,
+        flights_router,
+        orders_router,
+        order_actions_router,
+        concierges_router,
+        reports_router,
+        ops_router,
+    ],
+    consumers=[FLIGHT_STATUS_CONSUMER, LOUNGE_VISITS_CONSUMER],
+    jobs=[periodic("overdue_confirmations", notify_overdue)],
+    alembic_dir=Path(__file__).resolve().parent.parent / "alembic",
+    seed=seed,
+)
+
+app = create_service_app(SERVICE)

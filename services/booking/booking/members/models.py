@@ -1,0 +1,56 @@
+import uuid
+from datetime import datetime
+
+from pydantic import EmailStr
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from airside.db import UtcDateTime, utcnow
+from airside.events.booking import MemberSnapshot
+from airside.events.common import Tier
+from airside.types import PersonName, Phone
+
+
+class MemberBase(SQLModel):
+    name: PersonName = Field(max_length=100, description="Chinese or Latin")
+    phone: Phone = Field(max_length=32, description="E.164, e.g. +8613800138000")
+    tier: Tier
+    email: EmailStr | None = Field(default=None, max_length=200)
+
+
+class MemberCreate(MemberBase):
+    card_no: str | None = Field(default=None, min_length=4, max_length=32, schema_extra={"pattern": r"^[A-Z0-9-]+$"})
+
+
+class MemberUpdate(SQLModel):
+    """Contact changes by the member or staff; the tier only by staff."""
+
+    name: PersonName | None = None
+    phone: Phone | None = None
+    email: EmailStr | None = None
+    tier: Tier | None = None
+
+
+class Member(MemberBase, table=True):
+    __table_args__ = (Index("ix_member_created", "created_at", "id"),)
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
+    card_no: str = Field(max_length=32, unique=True)
+    phone: str = Field(max_length=32, index=True)
+    email: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="active", max_length=20)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+    def snapshot(self) -> MemberSnapshot:
+        return MemberSnapshot.model_validate(self, from_attributes=True)
+
+
+class MemberPublic(MemberBase):
+    id: str
+    card_no: str
+    status: str
+    version: int
+    created_at: datetime
+    updated_at: datetime

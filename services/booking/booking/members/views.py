@@ -1,0 +1,75 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from airside.auth import CurrentUser, Principal, Role, require
+from airside.db import SessionDep
+from airside.idempotency import IdempotencyDep
+from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
+from airside.problems import forbidden, not_found
+from airside.versioning import IfMatch, etag, set_etag
+from booking.members import service
+from booking.members.models import MemberCreate, MemberPublic, MemberUpdate
+
+router = APIRouter(prefix="/v1/members", tags=["members"])
+
+MEMBER_STAFF = (Role.agent, Role.team_lead, Role.supervisor, Role.concierge_lead, Role.station_manager)
+MemberStaff = Annotated[Principal, Depends(require(*MEMBER_STAFF))]
+
+
+def _public(member: object) -> MemberPublic:
+    return MemberPublic.model_validate(member, from_attributes=True)
+
+
+def _may_read(principal: Principal, member_id: str) -> bool:
+    return principal.owns_member(member_id) or principal.has(*MEMBER_STAFF, Role.admin, Role.service)
+
+
+def _may_change(principal: Principal, member_id: str) -> bool:
+    return principal.owns_member(member_id) or principal.has(*MEMBER_STAFF, Role.admin)
+
+
+@router.post("", status_code=201, response_model=MemberPublic)
+async def create_member(body: MemberCreate, session: SessionDep, _staff: MemberStaff, idempotency: IdempotencyDep) -> Response:
+    async def act() -> MemberPublic:
+        return _public(await service.create_member(session=session, body=body))
+
+    return await idempotency.execute(session, act, status_code=201, headers=lambda member: {"ETag": etag(member.version)})
+
+
+@router.get("")
+async def search_members(
+    session: SessionDep,
+    _staff: Annotated[Principal, Depends(require(*MEMBER_STAFF, Role.service))],
+    q: Annotated[str | None, Query(max_length=100, description="Name, phone or card number")] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[MemberPublic]:
+    members = await service.search_members(session=session, q=q, after=decode_cursor(cursor, 2), limit=limit)
+    kept, next_cursor = keyset_page(members, limit, lambda member: (member.created_at.isoformat(), member.id))
+    return Page(items=[_public(member) for member in kept], next_cursor=next_cursor)
+
+
+@router.get("/{member_id}")
+async def get_member(member_id: str, session: SessionDep, principal: CurrentUser, response: Response) -> MemberPublic:
+    if not _may_read(principal, member_id):
+        raise not_found("member")
+    member = await service.get_member(session=session, member_id=member_id)
+    set_etag(response, member.version)
+    return _public(member)
+
+
+@router.patch("/{member_id}")
+async def update_member(
+    member_id: str, body: MemberUpdate, expected_version: IfMatch, session: SessionDep, principal: CurrentUser, response: Response
+) -> MemberPublic:
+    if not _may_read(principal, member_id):
+        raise not_found("member")
+    if not _may_change(principal, member_id):
+        raise forbidden("your role may not change members")
+    if body.tier is not None and not principal.has(*MEMBER_STAFF, Role.admin):
+        raise forbidden("only staff may change a member's tier")
+    member = await service.update_member(session=session, member_id=member_id, expected_version=expected_version, body=body)
+    await session.commit()
+    set_etag(response, member.version)
+    return _public(member)

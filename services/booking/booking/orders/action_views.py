@@ -1,0 +1,82 @@
+"""The status moves of an order, each idempotent under Idempotency-Key."""
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside.db import SessionDep
+from airside.idempotency import Idempotency, IdempotencyDep
+from airside.versioning import etag
+from booking.concierges import service as concierges
+from booking.concierges.models import Candidate
+from booking.orders import actions, lean, records
+from booking.orders.access import Changer, Confirmer, Lead, Worker, order_for_worker, visible_order
+from booking.orders.models import AssignBody, CancelBody, CompleteBody, ConfirmBody, NoShowBody, Order, OrderPublic
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+
+async def _run(session: AsyncSession, idempotency: Idempotency, act: Callable[[], Awaitable[Order]]) -> JSONResponse:
+    async def respond() -> OrderPublic:
+        return await records.public(session, await act())
+
+    return await idempotency.execute(session, respond, headers=lambda order: {"ETag": etag(order.version)})
+
+
+@router.post("/{order_id}/confirm", response_model=OrderPublic)
+async def confirm(
+    order_id: str, session: SessionDep, principal: Confirmer, idempotency: IdempotencyDep, body: ConfirmBody | None = None
+) -> JSONResponse:
+    order = await visible_order(session, principal, order_id)
+    return await _run(
+        session, idempotency, lambda: actions.confirm(session=session, order=order, actor=principal.sub, notes=body.notes if body else None)
+    )
+
+
+@router.post("/{order_id}/assign", response_model=OrderPublic)
+async def assign(order_id: str, body: AssignBody, session: SessionDep, principal: Lead, idempotency: IdempotencyDep) -> JSONResponse:
+    order = await visible_order(session, principal, order_id)
+    return await _run(
+        session, idempotency, lambda: actions.assign(session=session, order=order, concierge_id=body.concierge_id, actor=principal.sub)
+    )
+
+
+@router.get("/{order_id}/candidates")
+async def candidates(order_id: str, session: SessionDep, principal: Lead) -> list[Candidate]:
+    order = await visible_order(session, principal, order_id)
+    return await concierges.candidates(session=session, order=order)
+
+
+@router.post("/{order_id}/start", response_model=OrderPublic)
+async def start(order_id: str, session: SessionDep, principal: Worker, idempotency: IdempotencyDep) -> JSONResponse:
+    order = await order_for_worker(session, principal, order_id)
+    return await _run(session, idempotency, lambda: actions.start(session=session, order=order, actor=principal.sub))
+
+
+@router.post("/{order_id}/complete", response_model=OrderPublic)
+async def complete(
+    order_id: str, session: SessionDep, principal: Worker, idempotency: IdempotencyDep, body: CompleteBody | None = None
+) -> JSONResponse:
+    if session.bind.dialect.name == "postgresql":  # the hot transition (P2): two round trips, no Session
+        engine = session.bind
+        return await lean.complete_order(
+            engine=engine, order_id=order_id, body=body or CompleteBody(), principal=principal, idempotency=idempotency
+        )  # type: ignore[arg-type]
+    order = await order_for_worker(session, principal, order_id)
+    return await _run(
+        session, idempotency, lambda: actions.complete(session=session, order=order, actor=principal.sub, body=body or CompleteBody())
+    )
+
+
+@router.post("/{order_id}/no-show", response_model=OrderPublic)
+async def no_show(order_id: str, body: NoShowBody, session: SessionDep, principal: Worker, idempotency: IdempotencyDep) -> JSONResponse:
+    order = await order_for_worker(session, principal, order_id)
+    return await _run(session, idempotency, lambda: actions.no_show(session=session, order=order, actor=principal.sub, body=body))
+
+
+@router.post("/{order_id}/cancel", response_model=OrderPublic)
+async def cancel(order_id: str, body: CancelBody, session: SessionDep, principal: Changer, idempotency: IdempotencyDep) -> JSONResponse:
+    order = await visible_order(session, principal, order_id)
+    return await _run(session, idempotency, lambda: actions.cancel(session=session, order=order, actor=principal.sub, body=body))

@@ -1,0 +1,120 @@
+"""The status machine's moves: confirm, assign, start, complete, no-show, cancel (booking.md)."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside import clock
+from airside.events import booking as events
+from airside.events.common import Money
+from airside.messaging.outbox import record
+from airside.problems import conflict
+from booking.concierges.availability import lock_concierge, unavailable_because
+from booking.flights.models import Flight
+from booking.orders import fees, records, times
+from booking.orders.models import CancelBody, CompleteBody, NoShowBody, Order
+from booking.orders.transitions import Status, require_transition
+from booking.products import service as products
+
+
+async def confirm(*, session: AsyncSession, order: Order, actor: str, notes: str | None) -> Order:
+    require_transition("confirm", order.status)
+    order = await records.save(
+        session, order, values={"status": Status.confirmed.value}, action="confirmed", actor=actor, details={"notes": notes}
+    )
+    record(session, events.order_confirmed, events.OrderEvent(order=await records.snapshot(session, order)), subject=order.id)
+    return order
+
+
+async def needs_concierge(session: AsyncSession, order: Order) -> bool:
+    chosen = await products.products_by_code(session=session, codes=order.products)
+    return any(product.needs_concierge for product in chosen.values())
+
+
+async def assign(*, session: AsyncSession, order: Order, concierge_id: str, actor: str) -> Order:
+    """Lock the concierge first, then check station, shifts and overlaps: racing assignments see each other."""
+    require_transition("assign", order.status)
+    if not await needs_concierge(session, order):
+        raise conflict("no_concierge_needed", "this order has only lounge access; no concierge is assigned")
+    concierge = await lock_concierge(session=session, concierge_id=concierge_id)
+    reason = await unavailable_because(session=session, concierge=concierge, order=order)
+    if reason is not None:
+        raise conflict("concierge_unavailable", reason, concierge_id=concierge_id)
+    previous = order.concierge_id
+    order = await records.save(
+        session,
+        order,
+        values={"status": Status.assigned.value, "concierge_id": concierge_id},
+        action="assigned",
+        actor=actor,
+        details={"concierge_id": concierge_id, "previous_concierge_id": previous},
+    )
+    record(session, events.order_assigned, events.OrderEvent(order=await records.snapshot(session, order)), subject=order.id)
+    return order
+
+
+async def start(*, session: AsyncSession, order: Order, actor: str) -> Order:
+    require_transition("start", order.status)
+    order = await records.save(session, order, values={"status": Status.in_service.value}, action="started", actor=actor)
+    record(session, events.order_started, events.OrderEvent(order=await records.snapshot(session, order)), subject=order.id)
+    return order
+
+
+async def complete(*, session: AsyncSession, order: Order, actor: str, body: CompleteBody) -> Order:
+    require_transition("complete", order.status)
+    collected = body.fees_collected
+    values: dict[str, object] = {"status": Status.completed.value}
+    if collected is not None:
+        values.update(fees_collected_minor=collected.amount_minor, fees_method=collected.method)
+    order = await records.save(session, order, values=values, action="completed", actor=actor)
+    payload = events.OrderCompleted(
+        order=await records.snapshot(session, order),
+        fees_collected=events.FeesCollected(**collected.model_dump()) if collected else None,
+    )
+    record(session, events.order_completed, payload, subject=order.id)
+    return order
+
+
+async def no_show(*, session: AsyncSession, order: Order, actor: str, body: NoShowBody) -> Order:
+    """Only from assigned, and not before meet_at + 30 min; the fee is the whole price."""
+    require_transition("no-show", order.status)
+    earliest = order.meet_at + times.NO_SHOW_AFTER
+    if clock.now() < earliest:
+        raise conflict("too_early", f"a no-show can be recorded from {earliest.isoformat()}, 30 minutes after the meeting time")
+    fee = fees.no_show_fee(order.price_minor)
+    order = await records.save(
+        session,
+        order,
+        values={"status": Status.no_show.value, "no_show_fee_minor": fee},
+        action="no_show",
+        actor=actor,
+        details={"contact_attempts": body.contact_attempts, "notes": body.notes},
+    )
+    payload = events.OrderNoShow(
+        order=await records.snapshot(session, order),
+        contact_attempts=body.contact_attempts,
+        notes=body.notes,
+        fee=Money(amount_minor=fee, currency=order.currency),
+    )
+    record(session, events.order_no_show, payload, subject=order.id)
+    return order
+
+
+async def cancel(*, session: AsyncSession, order: Order, actor: str, body: CancelBody) -> Order:
+    """Free more than 24 h ahead (24 h exactly too), 50% down to 2 h (2 h exactly too), then 100%; free if the flight is cancelled."""
+    require_transition("cancel", order.status)
+    flight = await session.get(Flight, (order.flight_no, order.flight_date))
+    fee = fees.cancellation_fee(
+        price_minor=order.price_minor, meet_at=order.meet_at, now=clock.now(), flight_cancelled=bool(flight and flight.cancelled)
+    )
+    order = await records.save(
+        session,
+        order,
+        values={"status": Status.cancelled.value, "cancellation_fee_minor": fee, "cancel_reason": body.reason},
+        action="cancelled",
+        actor=actor,
+        details={"reason": body.reason, "cancellation_fee_minor": fee},
+    )
+    payload = events.OrderCancelled(
+        order=await records.snapshot(session, order), reason=body.reason, cancellation_fee=Money(amount_minor=fee, currency=order.currency)
+    )
+    record(session, events.order_cancelled, payload, subject=order.id)
+    return order

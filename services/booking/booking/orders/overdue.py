@@ -1,0 +1,46 @@
+"""order.confirmation_overdue, once per order, across restarts and replicas.
+
+The state lives in the order row: a replica claims an order with a conditional UPDATE (… WHERE
+overdue_notified_at IS NULL) in the same transaction that records the event, so a second replica
+(or a restarted one) finds nothing left to claim.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside.events import booking as events
+from airside.messaging.outbox import record
+from booking.orders import records
+from booking.orders.models import Order
+from booking.orders.transitions import Status
+
+BATCH = 100
+
+
+async def notify_overdue(*, session: AsyncSession, now: datetime) -> int:
+    due = (
+        await session.execute(
+            select(Order.id)
+            .where(Order.status == Status.requested.value, Order.overdue_notified_at.is_(None), Order.confirm_by <= now)  # type: ignore[union-attr, operator]
+            .order_by(Order.confirm_by)  # type: ignore[arg-type]
+            .limit(BATCH)
+        )
+    ).scalars()
+    notified = 0
+    for order_id in list(due):
+        claimed = await session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == Status.requested.value, Order.overdue_notified_at.is_(None))  # type: ignore[union-attr]
+            .values(overdue_notified_at=now)
+        )
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            continue  # another replica got there first
+        order = await records.get_order(session=session, order_id=order_id)
+        await session.refresh(order)
+        record(
+            session, events.order_confirmation_overdue, events.OrderEvent(order=await records.snapshot(session, order)), subject=order.id
+        )
+        notified += 1
+    return notified

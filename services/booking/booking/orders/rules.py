@@ -1,0 +1,167 @@
+"""Booking rules shared by creating and changing an order: products, tier, SSR, flight, times, price."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside import clock
+from airside.events.common import Tier
+from airside.problems import conflict, invalid
+from booking.flights import service as flights
+from booking.flights.models import Flight
+from booking.orders import fees, times
+from booking.orders.models import FlightRef, ItemIn, Order, OrderCreate, PassengerIn
+from booking.products import service as products
+from booking.products.models import DEFAULT_MIN_LEAD_MINUTES, Product
+
+TIER_RANK = {tier.value: rank for rank, tier in enumerate(Tier)}
+REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
+
+
+async def resolve_products(*, session: AsyncSession, items: list[ItemIn]) -> list[Product]:
+    codes = [item.product for item in items]
+    if len(set(codes)) != len(codes):
+        raise invalid("body.items", "name each product once")
+    known = await products.products_by_code(session=session, codes=codes)
+    for index, code in enumerate(codes):
+        if code not in known:
+            raise invalid(f"body.items.{index}.product", f"unknown product {code}")
+    return [known[code] for code in codes]
+
+
+def check_products(chosen: list[Product], *, passengers: list[PassengerIn], tier: str) -> None:
+    """ASSIST needs an SSR code on a passenger (422); VIP_CHANNEL needs platinum or above (409)."""
+    for product in chosen:
+        if product.requires_ssr and not any(passenger.ssr for passenger in passengers):
+            raise invalid("body.passengers", f"{product.code} needs an SSR code (e.g. WCHR) on at least one passenger")
+        if product.min_tier and TIER_RANK[tier] < TIER_RANK[product.min_tier]:
+            raise conflict(
+                "tier_required",
+                f"{product.code} is for members of tier {product.min_tier} and above; this member is {tier}",
+                required_tier=product.min_tier,
+            )
+
+
+def check_station(station: str, direction: str, flight: FlightRef) -> None:
+    """The station is where the service happens: the origin for a departure, else the destination."""
+    where = flight.origin if direction == "departure" else flight.destination
+    if where != station:
+        side = "origin" if direction == "departure" else "destination"
+        raise invalid("body.station", f"a {direction} at {station} needs a flight whose {side} is {station}, not {where}")
+
+
+async def flight_for(*, session: AsyncSession, ref: FlightRef, direction: str) -> Flight:
+    """The flight an order names: a known one must have the order's route; an unknown one needs std (departure) or sta."""
+    known = await session.get(Flight, (ref.flight_no, ref.flight_date))
+    if known is not None:
+        for side in ("origin", "destination"):
+            if getattr(known, side) != getattr(ref, side):
+                route = f"{known.origin} → {known.destination}"
+                raise invalid(f"body.flight.{side}", f"booking knows {ref.flight_no} on {ref.flight_date} as {route}")
+    else:
+        needed = "std" if direction == "departure" else "sta"
+        if getattr(ref, needed) is None:
+            raise invalid(f"body.flight.{needed}", f"booking does not know {ref.flight_no} on {ref.flight_date}; give its {needed}")
+    return await flights.ensure_flight(
+        session=session,
+        flight_no=ref.flight_no,
+        flight_date=ref.flight_date,
+        origin=ref.origin,
+        destination=ref.destination,
+        std=ref.std,
+        sta=ref.sta,
+    )
+
+
+def meet_at_for(direction: str, flight: Flight, given: datetime | None) -> datetime:
+    if given is not None:
+        return given
+    meet_at = times.default_meet_at(direction, departure=flight.departure, arrival=flight.arrival, sta=flight.sta)
+    if meet_at is None:
+        field = "std" if direction == "departure" else "sta"
+        raise invalid(f"body.flight.{field}", f"booking does not know {flight.flight_no}'s {field}; give it, or meet_at")
+    return meet_at
+
+
+def service_minutes(chosen: list[Product]) -> int:
+    return max((product.duration_minutes or 0 for product in chosen), default=0)
+
+
+def lead_time(chosen: list[Product]) -> timedelta:
+    return timedelta(minutes=max((product.min_lead_minutes for product in chosen), default=DEFAULT_MIN_LEAD_MINUTES))
+
+
+@dataclass(frozen=True)
+class Pricing:
+    base_minor: int
+    late_fee_minor: int
+
+    @property
+    def price_minor(self) -> int:
+        return self.base_minor + self.late_fee_minor
+
+
+def price(chosen: list[Product], *, tier: str, late: bool) -> Pricing:
+    """The items at the member's tier, plus 20% when staff book inside the lead time."""
+    base = sum(product.price_for(tier) for product in chosen)
+    return Pricing(base_minor=base, late_fee_minor=fees.late_fee(base) if late else 0)
+
+
+def check_lead(*, meet_at: datetime, chosen: list[Product], member_booking: bool) -> bool:
+    """True when the booking is late: members are refused (409 too_late), staff pay the late fee."""
+    now = clock.now()
+    if meet_at <= now:
+        raise conflict("too_late", f"the meeting time {meet_at.isoformat()} has passed")
+    late = now > meet_at - lead_time(chosen)
+    if late and member_booking:
+        minutes = int(lead_time(chosen).total_seconds() // 60)
+        raise conflict("too_late", f"book at least {minutes} minutes before the meeting time, or call us")
+    return late
+
+
+def order_times(meet_at: datetime, zone: ZoneInfo, chosen: list[Product]) -> times.OrderTimes:
+    return times.order_times(meet_at, zone, service_minutes(chosen))
+
+
+def new_order_values(
+    body: OrderCreate, *, flight: Flight, chosen: list[Product], pricing: Pricing, order_times: times.OrderTimes, created_by: str
+) -> dict[str, Any]:
+    """The columns of a new order, all but its ref (the Session and lean paths find one differently)."""
+    return dict(
+        member_id=body.member_id,
+        station=body.station,
+        direction=body.direction.value,
+        channel=body.channel.value,
+        flight_no=flight.flight_no,
+        flight_date=flight.flight_date,
+        items=[{"product": product.code} for product in chosen],
+        passengers=[passenger.model_dump() for passenger in body.passengers],
+        meet_at_given=body.meet_at is not None,
+        service_minutes=service_minutes(chosen),
+        meeting_point=body.meeting_point,
+        checked_bags=body.checked_bags,
+        seat_preference=body.seat_preference,
+        notes=body.notes,
+        source_ticket_id=body.source_ticket_id,
+        price_minor=pricing.price_minor,
+        late_fee_minor=pricing.late_fee_minor,
+        created_by=created_by,
+        **order_times.as_values(),
+    )
+
+
+def random_ref(station: str) -> str:
+    return f"{station}-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(6))
+
+
+async def new_ref(session: AsyncSession, station: str) -> str:
+    """A short code read out on the phone, e.g. PEK-7KQ2MX; the unique index backs the check."""
+    while True:
+        ref = random_ref(station)
+        if not await session.scalar(select(func.count()).where(Order.ref == ref)):
+            return ref

@@ -1,0 +1,47 @@
+"""GET /v1/orders: filters by station, local date, status, member and flight; keyset by (meet_at, id)."""
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.concierges.service import local_day
+from booking.orders.models import Order
+from booking.stations.models import Station
+
+
+async def search_orders(
+    *,
+    session: AsyncSession,
+    stations: frozenset[str] | None,
+    day: date | None,
+    status: str | None,
+    member_id: str | None,
+    flight_no: str | None,
+    after: list[Any] | None,
+    limit: int,
+) -> list[Order]:
+    query = select(Order).order_by(Order.meet_at, Order.id).limit(limit + 1)  # type: ignore[arg-type]
+    if stations is not None:
+        query = query.where(Order.station.in_(sorted(stations)))  # type: ignore[attr-defined]
+    if day is not None:
+        # "date" is each station's own local day of meet_at.
+        zones = (await session.execute(select(Station.code, Station.timezone))).all()
+        windows = []
+        for code, zone in zones:
+            if stations is None or code in stations:
+                start, end = local_day(day, ZoneInfo(zone))
+                windows.append(and_(Order.station == code, Order.meet_at >= start, Order.meet_at < end))  # type: ignore[operator]
+        query = query.where(or_(*windows) if windows else false())
+    if status is not None:
+        query = query.where(Order.status == status)
+    if member_id is not None:
+        query = query.where(Order.member_id == member_id)
+    if flight_no is not None:
+        query = query.where(Order.flight_no == flight_no)
+    if after is not None:
+        last_meet_at = datetime.fromisoformat(after[0])
+        query = query.where(or_(Order.meet_at > last_meet_at, and_(Order.meet_at == last_meet_at, Order.id > after[1])))  # type: ignore[operator]
+    return list((await session.execute(query)).scalars().all())

@@ -1,0 +1,105 @@
+"""Order routes: create, read, change, history, search; the status moves are in action_views."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from airside.auth import CurrentUser
+from airside.db import SessionDep
+from airside.idempotency import IdempotencyDep
+from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
+from airside.problems import forbidden
+from airside.versioning import IfMatch, etag, set_etag
+from booking.flights.models import FLIGHT_NO_PATTERN
+from booking.orders import lean, records, search, service
+from booking.orders.access import Changer, Creator, visible_order
+from booking.orders.models import MEMBER_CHANNELS, HistoryEntry, OrderCreate, OrderHistory, OrderPublic, OrderUpdate
+from booking.orders.transitions import Status
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+
+@router.post("", status_code=201)
+async def create_order(body: OrderCreate, session: SessionDep, principal: Creator, idempotency: IdempotencyDep) -> OrderPublic:
+    if principal.is_member_only:
+        if not principal.owns_member(body.member_id):
+            raise forbidden("a member books only for themself")
+        if body.channel not in MEMBER_CHANNELS:
+            raise forbidden("members book through the app or the web")
+    else:
+        principal.require_station_to_create(body.station)
+    if session.bind.dialect.name == "postgresql":
+        answer = await lean.create_order(engine=session.bind, body=body, principal=principal, idempotency=idempotency)  # type: ignore[arg-type]
+        if answer is not None:
+            return answer  # type: ignore[return-value]
+
+    async def act() -> OrderPublic:
+        order = await service.create_order(session=session, body=body, principal=principal)
+        return await records.public(session, order)
+
+    return await idempotency.execute(session, act, status_code=201, headers=lambda order: {"ETag": etag(order.version)})  # type: ignore[return-value]
+
+
+@router.get("")
+async def search_orders(
+    session: SessionDep,
+    principal: CurrentUser,
+    station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
+    day: Annotated[date | None, Query(alias="date", description="The station's local day of meet_at")] = None,
+    status: Status | None = None,
+    member_id: Annotated[str | None, Query(max_length=36)] = None,
+    flight_no: Annotated[str | None, Query(pattern=FLIGHT_NO_PATTERN)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[OrderPublic]:
+    stations = principal.station_filter()
+    if principal.is_member_only:
+        if member_id is not None and not principal.owns_member(member_id):
+            return Page(items=[], next_cursor=None)
+        member_id, stations = principal.member_id, None
+    elif not principal.is_staff:
+        raise forbidden("your role may not list orders")
+    if station is not None:
+        stations = frozenset({station}) & stations if stations is not None else frozenset({station})
+    orders = await search.search_orders(
+        session=session,
+        stations=stations,
+        day=day,
+        status=status.value if status else None,
+        member_id=member_id,
+        flight_no=flight_no,
+        after=decode_cursor(cursor, 2),
+        limit=limit,
+    )
+    kept, next_cursor = keyset_page(orders, limit, lambda order: (order.meet_at.isoformat(), order.id))
+    return Page(items=[await records.public(session, order) for order in kept], next_cursor=next_cursor)
+
+
+@router.get("/{order_id}")
+async def get_order(order_id: str, session: SessionDep, principal: CurrentUser, response: Response) -> OrderPublic:
+    order = await visible_order(session, principal, order_id)
+    set_etag(response, order.version)
+    return await records.public(session, order)
+
+
+@router.get("/{order_id}/history")
+async def get_history(order_id: str, session: SessionDep, principal: CurrentUser) -> list[HistoryEntry]:
+    order = await visible_order(session, principal, order_id)
+    rows = (
+        await session.execute(select(OrderHistory).where(OrderHistory.order_id == order.id).order_by(OrderHistory.id))  # type: ignore[arg-type]
+    ).scalars()
+    return [HistoryEntry.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.patch("/{order_id}")
+async def change_order(
+    order_id: str, body: OrderUpdate, expected_version: IfMatch, session: SessionDep, principal: Changer, response: Response
+) -> OrderPublic:
+    order = await visible_order(session, principal, order_id)
+    order = await service.change_order(session=session, order=order, expected_version=expected_version, body=body, principal=principal)
+    public = await records.public(session, order)
+    await session.commit()
+    set_etag(response, order.version)
+    return public

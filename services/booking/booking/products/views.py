@@ -1,0 +1,36 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from airside.auth import CurrentUser, Principal, Role, require
+from airside.db import SessionDep
+from airside.idempotency import IdempotencyDep
+from booking.products import service
+from booking.products.models import ProductPublic, ProductUpdate
+
+router = APIRouter(prefix="/v1/products", tags=["products"])
+
+ProductCode = Annotated[str, Path(pattern="^[A-Z][A-Z0-9_]{1,29}$")]
+
+
+def _public(product: object) -> ProductPublic:
+    return ProductPublic.model_validate(product, from_attributes=True)
+
+
+@router.get("")
+async def list_products(session: SessionDep, _user: CurrentUser) -> list[ProductPublic]:
+    return [_public(product) for product in await service.list_products(session=session)]
+
+
+@router.put("/{code}")
+async def put_product(
+    code: ProductCode,
+    body: ProductUpdate,
+    session: SessionDep,
+    _admin: Annotated[Principal, Depends(require(Role.admin))],
+    idempotency: IdempotencyDep,
+) -> ProductPublic:
+    async def act() -> ProductPublic:
+        return _public(await service.upsert_product(session=session, code=code, update=body))
+
+    return await idempotency.execute(session, act)  # type: ignore[return-value]

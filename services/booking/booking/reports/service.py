@@ -1,0 +1,212 @@
+"""The daily service list (当日服务清单统计表) of a station's local day."""
+
+import csv
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside.problems import invalid
+from booking.concierges.models import Concierge
+from booking.concierges.service import local_day
+from booking.members.models import Member
+from booking.orders.models import Order
+from booking.stations.models import Station
+
+
+class ServiceLine(BaseModel):
+    order_id: str
+    ref: str
+    member_id: str
+    member_name: str
+    card_no: str
+    flight_no: str
+    flight_date: date
+    direction: str
+    meet_at: str
+    meet_at_local: str
+    status: str
+    products: list[str]
+    concierge_id: str | None
+    concierge_name: str | None
+    price_minor: int
+    fees_collected_minor: int
+    fees_method: str | None
+    cancellation_fee_minor: int
+    no_show_fee_minor: int
+
+
+class ConciergeFees(BaseModel):
+    concierge_id: str | None
+    concierge_name: str | None
+    method: str
+    amount_minor: int
+    orders: int
+
+
+class DailyServices(BaseModel):
+    station: str
+    date: date
+    timezone: str
+    currency: str = "CNY"
+    orders: list[ServiceLine]
+    totals_by_status: dict[str, int]
+    totals_by_product: dict[str, int]
+    fees_by_concierge: list[ConciergeFees]
+    fees_collected_minor: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """The daily service list: the summary as the model, the lines as dicts shaped like ServiceLine."""
+
+    summary: DailyServices
+    lines: list[dict[str, Any]]
+
+    def json(self) -> bytes:
+        body = self.summary.model_dump(mode="json")
+        body["orders"] = self.lines
+        return orjson.dumps(body)
+
+
+async def daily_services(*, session: AsyncSession, station: str, day: date) -> Report:
+    found = await session.get(Station, station)
+    if found is None:
+        raise invalid("query.station", f"unknown station {station}")
+    zone = ZoneInfo(found.timezone)
+    start, end = local_day(day, zone)
+    # Plain columns, not ORM entities: a station-day has thousands of orders, and loading three
+    # mapped objects per row (identity map, instance state) cost more than the query itself.
+    rows = (
+        await session.execute(
+            select(
+                Order.id,
+                Order.ref,
+                Order.member_id,
+                Member.name,
+                Member.card_no,
+                Order.flight_no,
+                Order.flight_date,
+                Order.direction,
+                Order.meet_at,
+                Order.status,
+                Order.items,
+                Order.concierge_id,
+                Concierge.name,
+                Order.price_minor,
+                Order.fees_collected_minor,
+                Order.fees_method,
+                Order.cancellation_fee_minor,
+                Order.no_show_fee_minor,
+            )
+            .join(Member, Member.id == Order.member_id)  # type: ignore[arg-type]
+            .outerjoin(Concierge, Concierge.id == Order.concierge_id)  # type: ignore[arg-type]
+            .where(Order.station == station, Order.meet_at >= start, Order.meet_at < end)  # type: ignore[arg-type, operator]
+            .order_by(Order.meet_at, Order.id)  # type: ignore[arg-type]
+        )
+    ).all()
+    lines: list[dict[str, Any]] = []
+    fees: dict[tuple[str | None, str], list[int]] = defaultdict(lambda: [0, 0])
+    names: dict[str | None, str | None] = {}
+    status_totals: Counter[str] = Counter()
+    product_totals: Counter[str] = Counter()
+    collected_total = 0
+    for (
+        order_id, ref, member_id, member_name, card_no, flight_no, flight_date, direction, meet_at, status, items, concierge_id,
+        concierge_name, price_minor, collected, method, cancellation_fee, no_show_fee,
+    ) in rows:  # fmt: skip
+        products = [item["product"] for item in items]
+        # Plain dicts in ServiceLine's field order: thousands of models cost more than the query.
+        lines.append(
+            dict(
+                order_id=order_id,
+                ref=ref,
+                member_id=member_id,
+                member_name=member_name,
+                card_no=card_no,
+                flight_no=flight_no,
+                flight_date=flight_date,
+                direction=direction,
+                meet_at=meet_at.isoformat(),
+                meet_at_local=meet_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                status=status,
+                products=products,
+                concierge_id=concierge_id,
+                concierge_name=concierge_name,
+                price_minor=price_minor,
+                fees_collected_minor=collected or 0,
+                fees_method=method,
+                cancellation_fee_minor=cancellation_fee or 0,
+                no_show_fee_minor=no_show_fee or 0,
+            )
+        )
+        status_totals[status] += 1
+        product_totals.update(products)
+        collected_total += collected or 0
+        if collected and method:
+            bucket = fees[(concierge_id, method)]
+            bucket[0] += collected
+            bucket[1] += 1
+            names[concierge_id] = concierge_name
+    summary = DailyServices(
+        station=station,
+        date=day,
+        timezone=found.timezone,
+        orders=[],
+        totals_by_status=dict(status_totals),
+        totals_by_product=dict(product_totals),
+        fees_by_concierge=[
+            ConciergeFees(concierge_id=concierge_id, concierge_name=names[concierge_id], method=method, amount_minor=amount, orders=count)
+            for (concierge_id, method), (amount, count) in sorted(fees.items(), key=lambda item: (str(item[0][0]), item[0][1]))
+        ],
+        fees_collected_minor=collected_total,
+    )
+    return Report(summary=summary, lines=lines)
+
+
+CSV_COLUMNS = [
+    "ref",
+    "member_name",
+    "card_no",
+    "flight_no",
+    "flight_date",
+    "direction",
+    "meet_at_local",
+    "status",
+    "products",
+    "concierge_name",
+    "price_minor",
+    "fees_collected_minor",
+    "fees_method",
+    "cancellation_fee_minor",
+    "no_show_fee_minor",
+]
+
+
+def as_csv(report: Report) -> str:
+    """One row per order, then the totals and the cash hand-over per concierge, each under its own header."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for line in report.lines:
+        row = {**line, "products": "+".join(line["products"])}
+        writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
+    writer.writerow([])
+    writer.writerow(["total", "key", "count"])
+    summary = report.summary
+    for status, count in sorted(summary.totals_by_status.items()):
+        writer.writerow(["status", status, count])
+    for product, count in sorted(summary.totals_by_product.items()):
+        writer.writerow(["product", product, count])
+    writer.writerow([])
+    writer.writerow(["concierge_name", "method", "amount_minor", "orders"])
+    for fees in summary.fees_by_concierge:
+        writer.writerow([fees.concierge_name or "", fees.method, fees.amount_minor, fees.orders])
+    return out.getvalue()

@@ -1,0 +1,33 @@
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from airside.auth import Principal, Role, require
+from airside.db import SessionDep
+from booking.reports import service
+from booking.reports.service import DailyServices
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+
+@router.get("/daily-services", response_model=DailyServices, responses={200: {"content": {"text/csv": {}}}})
+async def daily_services(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require(Role.concierge_lead, Role.station_manager))],
+    station: Annotated[str, Query(pattern="^[A-Z]{3}$")],
+    day: Annotated[date, Query(alias="date", description="The station's local day")],
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    principal.require_station_to_create(station)  # a report of a station not in the token is 403
+    report = await service.daily_services(session=session, station=station, day=day)
+    if accept and "text/csv" in accept:
+        filename = f"daily-services-{station}-{day.isoformat()}.csv"
+        return Response(
+            service.as_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    # Serialised by pydantic-core straight to JSON: validating thousands of lines again on the way
+    # out (FastAPI's response_model path) cost more than building them.
+    return Response(report.json(), media_type="application/json")

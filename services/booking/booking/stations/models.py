@@ -1,0 +1,28 @@
+from zoneinfo import available_timezones
+
+from pydantic import field_validator
+from sqlmodel import Field, SQLModel
+
+
+class StationBase(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    timezone: str = Field(max_length=64, description="IANA time zone, e.g. Asia/Shanghai")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"unknown IANA time zone {value!r}")
+        return value
+
+
+class StationUpdate(StationBase):
+    pass
+
+
+class Station(StationBase, table=True):
+    code: str = Field(primary_key=True, min_length=3, max_length=3)
+
+
+class StationPublic(StationBase):
+    code: str

@@ -1,0 +1,33 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from airside.auth import CurrentUser, Principal, Role, require
+from airside.db import SessionDep
+from airside.idempotency import IdempotencyDep
+from booking.stations import service
+from booking.stations.models import StationPublic, StationUpdate
+
+router = APIRouter(prefix="/v1/stations", tags=["stations"])
+
+StationCode = Annotated[str, Path(pattern="^[A-Z]{3}$", description="IATA airport code")]
+
+
+@router.get("")
+async def list_stations(session: SessionDep, _user: CurrentUser) -> list[StationPublic]:
+    return [StationPublic.model_validate(station, from_attributes=True) for station in await service.list_stations(session=session)]
+
+
+@router.put("/{code}")
+async def put_station(
+    code: StationCode,
+    body: StationUpdate,
+    session: SessionDep,
+    _admin: Annotated[Principal, Depends(require(Role.admin))],
+    idempotency: IdempotencyDep,
+) -> StationPublic:
+    async def act() -> StationPublic:
+        station = await service.upsert_station(session=session, code=code, update=body)
+        return StationPublic.model_validate(station, from_attributes=True)
+
+    return await idempotency.execute(session, act)  # type: ignore[return-value]
