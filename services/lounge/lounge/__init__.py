@@ -1,0 +1,1 @@
+"""Airside lounge service."""

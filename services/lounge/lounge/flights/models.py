@@ -1,0 +1,62 @@
+import re
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel
+
+from airside.db import UtcDateTime
+from airside.events.common import FlightStatus
+
+FLIGHT_NO = re.compile(r"^([A-Z0-9]{2})(\d{1,4}[A-Z]?)$")
+FLIGHT_NO_PATTERN = FLIGHT_NO.pattern
+# Fields a flight status may carry; an absent one keeps what lounge holds.
+TIMES = ("std", "etd", "atd", "sta", "eta", "ata")
+CHANGEABLE = (*TIMES, "gate", "reason")
+
+
+class FlightBase(SQLModel):
+    flight_no: str = Field(primary_key=True, max_length=8)
+    flight_date: date = Field(primary_key=True, description="The origin's local date")
+    carrier: str = Field(max_length=2)
+    number: str = Field(max_length=5)
+    origin: str = Field(max_length=3, index=True)
+    destination: str = Field(max_length=3)
+    status: str = Field(default=FlightStatus.scheduled.value, max_length=20)
+    std: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    etd: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    atd: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    sta: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    eta: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    ata: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    gate: str | None = Field(default=None, max_length=10)
+    reason: str | None = Field(default=None, max_length=500)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Flight(FlightBase, table=True):
+    """Lounge's copy of a flight as published on airside.flight.status."""
+
+    @property
+    def departure(self) -> datetime | None:
+        return self.etd or self.std
+
+    @property
+    def gone(self) -> bool:
+        return self.atd is not None or self.status in (FlightStatus.departed, FlightStatus.arrived, FlightStatus.cancelled)
+
+
+class FlightPublic(FlightBase):
+    pass
+
+
+def split_flight_no(flight_no: str) -> tuple[str, str]:
+    """`CA1831` → (`CA`, `1831`); a route never splits this greedily (pitfalls.md)."""
+    match = FLIGHT_NO.match(flight_no)
+    if match is None:
+        raise ValueError(f"{flight_no!r} is not a flight number like CA1831")
+    return match.group(1), match.group(2)
+
+
+def normal_flight_no(carrier: str, number: str) -> str:
+    """`CA` + `0834` → `CA834`: the number without leading zeros, its suffix kept."""
+    digits = number.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    return f"{carrier}{int(digits)}{number[len(digits) :]}"

@@ -1,0 +1,91 @@
+"""The flight copy: newest `updated_at` wins, an absent field means unchanged (events.md)."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside.events.common import FlightInfo, FlightStatus
+from airside.events.flights import FlightStatusChanged
+from lounge.flights.models import CHANGEABLE, Flight
+
+# A flight first learnt from an order snapshot yields to any real status that follows.
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class FlightChange:
+    flight: Flight
+    old_departure: datetime | None
+
+
+def _utc(value: Any) -> Any:
+    """Airline systems should send UTC with an offset; a bare time is taken as UTC."""
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+
+
+async def apply_status(*, session: AsyncSession, flight_no: str, status: FlightStatusChanged) -> FlightChange | None:
+    """Apply a status to the copy; None when it is older than what lounge holds."""
+    updated_at = _utc(status.updated_at)
+    fields: dict[str, Any] = {name: _utc(getattr(status, name)) for name in CHANGEABLE if name in status.model_fields_set}
+    flight = await session.get(Flight, (flight_no, status.flight_date))
+    if flight is None:
+        flight = Flight(
+            flight_no=flight_no,
+            flight_date=status.flight_date,
+            carrier=status.carrier,
+            number=status.number,
+            origin=status.origin,
+            destination=status.destination,
+            status=status.status.value,
+            updated_at=updated_at,
+            **fields,
+        )
+        session.add(flight)
+        await session.flush()
+        return FlightChange(flight=flight, old_departure=None)
+    if updated_at < flight.updated_at:
+        return None  # older than the copy: ignored
+    old_departure = flight.departure
+    flight.origin, flight.destination, flight.status, flight.updated_at = (
+        status.origin,
+        status.destination,
+        status.status.value,
+        updated_at,
+    )
+    for name, value in fields.items():
+        if value is not None:  # absent or null never clears
+            setattr(flight, name, value)
+    await session.flush()
+    return FlightChange(flight=flight, old_departure=old_departure)
+
+
+async def remember_from_order(*, session: AsyncSession, info: FlightInfo) -> None:
+    """An order's snapshot carries its flight; keep it when no status has arrived yet."""
+    if not info.origin or await session.get(Flight, (info.flight_no, info.flight_date)) is not None:
+        return
+    session.add(
+        Flight(
+            flight_no=info.flight_no,
+            flight_date=info.flight_date,
+            carrier=info.carrier,
+            number=info.number,
+            origin=info.origin,
+            destination=info.destination,
+            status=(info.status or FlightStatus.scheduled).value,
+            std=info.std,
+            etd=info.etd,
+            atd=info.atd,
+            sta=info.sta,
+            eta=info.eta,
+            ata=info.ata,
+            gate=info.gate,
+            updated_at=LONG_AGO,
+        )
+    )
+    await session.flush()
+
+
+async def get_flight(*, session: AsyncSession, flight_no: str, flight_date: date) -> Flight | None:
+    return await session.get(Flight, (flight_no, flight_date))

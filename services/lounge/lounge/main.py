@@ -1,0 +1,43 @@
+from pathlib import Path
+
+from airside.app import ServiceDefinition, create_service_app
+from airside.jobs import periodic
+from lounge import models  # noqa: F401 - registers every table
+from lounge.config import Settings
+from lounge.consumers import CONSUMERS
+from lounge.flights.views import router as flights_router
+from lounge.lounges.views import router as lounges_router
+from lounge.members.views import router as members_router
+from lounge.menu.views import router as menu_router
+from lounge.orders.views import router as orders_router
+from lounge.reports.views import router as reports_router
+from lounge.requisitions.views import router as requisitions_router
+from lounge.sales.views import router as sales_router
+from lounge.seed import seed
+from lounge.stock.views import router as stock_router
+from lounge.visits.boarding import send_due_calls
+from lounge.visits.views import router as visits_router
+
+SERVICE = ServiceDefinition(
+    name="lounge",
+    title="Airside lounge",
+    settings_class=Settings,
+    routers=[
+        lounges_router,
+        menu_router,
+        members_router,
+        flights_router,
+        visits_router,
+        orders_router,
+        sales_router,
+        stock_router,
+        requisitions_router,
+        reports_router,
+    ],
+    alembic_dir=Path(__file__).resolve().parent.parent / "alembic",
+    consumers=CONSUMERS,
+    seed=seed,
+    jobs=[periodic("boarding_calls", send_due_calls)],
+)
+
+app = create_service_app(SERVICE)

@@ -1,0 +1,45 @@
+from datetime import date, datetime
+
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from airside.db import UtcDateTime
+
+LOUNGE_PRODUCT = "LOUNGE"
+
+
+class ExpectedVisit(SQLModel, table=True):
+    """An order with a LOUNGE item, as booking's order events announce it."""
+
+    __tablename__ = "expected_visit"
+
+    order_id: str = Field(primary_key=True, max_length=36)
+    order_ref: str = Field(max_length=40)
+    member_id: str = Field(max_length=36, index=True)
+    station: str = Field(max_length=3)
+    flight_no: str = Field(max_length=8)
+    flight_date: date
+    passengers: int = Field(ge=1)
+    passenger_names: list[str] = Field(default_factory=list, sa_type=JSON)
+    # expected | dropped (order cancelled, or its LOUNGE item removed)
+    status: str = Field(max_length=20)
+    order_status: str = Field(max_length=20)
+    order_version: int
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+    @property
+    def expected(self) -> bool:
+        return self.status == "expected"
+
+
+class ExpectedVisitPublic(SQLModel):
+    order_id: str
+    order_ref: str
+    member_id: str
+    station: str
+    flight_no: str
+    flight_date: date
+    passengers: int
+    status: str
+    order_status: str
+    order_version: int

@@ -1,0 +1,63 @@
+"""Expected visits from booking's order events: newer snapshots win, cancellations drop them."""
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside.db import utcnow
+from airside.events.booking import OrderSnapshot
+from lounge.flights import service as flights
+from lounge.orders.models import LOUNGE_PRODUCT, ExpectedVisit
+
+DROPPING_STATUSES = frozenset({"cancelled", "no_show"})
+
+
+async def apply_order(*, session: AsyncSession, order: OrderSnapshot) -> ExpectedVisit | None:
+    has_lounge = any(item.product == LOUNGE_PRODUCT for item in order.items)
+    row = await session.get(ExpectedVisit, order.id)
+    if row is None and not has_lounge:
+        return None  # an order lounge never needs to know
+    if row is not None and row.order_version >= order.version:
+        return row  # redelivered or out of order: the copy never moves backwards
+    status = "expected" if has_lounge and order.status not in DROPPING_STATUSES else "dropped"
+    values = {
+        "order_ref": order.ref,
+        "member_id": order.member_id,
+        "station": order.station,
+        "flight_no": order.flight.flight_no,
+        "flight_date": order.flight.flight_date,
+        "passengers": max(len(order.passengers), 1),
+        "passenger_names": [passenger.name for passenger in order.passengers],
+        "status": status,
+        "order_status": order.status,
+        "order_version": order.version,
+        "updated_at": utcnow(),
+    }
+    if row is None:
+        row = ExpectedVisit(order_id=order.id, **values)
+        session.add(row)
+    else:
+        row.sqlmodel_update(values)
+    if has_lounge:
+        await flights.remember_from_order(session=session, info=order.flight)
+    await session.flush()
+    return row
+
+
+async def expected_for(*, session: AsyncSession, member_id: str, flight_no: str, flight_date: date) -> ExpectedVisit | None:
+    """The member's lounge order on this flight, if any."""
+    query = select(ExpectedVisit).where(
+        ExpectedVisit.member_id == member_id,
+        ExpectedVisit.flight_no == flight_no,
+        ExpectedVisit.flight_date == flight_date,
+        ExpectedVisit.status == "expected",
+    )
+    return (await session.execute(query)).scalars().first()
+
+
+async def expected_on_flight(*, session: AsyncSession, flight_no: str, flight_date: date) -> list[ExpectedVisit]:
+    query = select(ExpectedVisit).where(
+        ExpectedVisit.flight_no == flight_no, ExpectedVisit.flight_date == flight_date, ExpectedVisit.status == "expected"
+    )
+    return list((await session.execute(query)).scalars())

@@ -1,0 +1,125 @@
+"""The daily sales list of a lounge (当日销售清单), bucketed by the lounge's local day."""
+
+import csv
+import io
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside.copies import station_timezone
+from lounge.lounges.models import Lounge
+from lounge.sales.models import Bill, BillStatus, SaleLine
+from lounge.stations import Station
+
+
+class ReportLine(BaseModel):
+    line_id: str
+    bill_id: str
+    visit_id: str
+    sold_at: datetime
+    sku: str
+    name: str
+    category: str
+    qty: int
+    unit_price_minor: int
+    amount_minor: int
+    complimentary: bool
+    bill_status: str
+    payment_method: str | None
+
+
+class UnsettledBill(BaseModel):
+    bill_id: str
+    visit_id: str
+    total_minor: int
+    closed_at: datetime | None
+
+
+class Totals(BaseModel):
+    total_minor: int
+    complimentary_minor: int
+    by_category: dict[str, int]
+    by_payment_method: dict[str, int]
+
+
+class DailySales(BaseModel):
+    lounge_id: str
+    date: date
+    timezone: str
+    lines: list[ReportLine]
+    totals: Totals
+    unsettled_bills: list[UnsettledBill]
+
+
+async def daily_sales(*, session: AsyncSession, lounge: Lounge, day: date) -> DailySales:
+    timezone = await station_timezone(session, Station, lounge.station)
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(day, time(0), zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone)
+    rows = (
+        await session.execute(
+            select(SaleLine, Bill)
+            .join(Bill, Bill.id == SaleLine.bill_id)  # type: ignore[arg-type]
+            .where(SaleLine.lounge_id == lounge.id, SaleLine.voided_at.is_(None), SaleLine.sold_at >= start, SaleLine.sold_at < end)  # type: ignore[union-attr, arg-type, operator]
+            .order_by(SaleLine.sold_at, SaleLine.id)  # type: ignore[arg-type]
+        )
+    ).all()
+    lines = []
+    by_category: dict[str, int] = defaultdict(int)
+    by_method: dict[str, int] = defaultdict(int)
+    for line, bill in rows:
+        method_key = bill.payment_method or bill.status  # open / unsettled bills show as such
+        lines.append(
+            ReportLine(
+                line_id=line.id,
+                bill_id=bill.id,
+                visit_id=line.visit_id,
+                sold_at=line.sold_at,
+                bill_status=bill.status,
+                payment_method=bill.payment_method,
+                **line.model_dump(include={"sku", "name", "category", "qty", "unit_price_minor", "amount_minor", "complimentary"}),
+            )
+        )
+        by_category[line.category] += line.amount_minor
+        if line.amount_minor:
+            by_method[method_key] += line.amount_minor
+    unsettled = (
+        await session.execute(
+            select(Bill)
+            .where(Bill.lounge_id == lounge.id, Bill.status == BillStatus.unsettled.value, Bill.closed_at >= start, Bill.closed_at < end)  # type: ignore[arg-type, operator]
+            .order_by(Bill.closed_at, Bill.id)  # type: ignore[arg-type]
+        )
+    ).scalars()
+    return DailySales(
+        lounge_id=lounge.id,
+        date=day,
+        timezone=timezone,
+        lines=lines,
+        totals=Totals(
+            total_minor=sum(line.amount_minor for line in lines),
+            complimentary_minor=sum(line.qty * line.unit_price_minor for line in lines if line.complimentary),
+            by_category=dict(by_category),
+            by_payment_method=dict(by_method),
+        ),
+        unsettled_bills=[
+            UnsettledBill(bill_id=bill.id, visit_id=bill.visit_id, total_minor=bill.total_minor, closed_at=bill.closed_at)
+            for bill in unsettled
+        ],
+    )
+
+
+CSV_COLUMNS = list(ReportLine.model_fields)
+
+
+def as_csv(report: DailySales) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for line in report.lines:
+        values = line.model_dump(mode="json")
+        writer.writerow([values[column] if values[column] is not None else "" for column in CSV_COLUMNS])
+    return out.getvalue()

@@ -1,0 +1,26 @@
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+
+from airside.db import SessionDep
+from lounge.access import Reporter, lounge_to_see
+from lounge.reports import service
+from lounge.reports.service import DailySales
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+
+@router.get("/daily-sales", response_model=DailySales, responses={200: {"content": {"text/csv": {}}}})
+async def daily_sales(
+    lounge_id: str, date: date, session: SessionDep, principal: Reporter, accept: Annotated[str | None, Header()] = None
+) -> DailySales | Response:
+    """Lines, totals by category and payment method, complimentary value and unsettled bills; CSV on Accept: text/csv."""
+    lounge = await lounge_to_see(session, principal, lounge_id)
+    report = await service.daily_sales(session=session, lounge=lounge, day=date)
+    if accept and "text/csv" in accept:
+        filename = f"daily-sales-{lounge.id}-{date.isoformat()}.csv"
+        return Response(
+            service.as_csv(report), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
+    return report

@@ -1,0 +1,93 @@
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+from sqlmodel import Field, SQLModel
+
+from airside.db import UtcDateTime
+
+# Bill lines that are not menu items: the day pass and guest fees charged at check-in.
+ENTRY_CATEGORY = "entry"
+DAY_PASS_SKU = "DAY_PASS"
+GUEST_FEE_SKU = "GUEST_FEE"
+
+
+class BillStatus(StrEnum):
+    open = "open"
+    settled = "settled"
+    unsettled = "unsettled"  # a walk-in who left with the flight without paying
+
+
+class PaymentMethod(StrEnum):
+    cash = "cash"
+    card = "card"
+    member_account = "member_account"
+
+
+class Bill(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    visit_id: str = Field(max_length=36, unique=True)
+    lounge_id: str = Field(max_length=40, index=True)
+    status: str = Field(max_length=20)
+    payment_method: str | None = Field(default=None, max_length=20)
+    total_minor: int = 0
+    complimentary_minor: int = 0
+    opened_at: datetime = Field(sa_type=UtcDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+
+
+class SaleLine(SQLModel, table=True):
+    __tablename__ = "sale_line"
+
+    id: str = Field(primary_key=True, max_length=36)
+    bill_id: str = Field(max_length=36, index=True)
+    visit_id: str = Field(max_length=36)
+    lounge_id: str = Field(max_length=40, index=True)
+    sku: str = Field(max_length=40)
+    name: str = Field(max_length=100)
+    category: str = Field(max_length=20)
+    qty: int = Field(ge=1)
+    unit_price_minor: int = Field(ge=0)
+    amount_minor: int = Field(ge=0, description="What the guest pays: 0 for a complimentary line")
+    complimentary: bool = False
+    sold_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    void_reason: str | None = Field(default=None, max_length=500)
+
+
+class SaleRequestLine(BaseModel):
+    sku: str = Field(schema_extra={"pattern": "^[A-Z0-9_-]{2,40}$"})
+    qty: int = Field(ge=1, le=100)
+
+
+class SaleRequest(BaseModel):
+    lines: list[SaleRequestLine] = Field(min_length=1, max_length=50)
+
+
+class VoidRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class SaleLinePublic(BaseModel):
+    id: str
+    sku: str
+    name: str
+    category: str
+    qty: int
+    unit_price_minor: int
+    amount_minor: int
+    complimentary: bool
+    sold_at: datetime
+    voided_at: datetime | None
+    void_reason: str | None
+
+
+class BillPublic(BaseModel):
+    id: str
+    visit_id: str
+    lounge_id: str
+    status: BillStatus
+    payment_method: PaymentMethod | None
+    lines: list[SaleLinePublic]
+    total_minor: int
+    complimentary_minor: int

@@ -1,0 +1,97 @@
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import JSON, CheckConstraint
+from sqlmodel import Field, SQLModel
+
+from airside.db import UtcDateTime
+
+
+class StockItem(SQLModel, table=True):
+    __tablename__ = "stock_item"
+    # The last line of defence; the conditional UPDATE keeps a sale from ever reaching it.
+    __table_args__ = (CheckConstraint("on_hand >= 0", name="ck_stock_item_on_hand"),)
+
+    lounge_id: str = Field(primary_key=True, max_length=40)
+    sku: str = Field(primary_key=True, max_length=40)
+    on_hand: int = Field(ge=0)
+    reorder_point: int = Field(ge=0)
+    reorder_qty: int = Field(ge=1)
+    # True from falling to the reorder point until stock rises above it: one stock.low per crossing.
+    low: bool = False
+
+
+class StockCount(SQLModel, table=True):
+    __tablename__ = "stock_count"
+
+    id: str = Field(primary_key=True, max_length=36)
+    lounge_id: str = Field(max_length=40, index=True)
+    counted_at: datetime = Field(sa_type=UtcDateTime)
+    counted_by: str = Field(max_length=200)
+
+
+class StockCountLine(SQLModel, table=True):
+    __tablename__ = "stock_count_line"
+
+    count_id: str = Field(primary_key=True, max_length=36)
+    sku: str = Field(primary_key=True, max_length=40)
+    expected: int
+    counted: int = Field(ge=0)
+    variance: int
+
+
+class Delivery(SQLModel, table=True):
+    """Goods received without a requisition."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    lounge_id: str = Field(max_length=40, index=True)
+    received_at: datetime = Field(sa_type=UtcDateTime)
+    received_by: str = Field(max_length=200)
+    lines: list[dict[str, int | str]] = Field(default_factory=list, sa_type=JSON)
+
+
+class StockPublic(BaseModel):
+    sku: str
+    on_hand: int
+    reorder_point: int
+    reorder_qty: int
+
+
+class QtyLine(BaseModel):
+    sku: str = Field(schema_extra={"pattern": "^[A-Z0-9_-]{2,40}$"})
+    qty: int = Field(ge=1, le=100_000)
+
+
+class QtyLines(BaseModel):
+    lines: list[QtyLine] = Field(min_length=1, max_length=200)
+
+
+class CountLine(BaseModel):
+    sku: str = Field(schema_extra={"pattern": "^[A-Z0-9_-]{2,40}$"})
+    counted: int = Field(ge=0, le=1_000_000)
+
+
+class CountRequest(BaseModel):
+    lines: list[CountLine] = Field(min_length=1, max_length=200)
+
+
+class CountLinePublic(BaseModel):
+    sku: str
+    expected: int
+    counted: int
+    variance: int
+
+
+class StockCountPublic(BaseModel):
+    id: str
+    lounge_id: str
+    counted_at: datetime
+    lines: list[CountLinePublic]
+
+
+class DeliveryPublic(BaseModel):
+    id: str
+    lounge_id: str
+    received_at: datetime
+    lines: list[QtyLine]
+    stock: list[StockPublic]

@@ -1,0 +1,55 @@
+from fastapi import APIRouter
+
+from airside import clock
+from airside.db import SessionDep
+from airside.idempotency import IdempotencyDep
+from lounge.access import LoungeDesk, lounge_to_create_at, lounge_to_see
+from lounge.stock import service
+from lounge.stock.models import CountLinePublic, CountRequest, DeliveryPublic, QtyLine, QtyLines, StockCountPublic, StockPublic
+
+router = APIRouter(tags=["stock"])
+
+
+@router.get("/v1/lounges/{lounge_id}/stock")
+async def get_stock(lounge_id: str, session: SessionDep, principal: LoungeDesk) -> list[StockPublic]:
+    lounge = await lounge_to_see(session, principal, lounge_id)
+    return [StockPublic.model_validate(item, from_attributes=True) for item in await service.levels(session=session, lounge_id=lounge.id)]
+
+
+@router.post("/v1/lounges/{lounge_id}/stock-counts", status_code=201)
+async def count_stock(
+    lounge_id: str, body: CountRequest, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
+) -> StockCountPublic:
+    lounge = await lounge_to_create_at(session, principal, lounge_id)
+
+    async def act() -> StockCountPublic:
+        stock_count, lines = await service.count(session=session, lounge=lounge, body=body, by=principal.sub, now=clock.now())
+        return StockCountPublic(
+            id=stock_count.id,
+            lounge_id=lounge.id,
+            counted_at=stock_count.counted_at,
+            lines=[CountLinePublic.model_validate(line, from_attributes=True) for line in lines],
+        )
+
+    return await idempotency.execute(session, act, status_code=201)  # type: ignore[return-value]
+
+
+@router.post("/v1/lounges/{lounge_id}/deliveries", status_code=201)
+async def deliver(
+    lounge_id: str, body: QtyLines, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
+) -> DeliveryPublic:
+    lounge = await lounge_to_create_at(session, principal, lounge_id)
+
+    async def act() -> DeliveryPublic:
+        delivery = await service.deliver(session=session, lounge=lounge, lines=body.lines, by=principal.sub, now=clock.now())
+        levels = await service.levels(session=session, lounge_id=lounge.id)
+        delivered = {line.sku for line in body.lines}
+        return DeliveryPublic(
+            id=delivery.id,
+            lounge_id=lounge.id,
+            received_at=delivery.received_at,
+            lines=[QtyLine.model_validate(line) for line in delivery.lines],
+            stock=[StockPublic.model_validate(item, from_attributes=True) for item in levels if item.sku in delivered],
+        )
+
+    return await idempotency.execute(session, act, status_code=201)  # type: ignore[return-value]

@@ -1,0 +1,159 @@
+"""IATA Resolution 792 bar-coded boarding pass, format `M`: the mandatory items of every leg.
+
+Pure parsing, no I/O. Layout by position (lounge.md): format code (1), number of legs (1),
+passenger name (20), e-ticket indicator (1); then per leg PNR (7), from (3), to (3),
+operating carrier (3), flight number (5), date of flight as day of year (3), compartment (1),
+seat (4), check-in sequence (5), passenger status (1), size of the variable field in hex (2)
+and that field; the next leg starts right after it. Security data may follow, after `^`.
+"""
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+# How far from today a day of year may land once its year is inferred (a boarding pass is
+# printed days before the flight, or read back shortly after it).
+MAX_DISTANCE_DAYS = 200
+
+
+class BcbpError(ValueError):
+    """The string is not a valid boarding pass; `field` names the item at fault."""
+
+    def __init__(self, field: str, message: str, *, leg: int | None = None) -> None:
+        self.field = field
+        self.leg = leg
+        self.message = message
+        where = f" (leg {leg})" if leg is not None and leg > 1 else ""
+        super().__init__(f"{field}{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Leg:
+    pnr: str
+    origin: str
+    destination: str
+    carrier: str
+    number: str
+    day_of_year: int
+    compartment: str
+    seat: str
+    check_in_sequence: str
+    passenger_status: str
+    variable: str
+
+    @property
+    def flight_no(self) -> str:
+        return f"{self.carrier}{self.number}"
+
+
+@dataclass(frozen=True)
+class BoardingPass:
+    passenger_name: str
+    electronic_ticket: bool
+    legs: tuple[Leg, ...]
+
+    @property
+    def surname(self) -> str:
+        return self.passenger_name.split("/", 1)[0]
+
+    @property
+    def given_name(self) -> str:
+        return self.passenger_name.split("/", 1)[1] if "/" in self.passenger_name else ""
+
+    def leg_from(self, station: str) -> Leg | None:
+        return next((leg for leg in self.legs if leg.origin == station), None)
+
+
+NAME = re.compile(r"^[A-Z][A-Z' .\-]*(/[A-Z' .\-]*)?$")
+PNR = re.compile(r"^[A-Z0-9]{1,7} *$")
+AIRPORT = re.compile(r"^[A-Z]{3}$")
+CARRIER = re.compile(r"^([A-Z0-9]{2}) $")
+FLIGHT_NUMBER = re.compile(r"^(\d{1,5})([A-Z]?) *$")
+DAY = re.compile(r"^\d{3}$")
+COMPARTMENT = re.compile(r"^[A-Z]$")
+SEAT = re.compile(r"^(\d{1,3}[A-Z]|INF|STBY) *$")
+SEQUENCE = re.compile(r"^\d{1,5}[A-Z]? *$")
+STATUS = re.compile(r"^[0-9A-Z]$")
+HEX = re.compile(r"^[0-9A-Fa-f]{2}$")
+
+
+class _Reader:
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.pos = 0
+
+    def take(self, size: int, field: str, pattern: re.Pattern[str] | None, leg: int | None = None, hint: str = "") -> str:
+        if self.pos + size > len(self.raw):
+            raise BcbpError(field, f"the string ends at position {len(self.raw)}, before this field (needs {size} characters)", leg=leg)
+        value = self.raw[self.pos : self.pos + size]
+        if pattern is not None and pattern.match(value) is None:
+            raise BcbpError(field, f"{value!r} at position {self.pos + 1} is not valid{hint}", leg=leg)
+        self.pos += size
+        return value
+
+
+def parse(raw: str) -> BoardingPass:
+    """Every mandatory item, validated; raises BcbpError naming the first bad one."""
+    if not raw.isascii() or not raw.isprintable():
+        raise BcbpError("boarding_pass", "only printable ASCII characters may appear")
+    reader = _Reader(raw)
+    reader.take(1, "format code", re.compile("^M$"), hint=" (only format M is read)")
+    legs_count = int(reader.take(1, "number of legs", re.compile("^[1-4]$"), hint=" (1 to 4)"))
+    name = reader.take(20, "passenger name", None).rstrip()
+    if NAME.match(name) is None:
+        raise BcbpError("passenger name", f"{name!r} is not SURNAME/GIVEN")
+    ticket = reader.take(1, "electronic ticket indicator", re.compile("^[E ]$"), hint=" (E or blank)")
+    legs = tuple(_leg(reader, number) for number in range(1, legs_count + 1))
+    rest = raw[reader.pos :]
+    if rest and not rest.startswith("^"):
+        raise BcbpError("number of legs", f"{len(rest)} characters follow the last of {legs_count} legs")
+    return BoardingPass(passenger_name=name, electronic_ticket=ticket == "E", legs=legs)
+
+
+def _leg(reader: _Reader, leg: int) -> Leg:
+    pnr = reader.take(7, "PNR", PNR, leg).strip()
+    origin = reader.take(3, "from", AIRPORT, leg, " (an IATA airport code)")
+    destination = reader.take(3, "to", AIRPORT, leg, " (an IATA airport code)")
+    carrier = reader.take(3, "operating carrier", CARRIER, leg, " (a 2-character designator and a blank)").strip()
+    number_field = reader.take(5, "flight number", FLIGHT_NUMBER, leg, " (up to 4 digits and an optional suffix)")
+    digits, suffix = FLIGHT_NUMBER.match(number_field).groups()  # type: ignore[union-attr]
+    if int(digits) == 0 or int(digits) > 9999:
+        raise BcbpError("flight number", f"{number_field!r} is not a flight number from 1 to 9999", leg=leg)
+    day_field = reader.take(3, "date of flight", DAY, leg, " (a day of year, 001 to 366)")
+    day = int(day_field)
+    if not 1 <= day <= 366:
+        raise BcbpError("date of flight", f"{day_field!r} is not a day of year (001 to 366)", leg=leg)
+    compartment = reader.take(1, "compartment", COMPARTMENT, leg)
+    seat = reader.take(4, "seat", SEAT, leg, " (e.g. 001A, 12C, INF)").strip()
+    sequence = reader.take(5, "check-in sequence", SEQUENCE, leg).strip()
+    status = reader.take(1, "passenger status", STATUS, leg)
+    size = int(reader.take(2, "variable field size", HEX, leg, " (2 hexadecimal digits)"), 16)
+    variable = reader.take(size, "variable field", None, leg) if size else ""
+    return Leg(
+        pnr=pnr,
+        origin=origin,
+        destination=destination,
+        carrier=carrier,
+        number=f"{int(digits)}{suffix}",
+        day_of_year=day,
+        compartment=compartment,
+        seat=seat,
+        check_in_sequence=sequence,
+        passenger_status=status,
+        variable=variable,
+    )
+
+
+def infer_date(day_of_year: int, today: date) -> date:
+    """The date nearest today with that day of year: a day more than ~6 months ahead is last year's,
+    and one far behind is next year's (a pass printed on 31 December for a flight on 1 January)."""
+    candidates = [
+        date(year, 1, 1) + timedelta(days=day_of_year - 1)
+        for year in (today.year - 1, today.year, today.year + 1)
+        if day_of_year <= (366 if calendar.isleap(year) else 365)
+    ]
+    nearest = min(candidates, key=lambda candidate: abs((candidate - today).days), default=None)
+    if nearest is None or abs((nearest - today).days) > MAX_DISTANCE_DAYS:
+        raise BcbpError("date of flight", f"day {day_of_year:03d} does not occur near {today.isoformat()}")
+    return nearest

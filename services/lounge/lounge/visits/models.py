@@ -1,0 +1,135 @@
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, model_validator
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from airside.db import UtcDateTime
+
+
+class VisitStatus(StrEnum):
+    checked_in = "checked_in"
+    checked_out = "checked_out"
+
+
+class Entitlement(StrEnum):
+    order = "order"
+    tier = "tier"
+    paid = "paid"
+
+
+class Visit(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_visit_due_calls", "status", "boarding_call_at"),
+        Index("ix_visit_flight", "flight_no", "flight_date", "status"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    lounge_id: str = Field(max_length=40, index=True)
+    station: str = Field(max_length=3)
+    member_id: str | None = Field(default=None, max_length=36, index=True)
+    order_id: str | None = Field(default=None, max_length=36, index=True)
+    passenger_name: str | None = Field(default=None, max_length=100)
+    flight_no: str = Field(max_length=8)
+    flight_date: date
+    guests: int = Field(ge=0)
+    free_guests: int = Field(ge=0)
+    entitlement: str = Field(max_length=10)
+    status: str = Field(max_length=20)
+    checked_in_at: datetime = Field(sa_type=UtcDateTime)
+    checked_out_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    boarding_call_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The boarding call time a `boarding_call_due` was sent for: claimed with a conditional UPDATE.
+    boarding_call_sent_for: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # member (or walk-in name) + flight while the visit is open, NULL after: one open visit each.
+    open_key: str | None = Field(default=None, max_length=200, unique=True)
+    bill_id: str = Field(max_length=36)
+    version: int = 1
+
+
+class LoungeOccupancy(SQLModel, table=True):
+    """One counter row per lounge; check-ins raise it only while it stays within capacity."""
+
+    __tablename__ = "lounge_occupancy"
+
+    lounge_id: str = Field(primary_key=True, max_length=40)
+    occupied: int = Field(default=0, ge=0)
+
+
+class FlightRef(BaseModel):
+    carrier: str = Field(schema_extra={"pattern": r"^[A-Z0-9]{2}$"})
+    number: str = Field(schema_extra={"pattern": r"^\d{1,4}[A-Z]?$"})
+    flight_date: date
+
+
+class CheckIn(BaseModel):
+    """One of: an order; a member with their flight; a scanned boarding pass (optionally with the member)."""
+
+    order_id: str | None = Field(default=None, min_length=1, max_length=36)
+    member_id: str | None = Field(default=None, min_length=1, max_length=36)
+    flight: FlightRef | None = None
+    boarding_pass: str | None = Field(default=None, min_length=1, max_length=2000)
+    guests: int | None = Field(default=None, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> "CheckIn":
+        ways = sum((self.order_id is not None, self.boarding_pass is not None, self.flight is not None))
+        if ways != 1:
+            raise ValueError("send exactly one of order_id, member_id with flight, or boarding_pass")
+        if self.flight is not None and self.member_id is None:
+            raise ValueError("flight needs member_id")
+        if self.order_id is not None and self.member_id is not None:
+            raise ValueError("order_id identifies the member already")
+        return self
+
+
+class Checkout(BaseModel):
+    payment_method: str | None = Field(default=None, schema_extra={"pattern": "^(cash|card|member_account)$"})
+
+
+class VisitFlight(BaseModel):
+    flight_no: str
+    flight_date: date
+    origin: str | None = None
+    destination: str | None = None
+    std: datetime | None = None
+    etd: datetime | None = None
+    atd: datetime | None = None
+    gate: str | None = None
+    status: str | None = None
+
+
+class VisitPublic(BaseModel):
+    id: str
+    lounge_id: str
+    station: str
+    status: VisitStatus
+    member_id: str | None
+    order_id: str | None
+    passenger_name: str | None
+    guests: int
+    free_guests: int
+    flight: VisitFlight
+    entitlement: Entitlement
+    boarding_call_at: datetime | None
+    bill_id: str
+    checked_in_at: datetime
+    checked_out_at: datetime | None
+    version: int
+
+
+class Occupancy(BaseModel):
+    capacity: int
+    occupied: int
+    available: int
+
+
+class BoardRow(BaseModel):
+    visit_id: str
+    member_id: str | None
+    name: str | None
+    guests: int
+    flight: VisitFlight
+    boarding_call_at: datetime | None
+    boarding_call_sent: bool

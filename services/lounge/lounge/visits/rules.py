@@ -1,0 +1,87 @@
+"""Pure rules at the lounge door (lounge.md): hours, the departure window, entitlement, guests, charges."""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from airside.events.common import Tier
+from lounge.flights.models import Flight
+from lounge.lounges.models import Lounge
+from lounge.members.entitlement import enters_free, guest_allowance
+from lounge.sales.models import DAY_PASS_SKU, GUEST_FEE_SKU
+from lounge.visits.models import Entitlement
+
+DEPARTURE_WINDOW = timedelta(hours=3)
+
+
+def is_open(opens: time, closes: time, now: datetime, timezone: str) -> bool:
+    """Opening hours are local; a lounge closing after midnight wraps round."""
+    local = now.astimezone(ZoneInfo(timezone)).time()
+    if opens <= closes:
+        return opens <= local < closes
+    return local >= opens or local < closes
+
+
+def departure_refusal(flight: Flight, station: str, now: datetime) -> str | None:
+    """Why this flight gives no entry here, or None: from this station, not gone, within the next 3 hours."""
+    if flight.origin != station:
+        return f"{flight.flight_no} departs from {flight.origin}, not {station}"
+    if flight.gone:
+        return f"{flight.flight_no} has already {'been cancelled' if flight.status == 'cancelled' else 'departed'}"
+    departure = flight.departure
+    if departure is None:
+        return f"{flight.flight_no} has no departure time yet"
+    if departure <= now:
+        return f"{flight.flight_no} was due to depart at {departure.isoformat()}"
+    if departure > now + DEPARTURE_WINDOW:
+        return f"{flight.flight_no} departs more than 3 hours from now"
+    return None
+
+
+def entitlement_for(*, has_order: bool, tier: Tier | None) -> Entitlement:
+    """An order with LOUNGE, else the tier (gold and above enter free), else a paid day pass."""
+    if has_order:
+        return Entitlement.order
+    if tier is not None and enters_free(tier):
+        return Entitlement.tier
+    return Entitlement.paid
+
+
+def free_guests(*, entitlement: Entitlement, tier: Tier | None, order_passengers: int = 1) -> int:
+    """The tier's allowance; an order's own fellow passengers are covered on top of it."""
+    allowance = guest_allowance(tier) if tier is not None else 0
+    if entitlement == Entitlement.order:
+        return max(order_passengers - 1, 0) + allowance
+    return allowance
+
+
+@dataclass(frozen=True)
+class Charge:
+    sku: str
+    name: str
+    qty: int
+    unit_price_minor: int
+
+
+def entry_charges(lounge: Lounge, *, entitlement: Entitlement, guests: int, free: int) -> list[Charge]:
+    """What goes on the bill at the door: the day pass for a paid visit, the fee for each extra guest."""
+    charges = []
+    if entitlement == Entitlement.paid:
+        charges.append(Charge(DAY_PASS_SKU, "Day pass", 1, lounge.day_pass_minor))
+    if guests > free:
+        charges.append(Charge(GUEST_FEE_SKU, "Guest fee", guests - free, lounge.guest_fee_minor))
+    return charges
+
+
+def boarding_call_at(flight: Flight, minutes: int) -> datetime | None:
+    departure = flight.departure
+    return departure - timedelta(minutes=minutes) if departure is not None else None
+
+
+def names_match(boarding_pass_name: str, name: str) -> bool:
+    """`LI/WEI` on the pass against `Li Wei` (or `Wei Li`) held for the member: the same words."""
+
+    def words(value: str) -> list[str]:
+        return sorted(value.upper().replace("/", " ").replace("-", " ").split())
+
+    return bool(words(boarding_pass_name)) and words(boarding_pass_name) == words(name)

@@ -1,0 +1,226 @@
+"""Check-in and check-out: the rules at the door, capacity under concurrency, and the visit's events."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside.copies import station_timezone
+from airside.events import lounge as lounge_events
+from airside.messaging.outbox import record
+from airside.problems import conflict, invalid, not_found
+from lounge.flights.models import Flight, normal_flight_no
+from lounge.lounges.models import Lounge
+from lounge.members.models import Member
+from lounge.orders import service as orders
+from lounge.orders.models import ExpectedVisit
+from lounge.sales import service as sales
+from lounge.stations import Station
+from lounge.visits import bcbp, rules
+from lounge.visits.models import CheckIn, Entitlement, LoungeOccupancy, Visit, VisitFlight, VisitPublic, VisitStatus
+
+
+@dataclass
+class Arrival:
+    """Who is at the desk and for which flight, whichever way they were identified."""
+
+    flight_no: str
+    flight_date: date
+    member: Member | None = None
+    order: ExpectedVisit | None = None
+    passenger_name: str | None = None
+
+
+async def local_today(session: AsyncSession, station: str, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(await station_timezone(session, Station, station))).date()
+
+
+async def _member(session: AsyncSession, member_id: str) -> Member:
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise not_found("member")
+    return member
+
+
+async def _identify(session: AsyncSession, lounge: Lounge, body: CheckIn, now: datetime) -> Arrival:
+    if body.order_id is not None:
+        order = await session.get(ExpectedVisit, body.order_id)
+        if order is None or not order.expected:
+            raise conflict("not_entitled", f"no lounge visit is expected for order {body.order_id}")
+        if order.station != lounge.station:
+            raise conflict("not_entitled", f"order {order.order_ref} is for station {order.station}, not {lounge.station}")
+        member = await session.get(Member, order.member_id)
+        return Arrival(order.flight_no, order.flight_date, member=member, order=order)
+    if body.flight is not None:
+        assert body.member_id is not None
+        member = await _member(session, body.member_id)
+        flight_no = normal_flight_no(body.flight.carrier, body.flight.number)
+        order = await orders.expected_for(session=session, member_id=member.id, flight_no=flight_no, flight_date=body.flight.flight_date)
+        return Arrival(flight_no, body.flight.flight_date, member=member, order=order)
+    assert body.boarding_pass is not None
+    try:
+        boarding_pass = bcbp.parse(body.boarding_pass)
+        leg = boarding_pass.leg_from(lounge.station)
+        if leg is None:
+            raise conflict("not_entitled", f"no leg of this boarding pass departs from {lounge.station}")
+        flight_date = bcbp.infer_date(leg.day_of_year, await local_today(session, lounge.station, now))
+    except bcbp.BcbpError as error:
+        raise invalid("body.boarding_pass", str(error), "boarding_pass") from error
+    arrival = Arrival(leg.flight_no, flight_date, passenger_name=boarding_pass.passenger_name)
+    if body.member_id is not None:
+        arrival.member = await _member(session, body.member_id)
+    else:
+        arrival.member = await _member_by_name(session, boarding_pass.passenger_name, leg.flight_no, flight_date)
+    if arrival.member is not None:
+        arrival.order = await orders.expected_for(
+            session=session, member_id=arrival.member.id, flight_no=leg.flight_no, flight_date=flight_date
+        )
+    return arrival
+
+
+async def _member_by_name(session: AsyncSession, name: str, flight_no: str, flight_date: date) -> Member | None:
+    """The member with an order on this flight whose name is on the pass, when exactly one is."""
+    matches = set()
+    for order in await orders.expected_on_flight(session=session, flight_no=flight_no, flight_date=flight_date):
+        member = await session.get(Member, order.member_id)
+        if member is not None and rules.names_match(name, member.name):
+            matches.add(member.id)
+    return await session.get(Member, matches.pop()) if len(matches) == 1 else None
+
+
+async def check_in(*, session: AsyncSession, lounge: Lounge, body: CheckIn, now: datetime) -> Visit:
+    timezone = await station_timezone(session, Station, lounge.station)
+    if not rules.is_open(lounge.opens, lounge.closes, now, timezone):
+        raise conflict("closed", f"{lounge.name} is open {lounge.opens:%H:%M}-{lounge.closes:%H:%M} local time")
+    arrival = await _identify(session, lounge, body, now)
+    flight = await session.get(Flight, (arrival.flight_no, arrival.flight_date))
+    if flight is None:
+        raise conflict("unknown_flight", f"{arrival.flight_no} on {arrival.flight_date} is not a flight lounge knows")
+    if (refusal := rules.departure_refusal(flight, lounge.station, now)) is not None:
+        raise conflict("not_entitled", refusal)
+    member, order = arrival.member, arrival.order
+    tier = member.tier if member is not None else None
+    entitlement = rules.entitlement_for(has_order=order is not None, tier=tier)
+    free = rules.free_guests(entitlement=entitlement, tier=tier, order_passengers=order.passengers if order else 1)
+    guests = body.guests if body.guests is not None else (order.passengers - 1 if order else 0)
+    who = f"member:{member.id}" if member is not None else f"name:{arrival.passenger_name}"
+    open_key = f"{who}|{flight.flight_no}|{flight.flight_date.isoformat()}"
+    if (await session.execute(select(Visit.id).where(Visit.open_key == open_key))).first() is not None:
+        raise conflict("already_checked_in", f"already checked in for {flight.flight_no}")
+    await _take_places(session, lounge, 1 + guests)
+    visit = Visit(
+        id=str(uuid.uuid4()),
+        lounge_id=lounge.id,
+        station=lounge.station,
+        member_id=member.id if member else None,
+        order_id=order.order_id if order else None,
+        passenger_name=arrival.passenger_name or (member.name if member else None),
+        flight_no=flight.flight_no,
+        flight_date=flight.flight_date,
+        guests=guests,
+        free_guests=min(free, guests),
+        entitlement=entitlement.value,
+        status=VisitStatus.checked_in.value,
+        checked_in_at=now,
+        boarding_call_at=rules.boarding_call_at(flight, lounge.boarding_call_minutes),
+        open_key=open_key,
+        bill_id=str(uuid.uuid4()),
+    )
+    session.add(visit)
+    try:
+        await session.flush()
+    except IntegrityError as error:  # a concurrent check-in of the same member and flight won
+        raise conflict("already_checked_in", f"already checked in for {flight.flight_no}") from error
+    charges = rules.entry_charges(lounge, entitlement=entitlement, guests=guests, free=free)
+    await sales.open_bill(session=session, visit=visit, charges=charges, now=now)
+    record(session, lounge_events.visit_checked_in, lounge_events.VisitEvent(visit=snapshot(visit)), subject=visit.id)
+    return visit
+
+
+async def _take_places(session: AsyncSession, lounge: Lounge, places: int) -> None:
+    """Raise the occupancy counter only while it stays within capacity: one conditional UPDATE, which
+    PostgreSQL serialises on the counter row and SQLite on its single writer."""
+    if await session.get(LoungeOccupancy, lounge.id) is None:
+        session.add(LoungeOccupancy(lounge_id=lounge.id, occupied=0))
+        await session.flush()
+    taken = await session.execute(
+        update(LoungeOccupancy)
+        .where(LoungeOccupancy.lounge_id == lounge.id, LoungeOccupancy.occupied + places <= lounge.capacity)  # type: ignore[arg-type]
+        .values(occupied=LoungeOccupancy.occupied + places)
+    )
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        raise conflict("lounge_full", f"{lounge.name} has no room for {places} more (capacity {lounge.capacity})")
+
+
+async def _free_places(session: AsyncSession, lounge_id: str, places: int) -> None:
+    await session.execute(
+        update(LoungeOccupancy)
+        .where(LoungeOccupancy.lounge_id == lounge_id, LoungeOccupancy.occupied >= places)  # type: ignore[arg-type]
+        .values(occupied=LoungeOccupancy.occupied - places)
+    )
+
+
+async def occupied(session: AsyncSession, lounge_id: str) -> int:
+    row = await session.get(LoungeOccupancy, lounge_id, populate_existing=True)
+    return row.occupied if row is not None else 0
+
+
+async def check_out(*, session: AsyncSession, visit: Visit, payment_method: str | None, now: datetime, automatic: bool = False) -> Visit:
+    """Settle the bill and free the places. When the flight leaves without the guest having paid,
+    a member's balance goes to their account and a walk-in's bill stays unsettled."""
+    if visit.status != VisitStatus.checked_in:
+        raise conflict("already_checked_out", "this visit is already checked out")
+    due = await sales.amount_due(session=session, bill_id=visit.bill_id)
+    if payment_method == "member_account" and visit.member_id is None:
+        raise invalid("body.payment_method", "a walk-in has no member account")
+    if due and payment_method is None:
+        if not automatic:
+            raise invalid("body.payment_method", f"{due} is to pay: choose cash, card or member_account", "missing")
+        payment_method = "member_account" if visit.member_id else None
+    closed = await session.execute(
+        update(Visit)
+        .where(Visit.id == visit.id, Visit.status == VisitStatus.checked_in.value)  # type: ignore[arg-type]
+        .values(status=VisitStatus.checked_out.value, checked_out_at=now, open_key=None, version=Visit.version + 1)
+    )
+    if not closed.rowcount:  # type: ignore[attr-defined]
+        raise conflict("already_checked_out", "this visit is already checked out")
+    await session.refresh(visit)
+    await _free_places(session, visit.lounge_id, 1 + visit.guests)
+    bill = await sales.close_bill(
+        session=session, visit=visit, payment_method=payment_method if due else None, settle=not due or payment_method is not None, now=now
+    )
+    record(session, lounge_events.visit_checked_out, lounge_events.VisitEvent(visit=snapshot(visit)), subject=visit.id)
+    await sales.record_completed(session=session, visit=visit, bill=bill, snapshot=snapshot(visit))
+    return visit
+
+
+def snapshot(visit: Visit) -> lounge_events.VisitSnapshot:
+    return lounge_events.VisitSnapshot.model_validate(visit, from_attributes=True)
+
+
+async def public(session: AsyncSession, visit: Visit) -> VisitPublic:
+    flight = await session.get(Flight, (visit.flight_no, visit.flight_date))
+    return VisitPublic(
+        **visit.model_dump(exclude={"flight_no", "flight_date", "boarding_call_sent_for", "open_key"}),
+        flight=flight_view(visit, flight),
+    )
+
+
+def flight_view(visit: Visit, flight: Flight | None) -> VisitFlight:
+    if flight is None:
+        return VisitFlight(flight_no=visit.flight_no, flight_date=visit.flight_date)
+    return VisitFlight.model_validate(flight, from_attributes=True)
+
+
+async def visit_or_404(session: AsyncSession, visit_id: str) -> Visit:
+    visit = await session.get(Visit, visit_id)
+    if visit is None:
+        raise not_found("visit")
+    return visit
+
+
+__all__ = ["Entitlement", "check_in", "check_out", "public", "snapshot"]
