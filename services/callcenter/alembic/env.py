@@ -1,0 +1,7 @@
+from sqlmodel import SQLModel
+
+from airside.db import run_alembic_env
+from callcenter import models  # noqa: F401 - registers every table
+from callcenter.config import Settings
+
+run_alembic_env(SQLModel.metadata, Settings().database_url)

@@ -1,0 +1,1 @@
+"""Airside call center service."""

@@ -1,0 +1,106 @@
+"""Callback routes (agents) and the member's own survey."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import and_, or_, select
+
+from airside.auth import Principal, Role, require
+from airside.db import SessionDep
+from airside.idempotency import IdempotencyDep
+from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
+from airside.problems import invalid, not_found
+from callcenter.agents.service import acting_agent
+from callcenter.callbacks import service
+from callcenter.callbacks.models import (
+    AttemptCreate,
+    AttemptPublic,
+    Callback,
+    CallbackAttempt,
+    CallbackPublic,
+    CallbackStatus,
+    SurveyCreate,
+    SurveyPublic,
+)
+
+router = APIRouter(tags=["callbacks"])
+
+Agents = Annotated[Principal, Depends(require(Role.agent, Role.team_lead, Role.supervisor))]
+Readers = Annotated[Principal, Depends(require(Role.agent, Role.team_lead, Role.supervisor, Role.service))]
+Member = Annotated[Principal, Depends(require(Role.member))]
+
+
+def public(callback: Callback) -> CallbackPublic:
+    return CallbackPublic.model_validate(callback, from_attributes=True)
+
+
+async def visible_callback(session: SessionDep, principal: Principal, callback_id: str) -> Callback:
+    callback = await session.get(Callback, callback_id)
+    if callback is None:
+        raise not_found("callback")
+    principal.require_station_to_see(callback.station, "callback")
+    return callback
+
+
+@router.get("/v1/callbacks")
+async def list_callbacks(
+    session: SessionDep,
+    principal: Readers,
+    status: CallbackStatus | None = None,
+    due_before: datetime | None = None,
+    station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
+    order_id: Annotated[str | None, Query(max_length=36)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[CallbackPublic]:
+    if due_before is not None and due_before.tzinfo is None:
+        raise invalid("query.due_before", "give a time zone, e.g. 2030-01-01T10:00:00Z")
+    query = select(Callback).order_by(Callback.due_at, Callback.id).limit(limit + 1)  # type: ignore[arg-type]
+    if (stations := principal.station_filter()) is not None:
+        query = query.where(Callback.station.in_(sorted(stations)))  # type: ignore[attr-defined]
+    for column, value in ((Callback.status, status.value if status else None), (Callback.station, station), (Callback.order_id, order_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if due_before is not None:
+        query = query.where(Callback.due_at < due_before)  # type: ignore[operator]
+    if (after := decode_cursor(cursor, 2)) is not None:
+        last = datetime.fromisoformat(after[0])
+        query = query.where(or_(Callback.due_at > last, and_(Callback.due_at == last, Callback.id > after[1])))  # type: ignore[operator]
+    rows = list((await session.execute(query)).scalars().all())
+    kept, next_cursor = keyset_page(rows, limit, lambda callback: (callback.due_at.isoformat(), callback.id))
+    return Page(items=[public(callback) for callback in kept], next_cursor=next_cursor)
+
+
+@router.get("/v1/callbacks/{callback_id}")
+async def get_callback(callback_id: str, session: SessionDep, principal: Readers) -> CallbackPublic:
+    return public(await visible_callback(session, principal, callback_id))
+
+
+@router.get("/v1/callbacks/{callback_id}/attempts")
+async def list_attempts(callback_id: str, session: SessionDep, principal: Readers) -> list[AttemptPublic]:
+    callback = await visible_callback(session, principal, callback_id)
+    rows = await session.execute(select(CallbackAttempt).where(CallbackAttempt.callback_id == callback.id).order_by(CallbackAttempt.at))  # type: ignore[arg-type]
+    return [AttemptPublic.model_validate(attempt, from_attributes=True) for attempt in rows.scalars()]
+
+
+@router.post("/v1/callbacks/{callback_id}/attempts", status_code=201, response_model=CallbackPublic)
+async def record_attempt(
+    callback_id: str, body: AttemptCreate, session: SessionDep, principal: Agents, idempotency: IdempotencyDep
+) -> Response:
+    async def act() -> CallbackPublic:
+        callback = await visible_callback(session, principal, callback_id)
+        agent = await acting_agent(session, principal)
+        return public(await service.record_attempt(session=session, callback=callback, body=body, actor=principal.sub, agent=agent))
+
+    return await idempotency.execute(session, act, status_code=201)
+
+
+@router.post("/v1/surveys", status_code=201, response_model=SurveyPublic)
+async def submit_survey(body: SurveyCreate, session: SessionDep, principal: Member, idempotency: IdempotencyDep) -> Response:
+    async def act() -> SurveyPublic:
+        if principal.member_id is None:  # admin without a member identity
+            raise not_found("order")
+        return await service.submit_survey(session=session, member_id=principal.member_id, body=body)
+
+    return await idempotency.execute(session, act, status_code=201)

@@ -1,0 +1,95 @@
+"""Complaint workflow routes under /v1/tickets/{id}/complaint/…"""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from sqlmodel import Field, SQLModel
+
+from airside.auth import Principal, Role, require
+from airside.db import SessionDep
+from airside.idempotency import IdempotencyDep
+from callcenter.complaints import service
+from callcenter.tickets import records
+from callcenter.tickets.models import Ticket, TicketPublic
+
+router = APIRouter(prefix="/v1/tickets/{ticket_id}/complaint", tags=["complaints"])
+
+Handler = Annotated[Principal, Depends(require(Role.agent, Role.team_lead, Role.supervisor))]
+Approver = Annotated[Principal, Depends(require(Role.team_lead, Role.supervisor))]
+
+
+class Proposal(SQLModel):
+    resolution: str = Field(min_length=1, max_length=2000)
+    compensation_minor: int = Field(ge=0, le=100_000_000, description="CNY fen")
+
+
+class Rejection(SQLModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class FollowUp(SQLModel):
+    satisfied: bool
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+async def _run(
+    session: SessionDep, principal: Principal, idempotency: IdempotencyDep, ticket_id: str, step: Callable[[Ticket], Awaitable[Ticket]]
+) -> Response:
+    async def act() -> TicketPublic:
+        ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
+        return records.public(await step(ticket))
+
+    return await idempotency.execute(session, act)
+
+
+@router.post("/investigate", response_model=TicketPublic)
+async def investigate(ticket_id: str, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
+    return await _run(
+        session, principal, idempotency, ticket_id, lambda t: service.investigate(session=session, ticket=t, actor=principal.sub)
+    )
+
+
+@router.post("/propose", response_model=TicketPublic)
+async def propose(ticket_id: str, body: Proposal, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
+    return await _run(
+        session,
+        principal,
+        idempotency,
+        ticket_id,
+        lambda t: service.propose(
+            session=session, ticket=t, resolution=body.resolution, compensation_minor=body.compensation_minor, actor=principal.sub
+        ),
+    )
+
+
+@router.post("/approve", response_model=TicketPublic)
+async def approve(ticket_id: str, session: SessionDep, principal: Approver, idempotency: IdempotencyDep) -> Response:
+    return await _run(session, principal, idempotency, ticket_id, lambda t: service.approve(session=session, ticket=t, principal=principal))
+
+
+@router.post("/reject", response_model=TicketPublic)
+async def reject(ticket_id: str, body: Rejection, session: SessionDep, principal: Approver, idempotency: IdempotencyDep) -> Response:
+    return await _run(
+        session,
+        principal,
+        idempotency,
+        ticket_id,
+        lambda t: service.reject(session=session, ticket=t, principal=principal, reason=body.reason),
+    )
+
+
+@router.post("/inform", response_model=TicketPublic)
+async def inform(ticket_id: str, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
+    return await _run(session, principal, idempotency, ticket_id, lambda t: service.inform(session=session, ticket=t, actor=principal.sub))
+
+
+@router.post("/follow-up", response_model=TicketPublic)
+async def follow_up(ticket_id: str, body: FollowUp, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
+    return await _run(
+        session,
+        principal,
+        idempotency,
+        ticket_id,
+        lambda t: service.follow_up(session=session, ticket=t, satisfied=body.satisfied, notes=body.notes, actor=principal.sub),
+    )

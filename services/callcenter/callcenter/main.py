@@ -1,0 +1,29 @@
+from pathlib import Path
+
+from airside.app import ServiceDefinition, create_service_app
+from airside.jobs import periodic
+from callcenter import models  # noqa: F401 - registers every table
+from callcenter.agents.views import router as agents_router
+from callcenter.callbacks.views import router as callbacks_router
+from callcenter.complaints.views import router as complaints_router
+from callcenter.config import Settings
+from callcenter.consumers import CONSUMERS
+from callcenter.members.views import router as members_router
+from callcenter.reports.views import router as reports_router
+from callcenter.seed import seed
+from callcenter.sla.timers import run_timers
+from callcenter.sla.views import router as sla_router
+from callcenter.tickets.views import router as tickets_router
+
+SERVICE = ServiceDefinition(
+    name="callcenter",
+    title="Airside call center",
+    settings_class=Settings,
+    routers=[agents_router, members_router, sla_router, tickets_router, complaints_router, callbacks_router, reports_router],
+    alembic_dir=Path(__file__).resolve().parent.parent / "alembic",
+    consumers=CONSUMERS,
+    seed=seed,
+    jobs=[periodic("sla_timers", run_timers)],
+)
+
+app = create_service_app(SERVICE)

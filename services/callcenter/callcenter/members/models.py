@@ -1,0 +1,27 @@
+from pydantic import BaseModel
+from sqlmodel import Field
+
+from airside.copies import MemberCopy
+from airside.events.common import Tier
+from callcenter.callbacks.models import CallbackSummary
+from callcenter.tickets.models import TicketSummary
+
+
+class Member(MemberCopy, table=True):
+    # The call center finds callers by phone; lounge has no need to keep it.
+    phone: str = Field(max_length=32, index=True)
+
+
+class MemberPublic(BaseModel):
+    id: str
+    card_no: str
+    name: str
+    phone: str
+    tier: Tier
+    status: str
+    version: int
+
+
+class MemberDetail(MemberPublic):
+    open_tickets: list[TicketSummary]
+    pending_callbacks: list[CallbackSummary]

@@ -1,0 +1,33 @@
+"""Every table of the call center, so Alembic sees the whole metadata."""
+
+from airside.idempotency import IdempotencyRecord
+from airside.messaging.inbox import DeadLetter, ProcessedEvent
+from airside.messaging.outbox import OutboxEvent
+from callcenter.agents.models import Agent
+from callcenter.callbacks.models import Callback, CallbackAttempt, CsatScore
+from callcenter.members.models import Member
+from callcenter.orders.models import OrderCopy, VisitCopy
+from callcenter.sla.models import SlaPolicy
+from callcenter.stations import Station
+from callcenter.tickets.models import Ticket, TicketCall, TicketHistory, TicketNote, TicketNumber
+
+__all__ = [
+    "Agent",
+    "Callback",
+    "CallbackAttempt",
+    "CsatScore",
+    "DeadLetter",
+    "IdempotencyRecord",
+    "Member",
+    "OrderCopy",
+    "OutboxEvent",
+    "ProcessedEvent",
+    "SlaPolicy",
+    "Station",
+    "Ticket",
+    "TicketCall",
+    "TicketHistory",
+    "TicketNote",
+    "TicketNumber",
+    "VisitCopy",
+]

@@ -1,0 +1,27 @@
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+
+class Priority(StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
+class SlaPolicyBase(SQLModel):
+    first_response_minutes: int = Field(ge=1, le=100_000, description="Business minutes to the first response")
+    resolution_minutes: int = Field(ge=1, le=1_000_000, description="Business minutes to resolution")
+
+
+class SlaPolicy(SlaPolicyBase, table=True):
+    __tablename__ = "sla_policy"
+
+    priority: Priority = Field(primary_key=True)
+    version: int = 1
+
+
+class SlaPolicyPublic(SlaPolicyBase):
+    priority: Priority
+    version: int

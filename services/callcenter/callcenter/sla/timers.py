@@ -1,0 +1,116 @@
+"""SLA timers and auto-close, as a job: state in the ticket row, each firing claimed once.
+
+A pass looks at tickets whose next threshold instant has come. It claims a ticket with a
+conditional UPDATE (... WHERE version = the version read) in the same transaction that records
+the events, so a restarted service or a second replica finds nothing left to fire: warning at
+80%, breach and escalation level 1 at 100%, escalation level 2 at 150%, once per ticket and target.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside.events import callcenter as cc_events
+from airside.messaging.outbox import record
+from callcenter.sla import service as sla
+from callcenter.sla.deadlines import BITS, BREACHED, ESCALATED_2, WARNING, firings_due, next_check
+from callcenter.tickets import records
+from callcenter.tickets.models import RESOLVED_ROWS, Ticket
+from callcenter.tickets.service import move
+from callcenter.tickets.transitions import Status
+
+BATCH = 100
+AUTO_CLOSE_AFTER = timedelta(hours=72)
+
+
+async def _claim(session: AsyncSession, ticket: Ticket, **values: object) -> bool:
+    """Win the ticket for this pass: only one replica's UPDATE matches the version it read."""
+    result = await session.execute(
+        update(Ticket).where(Ticket.id == ticket.id, Ticket.version == ticket.version).values(version=ticket.version + 1, **values)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await session.refresh(ticket)
+    return True
+
+
+async def fire_sla(*, session: AsyncSession, now: datetime) -> int:
+    """Fire every SLA threshold reached by `now`; returns how many events were recorded."""
+    due_tickets = (
+        await session.execute(
+            select(Ticket).where(Ticket.sla_next_check_at <= now).order_by(Ticket.sla_next_check_at).limit(BATCH)  # type: ignore[arg-type, operator]
+        )
+    ).scalars()
+    fired_events = 0
+    for ticket in list(due_tickets):
+        calendar = await sla.calendar_for(session, ticket.station)
+        clocks = sla.clocks_of(ticket, await sla.policy_minutes(session, ticket.priority))
+        due = firings_due(clocks, ticket.sla_anchor_at, now, ticket.sla_fired, calendar)
+        fired = ticket.sla_fired
+        for firing in due:
+            fired |= BITS[firing]
+        level = max([ticket.escalation_level] + [1 if kind == BREACHED else 2 for _target, kind in due if kind != WARNING])
+        values = {
+            "sla_fired": fired,
+            "escalation_level": level,
+            "sla_next_check_at": next_check(clocks, ticket.sla_anchor_at, fired, calendar),
+        }
+        if not await _claim(session, ticket, **values):
+            continue  # changed by someone else since we read it: the next pass looks again
+        for target, kind in due:
+            due_at = getattr(ticket, f"{target}_due") or now
+            snapshot = records.snapshot(ticket)
+            if kind == WARNING:
+                record(
+                    session,
+                    cc_events.ticket_sla_warning,
+                    cc_events.TicketSlaEvent(ticket=snapshot, target=target, due_at=due_at),
+                    subject=ticket.id,
+                )
+            elif kind == BREACHED:
+                record(
+                    session,
+                    cc_events.ticket_sla_breached,
+                    cc_events.TicketSlaEvent(ticket=snapshot, target=target, due_at=due_at),
+                    subject=ticket.id,
+                )
+                record(
+                    session,
+                    cc_events.ticket_escalated,
+                    cc_events.TicketEscalated(ticket=snapshot, level=1, target=target),
+                    subject=ticket.id,
+                )
+            elif kind == ESCALATED_2:
+                record(
+                    session,
+                    cc_events.ticket_escalated,
+                    cc_events.TicketEscalated(ticket=snapshot, level=2, target=target),
+                    subject=ticket.id,
+                )
+            records.log(session, ticket, "system", f"sla_{kind}", target=target)
+            fired_events += 1
+    return fired_events
+
+
+async def auto_close(*, session: AsyncSession, now: datetime) -> int:
+    """A resolved ticket closes itself after 72 hours without a customer reply (a reply reopens it)."""
+    stale = (
+        await session.execute(
+            select(Ticket)
+            # RESOLVED_ROWS as a literal: it is ix_ticket_resolved_open's predicate, so only resolved rows are read.
+            .where(RESOLVED_ROWS, Ticket.resolved_at <= now - AUTO_CLOSE_AFTER)  # type: ignore[operator]
+            .order_by(Ticket.resolved_at)  # type: ignore[arg-type]
+            .limit(BATCH)
+        )
+    ).scalars()
+    closed = 0
+    for ticket in list(stale):
+        if await _claim(session, ticket) and ticket.status == Status.resolved:
+            await move(session, ticket, Status.closed, "system", now=now, reason="no_customer_reply_72h")
+            closed += 1
+    return closed
+
+
+async def run_timers(*, session: AsyncSession, now: datetime) -> int:
+    return await fire_sla(session=session, now=now) + await auto_close(session=session, now=now)

@@ -1,0 +1,54 @@
+"""Reading tickets as callers and events see them, and writing their history."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside import clock
+from airside.auth import Principal
+from airside.events import callcenter as cc_events
+from airside.problems import not_found
+from callcenter.sla.service import breached
+from callcenter.tickets.models import SlaBreached, Ticket, TicketHistory, TicketPublic, TicketSummary
+
+
+def snapshot(ticket: Ticket) -> cc_events.TicketSnapshot:
+    return cc_events.TicketSnapshot.model_validate(ticket, from_attributes=True)
+
+
+def event(ticket: Ticket) -> cc_events.TicketEvent:
+    return cc_events.TicketEvent(ticket=snapshot(ticket))
+
+
+def public(ticket: Ticket) -> TicketPublic:
+    values = {name: getattr(ticket, name) for name in TicketPublic.model_fields if name != "sla_breached"}
+    return TicketPublic(**values, sla_breached=SlaBreached(**breached(ticket)))
+
+
+def summary(ticket: Ticket) -> TicketSummary:
+    return TicketSummary.model_validate(ticket, from_attributes=True)
+
+
+def log(session: AsyncSession, ticket: Ticket, actor: str, action: str, **detail: Any) -> None:
+    session.add(TicketHistory(ticket_id=ticket.id, at=clock.now(), actor=actor, action=action, detail=detail))
+
+
+async def find_ticket(session: AsyncSession, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
+    query = select(Ticket).where(Ticket.id == ticket_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalars().first()
+
+
+async def visible_ticket(session: AsyncSession, principal: Principal, ticket_id: str, *, for_update: bool = False) -> Ticket:
+    """A foreign ticket (another station, another member's) answers 404: its existence does not leak."""
+    ticket = await find_ticket(session, ticket_id, for_update=for_update)
+    if ticket is None:
+        raise not_found("ticket")
+    if principal.is_member_only:
+        if ticket.member_id is None or not principal.owns_member(ticket.member_id):
+            raise not_found("ticket")
+    else:
+        principal.require_station_to_see(ticket.station, "ticket")
+    return ticket

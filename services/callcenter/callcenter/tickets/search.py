@@ -1,0 +1,36 @@
+"""GET /v1/tickets: filters, `q` over subject and description, keyset by (created_at, id) newest first.
+
+`q` is a substring match; on PostgreSQL a pg_trgm GIN index serves it (Chinese and Latin text
+alike), on SQLite it is a plain LIKE scan.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callcenter.tickets.models import Ticket
+
+
+def _like_term(q: str) -> str:
+    escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search_tickets(
+    *, session: AsyncSession, stations: frozenset[str] | None, filters: dict[str, Any], q: str | None, after: list[Any] | None, limit: int
+) -> list[Ticket]:
+    query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)  # type: ignore[attr-defined]
+    if stations is not None:
+        query = query.where(Ticket.station.in_(sorted(stations)))  # type: ignore[attr-defined]
+    for name, value in filters.items():
+        if value is not None:
+            query = query.where(getattr(Ticket, name) == value)
+    if q and q.strip():
+        term = _like_term(q)
+        query = query.where(or_(Ticket.subject.ilike(term, escape="\\"), Ticket.description.ilike(term, escape="\\")))  # type: ignore[attr-defined]
+    if after is not None:
+        last = datetime.fromisoformat(after[0])
+        query = query.where(or_(Ticket.created_at < last, and_(Ticket.created_at == last, Ticket.id < after[1])))  # type: ignore[operator]
+    return list((await session.execute(query)).scalars().all())

@@ -1,0 +1,224 @@
+"""Ticket routes: create, read, search, change, status, notes, calls, history, assign, merge, claim."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import select
+
+from airside.auth import Principal, Role, require
+from airside.db import SessionDep
+from airside.idempotency import IdempotencyDep
+from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
+from airside.problems import forbidden, not_found
+from airside.versioning import IfMatch, etag, set_etag, stale
+from callcenter.agents.models import Agent
+from callcenter.agents.service import acting_agent
+from callcenter.sla.models import Priority
+from callcenter.tickets import claims, records, search, service
+from callcenter.tickets.models import (
+    MEMBER_CHANNELS,
+    AssignBody,
+    CallCreate,
+    CallPublic,
+    HistoryEntry,
+    MergeBody,
+    NoteCreate,
+    NotePublic,
+    StatusChange,
+    TicketCall,
+    TicketCreate,
+    TicketHistory,
+    TicketNote,
+    TicketPublic,
+    TicketType,
+    TicketUpdate,
+)
+from callcenter.tickets.transitions import Status
+
+router = APIRouter(tags=["tickets"])
+
+TICKET_STAFF = (Role.agent, Role.team_lead, Role.supervisor, Role.station_manager)
+Staff = Annotated[Principal, Depends(require(*TICKET_STAFF))]
+StaffOrMember = Annotated[Principal, Depends(require(*TICKET_STAFF, Role.member))]
+Reader = Annotated[Principal, Depends(require(*TICKET_STAFF, Role.member, Role.service))]
+StaffReader = Annotated[Principal, Depends(require(*TICKET_STAFF, Role.service))]
+
+
+def _etag(ticket: TicketPublic) -> dict[str, str]:
+    return {"ETag": etag(ticket.version)}
+
+
+@router.post("/v1/tickets", status_code=201, response_model=TicketPublic)
+async def create_ticket(body: TicketCreate, session: SessionDep, principal: StaffOrMember, idempotency: IdempotencyDep) -> Response:
+    if principal.is_member_only:
+        if body.member_id is None:
+            body.member_id = principal.member_id
+        if not principal.owns_member(body.member_id):
+            raise forbidden("a member opens tickets only for themself")
+        if body.channel not in MEMBER_CHANNELS:
+            raise forbidden("members open tickets through the app or the web")
+    else:
+        principal.require_station_to_create(body.station)
+
+    async def act() -> TicketPublic:
+        return records.public(await service.create_ticket(session=session, body=body, actor=principal.sub))
+
+    return await idempotency.execute(session, act, status_code=201, headers=_etag)
+
+
+@router.get("/v1/tickets", response_model=Page[TicketPublic])
+async def search_tickets(
+    session: SessionDep,
+    principal: Reader,
+    status: Status | None = None,
+    type: TicketType | None = None,
+    priority: Priority | None = None,
+    station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
+    assignee: Annotated[str | None, Query(max_length=36)] = None,
+    member_id: Annotated[str | None, Query(max_length=36)] = None,
+    order_id: Annotated[str | None, Query(max_length=36)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Words in subject or description")] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Response:
+    stations = principal.station_filter()
+    if principal.is_member_only:
+        if member_id is not None and not principal.owns_member(member_id):
+            return Page(items=[], next_cursor=None)
+        member_id, stations = principal.member_id, None
+    filters = {
+        "status": status.value if status else None,
+        "type": type.value if type else None,
+        "priority": priority.value if priority else None,
+        "station": station,
+        "assignee": assignee,
+        "member_id": member_id,
+        "order_id": order_id,
+    }
+    tickets = await search.search_tickets(
+        session=session, stations=stations, filters=filters, q=q, after=decode_cursor(cursor, 2), limit=limit
+    )
+    kept, next_cursor = keyset_page(tickets, limit, lambda ticket: (ticket.created_at.isoformat(), ticket.id))
+    page = Page(items=[records.public(ticket) for ticket in kept], next_cursor=next_cursor)
+    # Straight to JSON in pydantic-core: the hot list (P4) skips FastAPI's dict-then-json.dumps pass.
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
+@router.get("/v1/tickets/{ticket_id}")
+async def get_ticket(ticket_id: str, session: SessionDep, principal: Reader, response: Response) -> TicketPublic:
+    ticket = await records.visible_ticket(session, principal, ticket_id)
+    set_etag(response, ticket.version)
+    return records.public(ticket)
+
+
+@router.patch("/v1/tickets/{ticket_id}")
+async def update_ticket(
+    ticket_id: str, body: TicketUpdate, expected_version: IfMatch, session: SessionDep, principal: Staff, response: Response
+) -> TicketPublic:
+    ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
+    if ticket.version != expected_version:
+        raise stale(ticket.version)
+    await service.update_ticket(session=session, ticket=ticket, body=body, actor=principal.sub)
+    await session.commit()
+    set_etag(response, ticket.version)
+    return records.public(ticket)
+
+
+@router.post("/v1/tickets/{ticket_id}/status", response_model=TicketPublic)
+async def change_status(ticket_id: str, body: StatusChange, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
+    async def act() -> TicketPublic:
+        ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
+        return records.public(await service.change_status(session=session, ticket=ticket, target=body.status, actor=principal.sub))
+
+    return await idempotency.execute(session, act, headers=_etag)
+
+
+@router.post("/v1/tickets/{ticket_id}/notes", status_code=201, response_model=NotePublic)
+async def add_note(
+    ticket_id: str, body: NoteCreate, session: SessionDep, principal: StaffOrMember, idempotency: IdempotencyDep
+) -> Response:
+    async def act() -> NotePublic:
+        ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
+        note = await service.add_note(session=session, ticket=ticket, body=body, actor=principal.sub, by_member=principal.is_member_only)
+        return NotePublic.model_validate(note, from_attributes=True)
+
+    return await idempotency.execute(session, act, status_code=201)
+
+
+@router.get("/v1/tickets/{ticket_id}/notes")
+async def list_notes(ticket_id: str, session: SessionDep, principal: Reader) -> list[NotePublic]:
+    ticket = await records.visible_ticket(session, principal, ticket_id)
+    query = select(TicketNote).where(TicketNote.ticket_id == ticket.id).order_by(TicketNote.created_at, TicketNote.id)  # type: ignore[arg-type]
+    if principal.is_member_only:
+        query = query.where(TicketNote.visibility == "public")
+    return [NotePublic.model_validate(note, from_attributes=True) for note in (await session.execute(query)).scalars()]
+
+
+@router.post("/v1/tickets/{ticket_id}/calls", status_code=201, response_model=CallPublic)
+async def log_call(ticket_id: str, body: CallCreate, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
+    async def act() -> CallPublic:
+        ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
+        agent = await acting_agent(session, principal)
+        call = await service.log_call(session=session, ticket=ticket, body=body, actor=principal.sub, agent=agent)
+        return CallPublic.model_validate(call, from_attributes=True)
+
+    return await idempotency.execute(session, act, status_code=201)
+
+
+@router.get("/v1/tickets/{ticket_id}/calls")
+async def list_calls(ticket_id: str, session: SessionDep, principal: StaffReader) -> list[CallPublic]:
+    ticket = await records.visible_ticket(session, principal, ticket_id)
+    rows = await session.execute(select(TicketCall).where(TicketCall.ticket_id == ticket.id).order_by(TicketCall.created_at))  # type: ignore[arg-type]
+    return [CallPublic.model_validate(call, from_attributes=True) for call in rows.scalars()]
+
+
+@router.get("/v1/tickets/{ticket_id}/history")
+async def history(ticket_id: str, session: SessionDep, principal: StaffReader) -> list[HistoryEntry]:
+    ticket = await records.visible_ticket(session, principal, ticket_id)
+    rows = await session.execute(
+        select(TicketHistory).where(TicketHistory.ticket_id == ticket.id).order_by(TicketHistory.at, TicketHistory.id)  # type: ignore[arg-type]
+    )
+    return [HistoryEntry.model_validate(entry, from_attributes=True) for entry in rows.scalars()]
+
+
+@router.post("/v1/tickets/{ticket_id}/assign", response_model=TicketPublic)
+async def assign(ticket_id: str, body: AssignBody, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
+    async def act() -> TicketPublic:
+        ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
+        me = await acting_agent(session, principal)
+        if (me is None or me.id != body.agent_id) and not principal.has(Role.team_lead, Role.supervisor, Role.admin):
+            raise forbidden("only a team lead or supervisor assigns tickets to someone else")
+        agent = await session.get(Agent, body.agent_id)
+        if agent is None or not principal.covers(agent.station):
+            raise not_found("agent")
+        return records.public(await service.assign(session=session, ticket=ticket, agent=agent, actor=principal.sub))
+
+    return await idempotency.execute(session, act, headers=_etag)
+
+
+@router.post("/v1/tickets/{ticket_id}/merge", response_model=TicketPublic)
+async def merge(ticket_id: str, body: MergeBody, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
+    async def act() -> TicketPublic:
+        ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
+        into = await records.visible_ticket(session, principal, body.into, for_update=True)
+        return records.public(await service.merge(session=session, ticket=ticket, into=into, actor=principal.sub))
+
+    return await idempotency.execute(session, act, headers=_etag)
+
+
+@router.post("/v1/queue/claim", response_model=TicketPublic, responses={204: {"description": "Nothing to claim"}})
+async def claim(session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
+    async def act() -> TicketPublic | None:
+        agent = await acting_agent(session, principal)
+        if agent is None:
+            raise forbidden("you have no agent record: ask a supervisor to add you (POST /v1/agents)")
+        stations = principal.station_filter()
+        ticket = await claims.claim_next(
+            session=session, agent=agent, stations=stations if stations is not None else frozenset({agent.station})
+        )
+        return records.public(ticket) if ticket else None
+
+    answer = await idempotency.execute(session, act)
+    if answer.body == b"null":
+        return Response(status_code=204)
+    return answer
