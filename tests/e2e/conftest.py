@@ -1,0 +1,45 @@
+"""One Airside for the whole end-to-end suite: the three services as uvicorn processes, a nats-server of
+the suite's own (the fault tests SIGKILL it), and real databases (PostgreSQL when
+AIRSIDE_TEST_POSTGRES_URL is set, else SQLite files).
+
+The set is started once and shared: every journey makes its own members, flights and orders, so
+the tests do not depend on each other's data or order. Tests that kill a process start it again.
+"""
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from e2e_steps import Airside
+
+from airside.processes import NatsServer
+from airside.testing.harness import ServiceSet
+
+
+@pytest.fixture(scope="session")
+def e2e_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    root = tmp_path_factory.mktemp("e2e-nats")
+    server = NatsServer(root / "store", log_file=root / "nats.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def services(e2e_nats: NatsServer, databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSet]:
+    service_set = ServiceSet(databases, e2e_nats.url, tmp_path_factory.mktemp("e2e-logs")).start()
+    yield service_set
+    service_set.stop()
+
+
+@pytest.fixture(scope="session")
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    # Idle connections are dropped before uvicorn's 5 s keep-alive closes them under our feet.
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=50, keepalive_expiry=2)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def airside(services: ServiceSet, e2e_nats: NatsServer, http: httpx.AsyncClient) -> Airside:
+    urls = {name: services[name].url for name in ("booking", "lounge", "callcenter")}
+    return Airside.connect(http, urls, e2e_nats.url)

@@ -1,0 +1,390 @@
+"""targets.md R1-R5 on the journeys: NATS SIGKILLed mid-stream, a consumer SIGKILLed mid-batch, NATS down
+for a whole burst of phone bookings, a poison event, and a three-node cluster losing a node.
+
+After each, every order, ticket, expected visit and callback is counted through the services' own APIs:
+each where its journey says, none missing, none doubled.
+"""
+
+import asyncio
+import math
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import httpx
+import nats
+import pytest
+from e2e_steps import Airside, Concierge, Flight, Json, eventually, gather_limited, local, local_date, now, publish_raw
+
+from airside.events import booking as booking_events
+from airside.messaging.envelope import CloudEvent
+from airside.processes import NatsCluster, NatsServer
+from airside.testing.harness import ServiceSet, wait_for
+
+# R1 asks for 1,000 orders. Each order here goes the whole day (five writes: booked, confirmed, assigned,
+# met, completed with fees), and the count is what fits in about a minute on the 2-core machine;
+# AIRSIDE_E2E_R1_ORDERS=1000 runs the full figure.
+R1_ORDERS = int(os.environ.get("AIRSIDE_E2E_R1_ORDERS", "300"))
+EVENTS_PER_ORDER = 5  # order.created, confirmed, assigned, started, completed
+COPIES = {"lounge": "lounge-booking", "callcenter": "callcenter-booking"}
+SLOT = timedelta(minutes=110)  # one service window (15 minutes early + 90 minutes of escort) and a little air
+ORDERS_PER_CONCIERGE = 10
+
+
+def day_ahead(days: int) -> date:
+    return local_date(now()) + timedelta(days=days)
+
+
+@dataclass
+class Stream:
+    """Orders going through journeys 1-4 on a local day of their own, so every count holds only them."""
+
+    airside: Airside
+    day: date
+    people: list[Json]
+    flights: list[Flight]
+    slots: list[tuple[Concierge, datetime]]
+
+    @classmethod
+    async def prepare(cls, airside: Airside, days_ahead: int, orders: int, flights: int = 4) -> "Stream":
+        day = day_ahead(days_ahead)
+        needed = math.ceil(orders / ORDERS_PER_CONCIERGE)
+        concierges = await gather_limited(airside.booking.new_concierge(f"礼宾 {index:03d}") for index in range(needed))
+        await gather_limited(airside.booking.put_shifts(concierge, day, [("00:00", "23:59")]) for concierge in concierges)
+        first = local(day, 1, 0)
+        slots = [(concierges[i // ORDERS_PER_CONCIERGE], first + (i % ORDERS_PER_CONCIERGE) * SLOT) for i in range(orders)]
+        people = await gather_limited(airside.booking.register_member(f"Stream Member {i}", tier="gold") for i in range(10))
+        # One flight per local date, so the lounge's expected visits of a flight date stay a short list.
+        departures = [Flight.departing(local(day + timedelta(days=k), 22, 0), carrier="MU") for k in range(flights)]
+        return cls(airside, day, people, departures, slots)
+
+    async def order(self, index: int) -> Json:
+        """Booked by an agent, confirmed with the member, assigned, the member met, completed with fees."""
+        booking = self.airside.booking
+        concierge, meet_at = self.slots[index]
+        order = await booking.book(self.people[index % len(self.people)], self.flights[index % len(self.flights)], meet_at=meet_at)
+        await booking.confirm(order)
+        await booking.assign(order, concierge)
+        await booking.start(order, concierge)
+        return await booking.complete(order, concierge, fees=(1000, "cash"))
+
+    async def run(self, count: int, *, limit: int = 16, on_done: Callable[[int], None] | None = None) -> list[Json]:
+        done = 0
+
+        async def one(index: int) -> Json:
+            nonlocal done
+            completed = await self.order(index)
+            done += 1
+            if on_done:
+                on_done(done)
+            return completed
+
+        return await gather_limited((one(index) for index in range(count)), limit=limit)
+
+    async def callbacks(self, orders: list[Json]) -> Counter[str]:
+        ours = {order["id"] for order in orders}
+        return Counter(cb["order_id"] for cb in await self.airside.callcenter.all_callbacks() if cb["order_id"] in ours)
+
+    async def expected_visits(self, orders: list[Json]) -> dict[str, tuple[int, str]]:
+        ours = {order["id"] for order in orders}
+        rows = [row for flight in self.flights for row in await self.airside.lounge.expected_visits(flight.flight_date)]
+        return {row["order_id"]: (row["order_version"], row["order_status"]) for row in rows if row["order_id"] in ours}
+
+    async def every_callback_there(self, orders: list[Json], timeout: float = 60) -> None:
+        async def present() -> bool:
+            return len(await self.callbacks(orders)) == len(orders)
+
+        await eventually(present, f"a callback for each of {len(orders)} orders", timeout)
+
+    async def assert_each_once(self, orders: list[Json], *, booked: dict[str, str] | None = None) -> None:
+        """Booking holds every order as the journey left it, the lounge's copy is at its last version,
+        the call center holds exactly one callback for each, and no event of theirs was parked."""
+        assert await self.booked() == (booked or {order["id"]: "completed" for order in orders})
+        callbacks = await self.callbacks(orders)
+        assert set(callbacks.values()) == {1} and len(callbacks) == len(orders), {k: v for k, v in callbacks.items() if v != 1}
+        assert await self.expected_visits(orders) == {order["id"]: (EVENTS_PER_ORDER, "completed") for order in orders}
+        await no_dead_letters_about(self.airside, orders)
+
+    async def booked(self) -> dict[str, str]:
+        return {order["id"]: order["status"] for order in await self.airside.booking.orders(day=self.day)}
+
+
+async def no_dead_letters_about(airside: Airside, orders: list[Json]) -> None:
+    ids = [order["id"] for order in orders]
+    for service in (airside.lounge, airside.callcenter):
+        letters = await service.dead_letters(status="parked")
+        assert not [letter for letter in letters if any(order_id in letter["payload"] for order_id in ids)], letters
+
+
+async def applied_counts(airside: Airside) -> dict[str, float]:
+    return {name: await getattr(airside, name).applied(consumer) for name, consumer in COPIES.items()}
+
+
+async def quiet_counts(airside: Airside, timeout: float = 30) -> dict[str, float]:
+    """The consumers' applied counts once nothing more arrives for half a second (an earlier step's events are in)."""
+    deadline = time.monotonic() + timeout
+    previous = await applied_counts(airside)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        current = await applied_counts(airside)
+        if current == previous:
+            return current
+        previous = current
+    raise AssertionError(f"the consumers never went quiet: {previous}")
+
+
+async def restart(nats_server: NatsServer) -> None:
+    if nats_server.process is None or nats_server.process.poll() is not None:
+        await asyncio.to_thread(nats_server.start)
+
+
+async def test_r1_nats_sigkilled_and_restarted_during_a_stream_of_orders_every_event_takes_effect_once(airside: Airside, e2e_nats):
+    stream = await Stream.prepare(airside, 20, R1_ORDERS, flights=10)
+    before = await quiet_counts(airside)
+    started = time.monotonic()
+    done = 0
+
+    def count(finished: int) -> None:
+        nonlocal done
+        done = finished
+
+    async def crash_nats() -> None:
+        await wait_for(lambda: asyncio.sleep(0, done >= R1_ORDERS * 0.3), timeout=300, what="30% of the orders")
+        await asyncio.to_thread(e2e_nats.kill)
+        await wait_for(lambda: asyncio.sleep(0, done >= R1_ORDERS * 0.6), timeout=300, what="60% of the orders")
+        await asyncio.to_thread(e2e_nats.start)
+
+    crash = asyncio.create_task(crash_nats())
+    try:
+        orders = await stream.run(R1_ORDERS, on_done=count)
+        await crash
+    finally:
+        crash.cancel()
+        await restart(e2e_nats)
+    written = time.monotonic() - started
+
+    async def all_applied() -> dict[str, float] | None:
+        now_applied = await applied_counts(airside)
+        deltas = {name: now_applied[name] - before[name] for name in COPIES}
+        return deltas if min(deltas.values()) >= EVENTS_PER_ORDER * R1_ORDERS else None
+
+    await eventually(all_applied, "every booking event applied by lounge and callcenter", timeout=120)
+    deltas = await all_applied()
+    assert deltas == {name: EVENTS_PER_ORDER * R1_ORDERS for name in COPIES}  # each event took effect once at each consumer
+    await stream.assert_each_once(orders)
+    assert (await airside.booking.readyz())["outbox"]["pending"] == 0
+    took = time.monotonic() - started
+    print(f"\nR1: {R1_ORDERS} orders ({EVENTS_PER_ORDER * R1_ORDERS} writes) in {written:.1f}s, every effect in {took:.1f}s")
+
+
+async def test_r2_callcenter_sigkilled_mid_batch_and_restarted_loses_and_doubles_no_callback_or_disruption_ticket(
+    airside: Airside, services: ServiceSet
+):
+    stream = await Stream.prepare(airside, 40, 80)
+    # Journey 5's members: confirmed orders on a flight the airline delays while the call center is down.
+    delayed = Flight.departing(local(stream.day, 21, 0), carrier="MU")
+    waiting = await gather_limited(airside.booking.book(stream.people[i % 10], delayed) for i in range(20))
+    waiting = await gather_limited(airside.booking.confirm(order) for order in waiting)
+    before = await airside.callcenter.applied(COPIES["callcenter"])
+    completing = asyncio.create_task(stream.run(80))
+    try:
+
+        async def consuming() -> float | None:
+            applied = await airside.callcenter.applied(COPIES["callcenter"]) - before
+            return applied if applied >= 60 else None
+
+        applied = await eventually(consuming, "the call center consuming the stream", timeout=60)
+        services["callcenter"].kill()  # SIGKILL in the middle of its batches
+        assert applied < EVENTS_PER_ORDER * 80  # it had more of the stream to go
+        await airside.airline.publish(delayed, "delayed", etd=delayed.std + timedelta(minutes=95))
+        orders = await completing
+    finally:
+        completing.cancel()
+        await asyncio.to_thread(lambda: services["callcenter"].start().wait_ready(60))
+
+    await stream.every_callback_there(orders)
+
+    async def disruption_tickets(order: Json) -> int:
+        return len([t for t in await airside.tickets_of(order, type="outbound") if t["origin"] == "disruption"])
+
+    async def per_waiting_order() -> list[int]:
+        return await gather_limited(disruption_tickets(order) for order in waiting)
+
+    await eventually(lambda: _all(per_waiting_order()), "a disruption ticket for each delayed order", timeout=60)
+    assert await per_waiting_order() == [1] * len(waiting)
+    await stream.assert_each_once(orders, booked={**{o["id"]: "completed" for o in orders}, **{o["id"]: "confirmed" for o in waiting}})
+    await no_dead_letters_about(airside, waiting)
+
+
+async def _all(values: Awaitable[list[int]]) -> bool:
+    return all(await values)
+
+
+async def test_r3_nats_down_for_a_whole_burst_of_phone_bookings_every_write_succeeds_and_the_backlog_drains(airside: Airside, e2e_nats):
+    people = await gather_limited(airside.booking.register_member(f"Burst Member {i}") for i in range(10))
+    flight = Flight.departing(local(day_ahead(50), 15, 0))
+    await quiet_counts(airside)
+    await asyncio.to_thread(e2e_nats.kill)
+    try:
+
+        async def phone_booking(index: int) -> tuple[Json, Json]:
+            member = people[index % len(people)]
+            ticket = await airside.callcenter.open_ticket(
+                type="booking_request", subject=f"Escort on {flight.flight_no}", member_id=member["id"]
+            )
+            order = await airside.booking.book(member, flight, source_ticket_id=ticket["id"])
+            return ticket, await airside.booking.confirm(order)
+
+        burst = await gather_limited((phone_booking(index) for index in range(60)), limit=12)
+        booking_ready, callcenter_ready = await airside.booking.readyz(), await airside.callcenter.readyz()
+        assert (booking_ready["nats"], callcenter_ready["nats"]) == ("degraded", "degraded")
+        assert booking_ready["outbox"]["pending"] >= 2 * 60  # created + confirmed, waiting in the outbox
+        assert callcenter_ready["outbox"]["pending"] >= 60
+    finally:
+        await restart(e2e_nats)
+
+    tickets = {ticket["id"]: order for ticket, order in burst}
+    orders = list(tickets.values())
+
+    async def all_resolved() -> bool:
+        held = await gather_limited(airside.callcenter.ticket(ticket_id) for ticket_id in tickets)
+        return all(t["status"] == "resolved" and t["order_id"] == tickets[t["id"]]["id"] for t in held)
+
+    await eventually(all_resolved, "every booking request linked and resolved after NATS came back", timeout=60)
+    ours = {order["id"] for order in orders}
+    per_order = Counter(t["order_id"] for t in await airside.callcenter.tickets() if t["order_id"] in ours)
+    assert per_order == Counter(ours)  # one ticket each: none doubled, no other raised
+    rows = await airside.lounge.expected_visits(flight.flight_date)
+    assert {row["order_id"]: (row["order_version"], row["order_status"]) for row in rows if row["order_id"] in ours} == {
+        order_id: (2, "confirmed") for order_id in ours
+    }
+    assert {o["id"]: o["status"] for o in await airside.booking.orders(flight_no=flight.flight_no)} == {
+        o["id"]: "confirmed" for o in orders
+    }
+
+    async def drained() -> bool:
+        pending = [(await service.readyz())["outbox"]["pending"] for service in (airside.booking, airside.callcenter)]
+        return pending == [0, 0]
+
+    await eventually(drained, "both outboxes empty")
+
+
+async def test_r4_a_poison_event_is_parked_visible_refused_on_replay_and_the_journey_goes_on(airside: Airside):
+    member = await airside.member_known_everywhere("Poison Pill", tier="gold")
+    flight = Flight.departing(now() + timedelta(hours=3))
+    concierge = await airside.on_duty_concierge(around=flight.std - timedelta(hours=2))
+    order = await airside.order_in_service(member, flight, concierge)
+
+    # Someone publishes an order.completed that is no order at all, and a message that is not even JSON.
+    poison = CloudEvent(
+        id=str(uuid.uuid4()),
+        source="airline/test",
+        type=booking_events.order_completed.type,
+        subject=order["id"],
+        time=now(),
+        dataschema=booking_events.order_completed.dataschema,
+        data={"order": {"id": order["id"], "status": "completed"}},
+    )
+    await publish_raw(airside.nats_url, poison.type, poison.to_json(), poison.id)
+    garbage_id = str(uuid.uuid4())
+    await publish_raw(airside.nats_url, poison.type, b"{not an event " + garbage_id.encode(), garbage_id)
+
+    async def parked(service: object) -> list[Json] | None:
+        letters = await service.dead_letters(status="parked")  # type: ignore[attr-defined]
+        ours = [letter for letter in letters if letter["event_id"] == poison.id or garbage_id in letter["payload"]]
+        return ours if len(ours) == 2 else None
+
+    for service, consumer in ((airside.callcenter, "callcenter-booking"), (airside.lounge, "lounge-booking")):
+        letters = await eventually(lambda service=service: parked(service), f"the poison parked by {consumer}")
+        assert {(letter["consumer"], letter["subject"], letter["status"]) for letter in letters} == {
+            (consumer, booking_events.order_completed.type, "parked")
+        }
+        assert "payload invalid" in next(letter["error"] for letter in letters if letter["event_id"] == poison.id)
+        refused = await service.replay_dead_letter(letters[0]["id"], expect=409)
+        assert refused.json()["type"].endswith("replay_failed")
+        assert [letter["status"] for letter in await parked(service) or []] == ["parked", "parked"]  # still there for ops
+    assert await airside.callcenter.callbacks(order["id"]) == []  # the poison completed nothing
+
+    # The journey's later events still flow past it.
+    completed = await airside.booking.complete(order, concierge, fees=(3000, "card"))
+    callback = await airside.the_one_callback(completed, timeout=10)
+    assert callback["status"] == "pending"
+
+
+# --- R5: a three-node cluster --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory):
+    nodes = NatsCluster(tmp_path_factory.mktemp("e2e-cluster")).start()
+    yield nodes
+    nodes.stop()
+
+
+@pytest.fixture(scope="module")
+async def clustered(
+    cluster: NatsCluster, databases, tmp_path_factory: pytest.TempPathFactory, http: httpx.AsyncClient
+) -> AsyncIterator[Airside]:
+    """The three services on the cluster's comma-separated URL, every stream with three replicas."""
+    service_set = ServiceSet(databases, cluster.url, tmp_path_factory.mktemp("e2e-cluster-logs"), AIRSIDE_STREAM_REPLICAS="3")
+    await asyncio.to_thread(service_set.start)
+    try:
+        yield Airside.connect(http, {name: service_set[name].url for name in ("booking", "lounge", "callcenter")}, cluster.url)
+    finally:
+        await asyncio.to_thread(service_set.stop)
+
+
+async def stream_leader(cluster: NatsCluster, stream: str) -> int | None:
+    """The index of the node leading `stream` (three replicas), or None while the cluster is electing one."""
+    try:
+        connection = await nats.connect(servers=cluster.url.split(","), connect_timeout=2, max_reconnect_attempts=1)
+    except (nats.errors.Error, OSError):
+        return None
+    try:
+        info = await connection.jetstream(timeout=2).stream_info(stream)
+    except (nats.errors.Error, TimeoutError):
+        return None
+    finally:
+        await connection.close()
+    assert info.config.num_replicas == 3
+    leader = info.cluster.leader if info.cluster else None
+    return next((index for index, node in enumerate(cluster.nodes) if node.name == leader), None)
+
+
+async def test_r5_a_three_node_cluster_loses_the_stream_leader_mid_journey_and_nothing_is_lost(clustered: Airside, cluster: NatsCluster):
+    stream = await Stream.prepare(clustered, 60, 60)
+
+    async def elected() -> tuple[int] | None:
+        index = await stream_leader(cluster, "AIRSIDE_BOOKING")
+        return None if index is None else (index,)  # node 0 is a leader too
+
+    (leader,) = await eventually(elected, "the stream's leader")
+    done = 0
+
+    def count(finished: int) -> None:
+        nonlocal done
+        done = finished
+
+    async def lose_the_leader() -> None:
+        await wait_for(lambda: asyncio.sleep(0, done >= 20), timeout=120, what="20 orders")
+        await asyncio.to_thread(cluster.nodes[leader].kill)
+
+    killer = asyncio.create_task(lose_the_leader())
+    try:
+        orders = await stream.run(60, limit=12, on_done=count)
+        await killer
+    finally:
+        killer.cancel()
+
+    async def survivor_leads() -> bool:
+        return (await stream_leader(cluster, "AIRSIDE_BOOKING")) not in (None, leader)
+
+    await eventually(survivor_leads, "a surviving node leading AIRSIDE_BOOKING", timeout=30)
+
+    await stream.every_callback_there(orders, timeout=90)
+    await stream.assert_each_once(orders)
+    assert (await clustered.booking.readyz())["outbox"]["pending"] == 0

@@ -1,0 +1,603 @@
+"""The deployed set, checked without a Docker engine (platform.md, "Docker Compose").
+
+docker-compose.yml is validated against the Compose Specification schema and against what the platform
+asks of it; the NATS configs are parsed by the real nats-server; the Dockerfiles and .dockerignore are
+read for what the images run; and the environment compose declares is exercised by starting the three
+services with it, hosts mapped to loopback (`nats` -> this session's nats-server, `postgres` -> a fresh
+test database, each port -> a free one).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import jsonschema
+import jwt
+import pytest
+import yaml
+
+from airside.processes import ServiceProcess, free_port, nats_server_binary
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+SCHEMA_FILE = ROOT / "tests" / "schemas" / "compose-spec.json"
+NATS_CONFIG_DIR = ROOT / "deploy" / "nats"
+
+SERVICES = {"booking": 8001, "lounge": 8002, "callcenter": 8003}
+CLUSTER_NODES = {"nats-1", "nats-2", "nats-3"}
+SHARED_ENV = {
+    "AIRSIDE_ENV",
+    "AIRSIDE_NATS_URL",
+    "AIRSIDE_JWT_SECRET",
+    "AIRSIDE_LOG_LEVEL",
+    "AIRSIDE_CORS_ORIGINS",
+    "AIRSIDE_STREAM_REPLICAS",
+    "AIRSIDE_STREAM_MAX_AGE_DAYS",
+}
+TEST_SECRET = "compose-test-secret-0123456789abcdef0123456789abcdef"
+CLUSTER_URL = "nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222"
+
+
+# --- Compose variable interpolation, as `docker compose` does it -----------------------------------------
+
+
+class InterpolationError(ValueError):
+    pass
+
+
+_VARIABLE = re.compile(r"\$(?:(?P<escaped>\$)|\{(?P<braced>[^}]*)\}|(?P<named>[A-Za-z_][A-Za-z0-9_]*))")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def interpolate_text(text: str, env: dict[str, str]) -> str:
+    """$$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+alt}, ${VAR+alt}."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match["escaped"]:
+            return "$"
+        if match["named"]:
+            return env.get(match["named"], "")
+        expression = match["braced"]
+        name_match = _NAME.match(expression)
+        if name_match is None:
+            raise InterpolationError(f"invalid interpolation: ${{{expression}}}")
+        name, rest = name_match.group(), expression[name_match.end() :]
+        value = env.get(name)
+        if not rest:
+            return value or ""
+        operator = next((op for op in (":-", ":?", ":+", "-", "?", "+") if rest.startswith(op)), None)
+        if operator is None:
+            raise InterpolationError(f"invalid interpolation: ${{{expression}}}")
+        argument = rest[len(operator) :]
+        missing = not value if operator.startswith(":") else value is None
+        if operator.endswith("-"):
+            return interpolate_text(argument, env) if missing else value  # type: ignore[return-value]
+        if operator.endswith("?"):
+            if missing:
+                raise InterpolationError(f"required variable {name} is missing a value: {argument}")
+            return value  # type: ignore[return-value]
+        return "" if missing else interpolate_text(argument, env)
+
+    return _VARIABLE.sub(replace, text)
+
+
+def interpolate(node: Any, env: dict[str, str]) -> Any:
+    """Every string value of the document (keys are not interpolated, as in Compose)."""
+    if isinstance(node, str):
+        return interpolate_text(node, env)
+    if isinstance(node, dict):
+        return {key: interpolate(value, env) for key, value in node.items()}
+    if isinstance(node, list):
+        return [interpolate(value, env) for value in node]
+    return node
+
+
+def environment_of(service: dict[str, Any]) -> dict[str, str]:
+    declared = service.get("environment") or {}
+    if isinstance(declared, list):
+        declared = dict(item.split("=", 1) if "=" in item else (item, "") for item in declared)
+    return {key: "" if value is None else str(value) for key, value in declared.items()}
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def schema_errors(document: dict[str, Any]) -> list[jsonschema.ValidationError]:
+    schema = json.loads(SCHEMA_FILE.read_text())
+    return list(jsonschema.Draft7Validator(schema).iter_errors(document))
+
+
+def uncommented(text: str) -> str:
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
+def volume_mounts(service: dict[str, Any]) -> list[tuple[str, str]]:
+    mounts = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):
+            mounts.append((str(volume.get("source", "")), str(volume["target"])))
+        else:
+            source, target = volume.split(":")[:2]
+            mounts.append((source, target))
+    return mounts
+
+
+def is_named_volume(source: str) -> bool:
+    return bool(source) and not source.startswith((".", "/", "~", "$"))
+
+
+def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    instructions, current = [], ""
+    for line in path.read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        keyword, _, rest = (current + stripped).partition(" ")
+        instructions.append((keyword.upper(), rest.strip()))
+        current = ""
+    return instructions
+
+
+def dockerignore_patterns() -> list[re.Pattern[str]]:
+    patterns = []
+    for line in (ROOT / ".dockerignore").read_text().splitlines():
+        pattern = line.strip()
+        if not pattern or pattern.startswith("#"):
+            continue
+        assert not pattern.startswith("!"), "negated .dockerignore patterns are not modelled by this test"
+        regex, i = "", 0
+        while i < len(pattern):
+            if pattern.startswith("**/", i):
+                regex, i = regex + "(?:.*/)?", i + 3
+            elif pattern[i] == "*":
+                regex, i = regex + "[^/]*", i + 1
+            elif pattern[i] == "?":
+                regex, i = regex + "[^/]", i + 1
+            elif pattern[i] == "[":
+                end = pattern.index("]", i)
+                regex, i = regex + pattern[i : end + 1], end + 1
+            else:
+                regex, i = regex + re.escape(pattern[i]), i + 1
+        patterns.append(re.compile(regex + r"\Z"))
+    return patterns
+
+
+def excluded_from_build_context(relative: str, patterns: list[re.Pattern[str]]) -> bool:
+    """A path is left out when a pattern matches it or one of its parent folders."""
+    parts = relative.split("/")
+    return any(pattern.match("/".join(parts[:depth])) for pattern in patterns for depth in range(1, len(parts) + 1))
+
+
+def token(secret: str) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": "compose-test",
+        "roles": ["admin"],
+        "stations": ["*"],
+        "iss": "airside",
+        "aud": "airside",
+        "iat": now,
+        "exp": now + 300,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def run_healthcheck(test: list[str], port: int, local_port: int) -> int:
+    """Run a service's `CMD python -c ...` healthcheck here, against the service's local port."""
+    assert test[:3] == ["CMD", "python", "-c"], test
+    code = test[3]
+    target = f"127.0.0.1:{port}/readyz"
+    assert code.count(target) == 1, code
+    return subprocess.run(
+        [sys.executable, "-c", code.replace(target, f"127.0.0.1:{local_port}/readyz")], capture_output=True, timeout=20
+    ).returncode
+
+
+# --- fixtures ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose_text() -> str:
+    return COMPOSE_FILE.read_text()
+
+
+@pytest.fixture(scope="module")
+def compose_raw(compose_text: str) -> dict[str, Any]:
+    return yaml.safe_load(compose_text)
+
+
+@pytest.fixture(scope="module")
+def compose(compose_raw: dict[str, Any]) -> dict[str, Any]:
+    """The file as `docker compose` sees it with only the required secret set: every other value at its default."""
+    return interpolate(compose_raw, {"AIRSIDE_JWT_SECRET": TEST_SECRET})
+
+
+@pytest.fixture
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The services get os.environ plus what we pass: drop any Airside setting of this shell, so compose's env is all they see."""
+    for key in list(os.environ):
+        if (key.startswith("AIRSIDE_") and not key.startswith("AIRSIDE_TEST_")) or key.startswith(("BOOKING_", "LOUNGE_", "CALLCENTER_")):
+            monkeypatch.delenv(key)
+
+
+# --- 1. the Compose Specification ---------------------------------------------------------------------------
+
+
+def test_compose_file_is_valid_against_the_compose_specification(compose_raw, compose):
+    assert schema_errors(compose_raw) == []
+    assert schema_errors(compose) == []
+
+
+def test_schema_validation_catches_a_broken_file(compose_raw):
+    broken = copy.deepcopy(compose_raw)
+    broken["services"]["booking"]["depends_on"]["nats"]["condition"] = "nonsense"
+    errors = schema_errors(broken)
+    assert errors, "a depends_on condition outside the enum must be rejected"
+    assert any("depends_on" in error.absolute_path for error in errors)
+
+    misspelt = copy.deepcopy(compose_raw)
+    misspelt["services"]["lounge"]["healthchek"] = misspelt["services"]["lounge"].pop("healthcheck")
+    assert schema_errors(misspelt), "an unknown service key must be rejected"
+
+
+def test_interpolation_fails_loudly_without_the_jwt_secret(compose_raw):
+    with pytest.raises(InterpolationError, match="AIRSIDE_JWT_SECRET"):
+        interpolate(compose_raw, {})
+    for name in SERVICES:
+        assert environment_of(compose_raw["services"][name])["AIRSIDE_JWT_SECRET"].startswith("${AIRSIDE_JWT_SECRET:?")
+
+
+# --- 2. what platform.md asks of the file --------------------------------------------------------------------
+
+
+def test_the_deployed_set_has_every_service(compose):
+    assert {"nats", "postgres", *SERVICES, "gateway"} <= set(compose["services"])
+
+
+@pytest.mark.parametrize(("name", "port"), SERVICES.items())
+def test_each_app_service_is_built_checked_and_configured(compose, name, port):
+    service = compose["services"][name]
+    assert service["build"]["context"] == "."
+    assert service["build"]["dockerfile"] == f"services/{name}/Dockerfile"
+    assert (ROOT / service["build"]["dockerfile"]).is_file()
+
+    assert service["restart"] in {"always", "unless-stopped"} or service["restart"].startswith("on-failure")
+    assert {dependency: spec["condition"] for dependency, spec in service["depends_on"].items()} == {
+        "nats": "service_healthy",
+        "postgres": "service_healthy",
+    }
+    assert f"http://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"])
+    assert str(port) in [str(exposed) for exposed in service.get("expose", [])]
+
+    env = environment_of(service)
+    prefix = name.upper()
+    assert {*SHARED_ENV, f"{prefix}_DATABASE_URL", f"{prefix}_PORT"} <= set(env)
+    assert env["AIRSIDE_ENV"] == "production"
+    assert env["AIRSIDE_JWT_SECRET"] == TEST_SECRET
+    assert env[f"{prefix}_PORT"] == str(port), "the documented port"
+    assert env["AIRSIDE_STREAM_REPLICAS"] == "1"
+    assert [urlsplit(url).hostname for url in env["AIRSIDE_NATS_URL"].split(",")] == ["nats"]
+
+    database = urlsplit(env[f"{prefix}_DATABASE_URL"])
+    assert database.scheme == "postgresql"
+    assert (database.hostname, database.port, database.path) == ("postgres", 5432, f"/{name}"), "its own database on `postgres`"
+    assert database.username == name, "its own role"
+
+
+def test_infrastructure_services_are_checked_restarted_and_persistent(compose):
+    services = compose["services"]
+    for name in ("nats", "postgres", "gateway", *CLUSTER_NODES):
+        assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+        assert services[name].get("restart") in {"always", "unless-stopped"}, name
+    for name in ("nats", "postgres", "gateway", *SERVICES):
+        assert "profiles" not in services[name], f"{name} must run without a profile"
+
+    image, _, tag = services["nats"]["image"].partition(":")
+    version = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", tag)
+    assert image == "nats" and version, services["nats"]["image"]
+    major, minor, patch = version.groups()
+    if patch is None:  # a floating minor tag gets the newest patch release
+        assert (int(major), int(minor)) >= (2, 12)
+    else:
+        assert (int(major), int(minor), int(patch)) >= (2, 12, 3), "pitfalls.md: nats-server 2.12.3 or newer"
+
+    assert ("./deploy/nats/nats.conf", "/etc/nats/nats-server.conf") in volume_mounts(services["nats"])
+    assert "--config" in services["nats"]["command"]
+    assert [target for source, target in volume_mounts(services["nats"]) if is_named_volume(source)] == ["/data"]
+    assert "store_dir: /data/" in (NATS_CONFIG_DIR / "nats.conf").read_text(), "JetStream stores on the named volume"
+    assert [target for source, target in volume_mounts(services["postgres"]) if is_named_volume(source)] == ["/var/lib/postgresql/data"]
+
+    gateway_port = services["gateway"]["ports"][0]
+    assert str(gateway_port).endswith(":80")
+
+
+def test_named_volumes_are_declared_and_not_shared(compose):
+    declared = set(compose.get("volumes") or {})
+    owners: dict[str, str] = {}
+    for name, service in compose["services"].items():
+        for source, _target in volume_mounts(service):
+            if is_named_volume(source):
+                assert source in declared, f"{name} mounts undeclared volume {source}"
+                assert source not in owners, f"{source} is mounted by both {owners[source]} and {name}"
+                owners[source] = name
+            else:
+                assert (ROOT / source).exists(), f"{name} mounts {source}, which is not in the repository"
+    for name in ("nats", "postgres", *CLUSTER_NODES):
+        assert name in owners.values(), f"{name} keeps its data on no named volume"
+    assert set(owners) == declared, "every declared volume is used"
+
+
+def test_postgres_init_script_creates_each_services_role_and_database(compose_raw):
+    services = compose_raw["services"]
+    mounts = dict((target, source) for source, target in volume_mounts(services["postgres"]))
+    init_scripts = [source for target, source in mounts.items() if target.startswith("/docker-entrypoint-initdb.d/")]
+    assert len(init_scripts) == 1
+    script = uncommented((ROOT / init_scripts[0]).read_text())
+    password_env = dict(re.findall(r"^\\getenv\s+(\w+)\s+(\w+)\s*$", script, re.M))  # psql variable -> environment variable
+    roles = dict(re.findall(r"CREATE ROLE (\w+) LOGIN PASSWORD :'(\w+)'", script))  # role -> psql variable
+    databases = dict(re.findall(r"CREATE DATABASE (\w+) OWNER (\w+)", script))  # database -> owner
+    assert set(roles) == set(SERVICES)
+    assert databases == {name: name for name in SERVICES}
+
+    # The password the init script gives each role is the one in the service's URL, defaults or not.
+    for env in (
+        {"AIRSIDE_JWT_SECRET": TEST_SECRET},
+        {"AIRSIDE_JWT_SECRET": TEST_SECRET, **{f"{n.upper()}_DB_PASSWORD": f"pw-{n}" for n in SERVICES}},
+    ):
+        interpolated = interpolate(compose_raw, env)
+        postgres_env = environment_of(interpolated["services"]["postgres"])
+        for name in SERVICES:
+            url = urlsplit(environment_of(interpolated["services"][name])[f"{name.upper()}_DATABASE_URL"])
+            assert postgres_env[password_env[roles[name]]] == url.password, name
+
+
+def test_cluster_profile_runs_three_routed_jetstream_nodes(compose_raw, compose_text):
+    services = interpolate(compose_raw, {"AIRSIDE_JWT_SECRET": TEST_SECRET})["services"]
+    in_cluster = {name for name, service in services.items() if "cluster" in service.get("profiles", [])}
+    assert in_cluster == CLUSTER_NODES
+
+    server_names = set()
+    for name in sorted(CLUSTER_NODES):
+        mounts = dict((target, source) for source, target in volume_mounts(services[name]))
+        config = uncommented((ROOT / mounts["/etc/nats/nats-server.conf"]).read_text())
+        server_names.add(re.search(r"^server_name:\s*(\S+)", config, re.M).group(1))
+        routes = set(re.findall(r"nats-route://([\w.-]+):(\d+)", config))
+        cluster_port = re.search(r"cluster\s*\{[^}]*?listen:\s*\S+:(\d+)", config).group(1)
+        assert routes == {(node, cluster_port) for node in CLUSTER_NODES}, name
+        assert re.search(r"jetstream\s*\{[^}]*\bsync_interval:\s*always\b", config), name
+    assert len(server_names) == 3, "each node needs its own server_name"
+
+    # The header documents how the services are pointed at the cluster; that environment reaches every service.
+    assert f"AIRSIDE_NATS_URL={CLUSTER_URL} AIRSIDE_STREAM_REPLICAS=3" in compose_text
+    clustered = interpolate(
+        compose_raw, {"AIRSIDE_JWT_SECRET": TEST_SECRET, "AIRSIDE_NATS_URL": CLUSTER_URL, "AIRSIDE_STREAM_REPLICAS": "3"}
+    )
+    for name in SERVICES:
+        env = environment_of(clustered["services"][name])
+        assert env["AIRSIDE_STREAM_REPLICAS"] == "3"
+        nodes = [urlsplit(url) for url in env["AIRSIDE_NATS_URL"].split(",")]
+        assert {(node.hostname, node.port) for node in nodes} == {(node, 4222) for node in CLUSTER_NODES}
+
+
+def test_gateway_serves_the_three_services_on_one_origin(compose):
+    gateway = compose["services"]["gateway"]
+    assert gateway["image"].startswith("nginx:")
+    assert {dependency: spec["condition"] for dependency, spec in gateway["depends_on"].items()} == dict.fromkeys(
+        SERVICES, "service_healthy"
+    )
+    mounts = dict((target, source) for source, target in volume_mounts(gateway))
+    config = uncommented((ROOT / mounts["/etc/nginx/conf.d/default.conf"]).read_text())
+    server_level = config.split("location", 1)[0]
+    assert re.search(r"proxy_set_header\s+X-Correlation-ID\s+\$\w+;", server_level)
+    assert re.search(r"proxy_set_header\s+traceparent\s+\$http_traceparent;", server_level)
+    assert "proxy_set_header" not in config.split("location", 1)[1], "a location with its own proxy_set_header drops the inherited ones"
+    for name, port in SERVICES.items():
+        block = re.search(rf"location /{name}/ \{{([^}}]*)\}}", config)
+        assert block, name
+        assert re.search(rf"set \$(\w+) {name}:{port};", block.group(1)), name
+        assert f"rewrite ^/{name}/(.*)$ /$1 break;" in block.group(1), f"{name}: the prefix is stripped"
+        assert "proxy_pass http://$" in block.group(1)
+
+
+# --- 3. the NATS configs, by the real server ---------------------------------------------------------------------
+
+
+def test_every_nats_config_parses_with_the_real_server(compose, tmp_path):
+    configs = sorted(NATS_CONFIG_DIR.glob("*.conf"))
+    mounted = {
+        (ROOT / source).resolve()
+        for service in compose["services"].values()
+        for source, target in volume_mounts(service)
+        if target == "/etc/nats/nats-server.conf"
+    }
+    assert mounted == {config.resolve() for config in configs}, "each NATS config in deploy/ is used by one node and vice versa"
+    for config in configs:
+        checked = subprocess.run([nats_server_binary(), "-c", str(config), "-t"], capture_output=True, text=True, timeout=30)
+        assert checked.returncode == 0, f"{config.name}: {checked.stdout}{checked.stderr}"
+        assert "is valid" in checked.stdout + checked.stderr
+        assert re.search(r"jetstream\s*\{[^}]*\bsync_interval:\s*always\b", uncommented(config.read_text())), config.name
+
+    broken = tmp_path / "broken.conf"
+    broken.write_text((NATS_CONFIG_DIR / "nats.conf").read_text().replace("sync_interval: always", "sync_interval: sometimes"))
+    checked = subprocess.run([nats_server_binary(), "-c", str(broken), "-t"], capture_output=True, text=True, timeout=30)
+    assert checked.returncode != 0, "nats-server -t must reject a bad value, or this check proves nothing"
+
+
+# --- the images ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "port"), SERVICES.items())
+def test_dockerfile_runs_the_service_as_the_tests_do(compose, name, port):
+    path = ROOT / "services" / name / "Dockerfile"
+    instructions = dockerfile_instructions(path)
+    keywords = [keyword for keyword, _ in instructions]
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+
+    cmd = json.loads(dict(instructions)["CMD"])
+    assert cmd == [
+        "uvicorn",
+        f"{name}.main:app",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+    ]
+    # The tests start services with ServiceProcess, whose command must be the image's, bar host and port.
+    local = ServiceProcess(name, port, {}, Path("unused.log")).command()
+    assert local[1:3] == ["-m", "uvicorn"]
+    assert local[3:] == [*cmd[1:3], "127.0.0.1", *cmd[4:]]
+
+    users = [index for index, keyword in enumerate(keywords) if keyword == "USER"]
+    assert users, "the image must not run as root"
+    user = instructions[users[-1]][1].split(":")[0]
+    assert user not in {"root", "0"}
+    assert users[-1] > max(index for index, keyword in enumerate(keywords) if keyword == "RUN"), "USER comes after the last RUN"
+
+    runs = " ".join(value for keyword, value in instructions if keyword == "RUN")
+    assert f"pip install -c constraints.txt -e shared -e services/{name}" in runs
+    assert str(port) in dict(instructions)["EXPOSE"].split()
+    healthcheck = json.loads(dict(instructions)["HEALTHCHECK"].split(" CMD ", 1)[1])
+    assert ["CMD", *healthcheck] == compose["services"][name]["healthcheck"]["test"]
+
+    patterns = dockerignore_patterns()
+    for keyword, value in instructions:
+        if keyword == "COPY":
+            *sources, _destination = value.split()
+            for source in sources:
+                assert (ROOT / source).exists(), f"COPY {source}: not in the repository"
+                assert not excluded_from_build_context(source, patterns), f"COPY {source}: excluded by .dockerignore"
+
+
+def test_dockerignore_keeps_what_the_images_need_and_drops_the_rest():
+    patterns = dockerignore_patterns()
+    needed = ["constraints.txt", "shared/pyproject.toml", "shared/airside/app.py", "shared/airside/asyncapi.json"]
+    for name in SERVICES:
+        needed += [
+            f"services/{name}/pyproject.toml",
+            f"services/{name}/alembic.ini",
+            f"services/{name}/alembic/env.py",
+            f"services/{name}/{name}/main.py",
+        ]
+    for path in needed:
+        assert (ROOT / path).exists(), path
+        assert not excluded_from_build_context(path, patterns), path
+    for path in [
+        ".git/HEAD",
+        ".venv/bin/python",
+        ".data/booking.db",
+        "services/booking/tests/conftest.py",
+        "shared/airside_shared.egg-info/PKG-INFO",
+    ]:
+        assert excluded_from_build_context(path, patterns), path
+    assert not any(pattern.match("shared/airside/testing/plugin.py") for pattern in patterns)
+
+
+# --- 4. the declared environment, exercised ------------------------------------------------------------------------
+
+
+def local_environment(
+    compose: dict[str, Any], name: str, port: int, *, nats_url: str, database_url: str, local_port: int
+) -> dict[str, str]:
+    """The service's environment from compose, with `nats`, `postgres` and the port mapped to this machine."""
+    env = environment_of(compose["services"][name])
+    prefix = name.upper()
+    assert env[f"{prefix}_PORT"] == str(port)
+    declared_db = urlsplit(env[f"{prefix}_DATABASE_URL"])
+    assert (declared_db.scheme, declared_db.hostname, declared_db.path) == ("postgresql", "postgres", f"/{name}")
+    assert all(urlsplit(url).hostname == "nats" for url in env["AIRSIDE_NATS_URL"].split(","))
+    return {**env, "AIRSIDE_NATS_URL": nats_url, f"{prefix}_DATABASE_URL": database_url, f"{prefix}_PORT": str(local_port)}
+
+
+@pytest.fixture
+def started() -> Iterator[list[ServiceProcess]]:
+    processes: list[ServiceProcess] = []
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            process.stop()
+
+
+def wait_for_nats(url: str, timeout: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = httpx.get(f"{url}/readyz", timeout=5)
+        body = response.json()
+        if (response.status_code == 200 and body.get("nats") == "connected") or time.monotonic() > deadline:
+            return {"status_code": response.status_code, **body}
+        time.sleep(0.2)
+
+
+def test_services_start_with_the_environment_compose_declares(compose, nats_server, databases, tmp_path, clean_environ, started):
+    local_ports = {}
+    for name, port in SERVICES.items():
+        local_ports[name] = free_port()
+        env = local_environment(
+            compose, name, port, nats_url=nats_server.url, database_url=databases.create(f"compose_{name}"), local_port=local_ports[name]
+        )
+        started.append(ServiceProcess(name, local_ports[name], env, tmp_path / "logs" / f"{name}.log").start())
+    for process in started:
+        process.wait_ready(60)
+
+    for process in started:
+        name, port = process.name, SERVICES[process.name]
+        ready = wait_for_nats(process.url)
+        assert ready["status_code"] == 200, ready
+        assert (ready["service"], ready["database"], ready["nats"]) == (name, "ok", "connected"), ready
+
+        # Production mode, with the declared secret: no token, or one signed with another secret, is 401 problem+json.
+        anonymous = httpx.get(f"{process.url}/v1/members/x", timeout=5)
+        assert anonymous.status_code == 401, (name, anonymous.text)
+        assert anonymous.headers["content-type"].startswith("application/problem+json")
+        assert anonymous.json()["status"] == 401
+        forged = httpx.get(
+            f"{process.url}/v1/members/x",
+            headers={"Authorization": f"Bearer {token('another-secret-of-the-same-length-0123456789abcdef')}"},
+            timeout=5,
+        )
+        assert forged.status_code == 401, name
+        signed = httpx.get(f"{process.url}/v1/members/x", headers={"Authorization": f"Bearer {token(TEST_SECRET)}"}, timeout=5)
+        assert signed.status_code != 401, (name, signed.text)
+
+        # The compose healthcheck itself passes against the running service.
+        healthcheck = compose["services"][name]["healthcheck"]["test"]
+        assert run_healthcheck(healthcheck, port, local_ports[name]) == 0, name
+
+    for process in started:
+        process.stop()
+        assert run_healthcheck(compose["services"][process.name]["healthcheck"]["test"], SERVICES[process.name], process.port) != 0
+
+
+def test_production_refuses_to_start_without_the_secret(compose, nats_server, databases, tmp_path, clean_environ, started):
+    local_port = free_port()
+    env = local_environment(
+        compose, "booking", 8001, nats_url=nats_server.url, database_url=databases.create("compose_no_secret"), local_port=local_port
+    )
+    del env["AIRSIDE_JWT_SECRET"]
+    assert env["AIRSIDE_ENV"] == "production"
+    log_file = tmp_path / "booking-no-secret.log"
+    process = ServiceProcess("booking", local_port, env, log_file).start()
+    started.append(process)
+    assert process.process is not None
+    returncode = process.process.wait(timeout=30)
+    assert returncode != 0
+    assert "AIRSIDE_JWT_SECRET" in log_file.read_text()

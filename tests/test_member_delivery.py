@@ -1,0 +1,144 @@
+"""Members across the three services as separate processes, under NATS and service crashes.
+
+booking writes the member and its event in one transaction; lounge and callcenter build their
+copies from the event. Exactly-once *in effect* is counted from each consumer's own metric of
+applied events (a redelivery shows as `duplicate`, never as a second `applied`).
+"""
+
+import asyncio
+import re
+import time
+import uuid
+
+import httpx
+import pytest
+
+from airside.testing.harness import ServiceSet, auth, wait_for
+
+AGENT = auth("agent", stations=["PEK"])
+STAFF = auth("supervisor", stations=["PEK"])
+COPIES = {"lounge": "lounge-booking", "callcenter": "callcenter-booking"}
+
+
+@pytest.fixture(scope="module")
+def services(nats_server, databases, tmp_path_factory):
+    service_set = ServiceSet(databases, nats_server.url, tmp_path_factory.mktemp("logs")).start()
+    yield service_set
+    service_set.stop()
+
+
+@pytest.fixture
+async def http():
+    # Idle connections are dropped before uvicorn's 5 s keep-alive closes them under our feet.
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=40, keepalive_expiry=2)) as client:
+        yield client
+
+
+async def register(http, booking_url: str, label: str) -> str:
+    body = {"name": f"Member {label}", "phone": "+8613800138000", "tier": "gold"}
+    response = await http.post(f"{booking_url}/v1/members", json=body, headers={**AGENT, "Idempotency-Key": label})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+async def applied(http, service_url: str, consumer: str) -> float:
+    metrics = (await http.get(f"{service_url}/metrics")).text
+    pattern = rf'airside_consumer_events_total\{{consumer="{consumer}",outcome="applied",service="[a-z]+"\}} ([0-9.e+]+)'
+    found = re.search(pattern, metrics)
+    return float(found.group(1)) if found else 0.0
+
+
+async def copies_present(http, services, member_ids: list[str]) -> bool:
+    semaphore = asyncio.Semaphore(30)
+
+    async def present(url: str, member_id: str) -> bool:
+        async with semaphore:
+            response = await http.get(f"{url}/v1/members/{member_id}", headers=STAFF)
+            return response.status_code == 200 and response.json()["version"] == 1
+
+    checks = [present(services[name].url, member_id) for name in COPIES for member_id in member_ids]
+    return all(await asyncio.gather(*checks))
+
+
+async def applied_counts(http, services) -> dict[str, float]:
+    return {name: await applied(http, services[name].url, consumer) for name, consumer in COPIES.items()}
+
+
+async def test_a_member_registered_in_booking_is_in_lounge_and_callcenter_within_a_second(services, http):
+    started = time.monotonic()
+    member_id = await register(http, services["booking"].url, uuid.uuid4().hex)
+    await wait_for(lambda: copies_present(http, services, [member_id]), timeout=1.0, what="both copies", interval=0.01)
+    assert time.monotonic() - started < 1.0
+
+
+async def test_nats_killed_during_500_registrations_loses_and_doubles_nothing(services, http, nats_server):
+    before = await applied_counts(http, services)
+    labels = [uuid.uuid4().hex for _ in range(500)]
+    semaphore = asyncio.Semaphore(20)
+    done = 0
+
+    async def one(label: str) -> str:
+        nonlocal done
+        async with semaphore:
+            member_id = await register(http, services["booking"].url, label)
+            done += 1
+            return member_id
+
+    async def crash_nats() -> None:
+        await wait_for(lambda: asyncio.sleep(0, done >= 150), timeout=60, what="150 registrations")
+        nats_server.kill()
+        await wait_for(lambda: asyncio.sleep(0, done >= 350), timeout=60, what="350 registrations")
+        await asyncio.to_thread(nats_server.start)
+
+    crash = asyncio.create_task(crash_nats())
+    member_ids = await asyncio.gather(*(one(label) for label in labels))
+    await crash
+
+    assert len(set(member_ids)) == 500
+    await wait_for(lambda: copies_present(http, services, member_ids), timeout=120, what="all 500 copies in lounge and callcenter")
+    after = await applied_counts(http, services)
+    assert {name: after[name] - before[name] for name in COPIES} == {"lounge": 500, "callcenter": 500}
+
+
+async def test_nats_down_for_a_whole_burst_every_write_succeeds_and_the_backlog_drains(services, http, nats_server):
+    before = await applied_counts(http, services)
+    nats_server.kill()
+    try:
+        member_ids = [await register(http, services["booking"].url, uuid.uuid4().hex) for _ in range(100)]
+        ready = (await http.get(f"{services['booking'].url}/readyz")).json()
+        assert ready["outbox"]["pending"] >= 100
+    finally:
+        await asyncio.to_thread(nats_server.start)
+    await wait_for(lambda: copies_present(http, services, member_ids), timeout=120, what="the backlog reaching both copies")
+    after = await applied_counts(http, services)
+    assert {name: after[name] - before[name] for name in COPIES} == {"lounge": 100, "callcenter": 100}
+    assert (await http.get(f"{services['booking'].url}/readyz")).json()["outbox"]["pending"] == 0
+
+
+async def test_a_consumer_killed_mid_batch_and_restarted_loses_nothing(services, http):
+    labels = [uuid.uuid4().hex for _ in range(400)]
+    member_ids = [await register(http, services["booking"].url, label) for label in labels[:1]]
+
+    async def lounge_has_first() -> bool:
+        response = await http.get(f"{services['lounge'].url}/v1/members/{member_ids[0]}", headers=STAFF)
+        return response.status_code == 200
+
+    semaphore = asyncio.Semaphore(20)
+
+    async def one(label: str) -> str:
+        async with semaphore:
+            return await register(http, services["booking"].url, label)
+
+    registering = asyncio.gather(*(one(label) for label in labels[1:]))
+    await wait_for(lounge_has_first, timeout=10, what="lounge consuming")
+    services["lounge"].kill()
+    member_ids += await registering
+    await asyncio.to_thread(services["lounge"].start().wait_ready)
+
+    await wait_for(lambda: copies_present(http, services, member_ids), timeout=120, what="all copies after the restart")
+    # After a crash the restarted consumer re-applies nothing it had committed: at most the rest is applied.
+    assert await applied(http, services["lounge"].url, "lounge-booking") <= len(member_ids)
+    admin = auth("admin", stations=["*"])
+    for name in COPIES:
+        letters = (await http.get(f"{services[name].url}/v1/ops/dead-letters", headers=admin)).json()["items"]
+        assert letters == []
