@@ -1,0 +1,223 @@
+"""`make bench`: ceilings C1-C3, then targets P1-P7, in one run; one table, one JSON file.
+
+Order matters on a 2-core machine: ceilings first on a quiet machine, read-only targets (P5, P4)
+before the write floods (P2, P1), and P7 last with everything else stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from airside.processes import ServiceProcess
+from bench import ceilings, datagen, makerun, pipeline, stack, targets
+from bench.report import Row, machine, render, write
+
+SERVICES = ("booking", "lounge", "callcenter")
+P3_EVENTS = 100_000
+ENVELOPE_BYTES = 900  # about an order event's envelope
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+async def publishing(dbs: stack.Databases, tmp: Path, raw: dict[str, Any], seconds: float, backlog: int) -> None:
+    """C3 and P3 on a nats-server configured like deploy/nats/nats.conf, then with the default sync."""
+    relay_db = await dbs.create("relay")
+    await stack.migrate("booking", relay_db)
+    for label, sync_always in (("always", True), ("default", False)):
+        nats = stack.ConfiguredNats(tmp / f"nats-publish-{label}", sync_always=sync_always)
+        nats.start()
+        try:
+            log(f"C3 raw JetStream publish, sync {label}")
+            raw[f"C3_{label}"] = await ceilings.c3(nats.url, seconds=seconds, payload_bytes=ENVELOPE_BYTES)
+            await stack.truncate(relay_db, "outbox_event")
+            await datagen.load_outbox_backlog(relay_db, events=backlog, envelope_bytes=ENVELOPE_BYTES)
+            log(f"P3 outbox relay over a {backlog:,}-event backlog, sync {label}")
+            raw[f"P3_{label}"] = await ceilings.p3(relay_db, nats.url)
+        finally:
+            nats.stop()
+
+
+async def start_services(dbs: stack.Databases, nats_url: str, tmp: Path) -> tuple[dict[str, ServiceProcess], dict[str, str]]:
+    urls = {name: await dbs.create(name) for name in SERVICES}
+    processes = {name: stack.service(name, stack.asyncpg_url(urls[name]), nats_url, tmp / "logs") for name in SERVICES}
+    for process in processes.values():
+        process.start()
+    await asyncio.to_thread(lambda: [process.wait_ready(90) for process in processes.values()])
+    return processes, urls
+
+
+async def run(args: argparse.Namespace) -> int:
+    started = datetime.now(UTC)
+    info = machine()
+    raw: dict[str, Any] = {"settings": vars(args)}
+    dbs = stack.Databases()
+    seconds = args.seconds
+    # Service logs outlive the run (their path is printed); stores and configs do not.
+    logs = Path(tempfile.mkdtemp(prefix="airside-bench-logs-"))
+    raw["logs"] = str(logs)
+    with tempfile.TemporaryDirectory(prefix="airside-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "logs").symlink_to(logs)
+        nats: stack.ConfiguredNats | None = None
+        processes: dict[str, ServiceProcess] = {}
+        try:
+            log("C1, C2: bare FastAPI endpoint, two INSERTs with raw asyncpg")
+            raw.update(await ceilings.c1_c2(dbs, tmp / "logs", seconds=seconds))
+            await publishing(dbs, tmp, raw, seconds=min(seconds, 5), backlog=args.backlog)
+
+            log("services on PostgreSQL and a nats-server with sync_interval: always")
+            nats = stack.ConfiguredNats(tmp / "nats-services")
+            nats.start()
+            processes, urls = await start_services(dbs, nats.url, tmp)
+            pids = {name: process.process.pid for name, process in processes.items()}  # type: ignore[union-attr]
+            await asyncio.sleep(3)
+            raw["P6_idle"] = {name: stack.rss_mb(pid) for name, pid in pids.items()}
+
+            log("P5 data: 5,000 orders in one station-day")
+            data = await datagen.load_booking_reference(urls["booking"])
+            day = datagen.local_day(days_ahead=4)
+            await datagen.load_station_day(urls["booking"], data, day=day, orders=5000)
+            log("P5 daily service list")
+            raw["P5"] = await targets.p5(processes["booking"], day=day)
+
+            log(f"P4 data: {args.tickets:,} tickets (COPY, then the migration's indexes)")
+            agents = await datagen.load_agents(urls["callcenter"], count=400)
+            raw["P4_load"] = await datagen.load_tickets(urls["callcenter"], tickets=args.tickets, agents=[a for a, _ in agents])
+            log("P4 ticket list, claim, text search")
+            raw["P4"] = await targets.p4(processes["callcenter"], agents=agents, seconds=seconds, rates=(40.0, 20.0, 20.0))
+            raw["P4"]["tickets"] = args.tickets
+
+            # First at a quarter of the rate (for information: the pipeline's own latency when the
+            # machine is not saturated), then at the target's rate.
+            for key, rate in (("P2_quarter", args.p2_rate / 4), ("P2", args.p2_rate)):
+                log(f"P2 event end to end at {rate:.0f} orders/s")
+                order_ids = await datagen.load_orders_in_service(urls["booking"], data, orders=int(rate * (seconds + 2)), serial=len(raw))
+                raw[key] = await pipeline.p2(processes["booking"], urls["booking"], urls["callcenter"], order_ids, rate=rate, warmup=2.0)
+                await asyncio.sleep(2)
+
+            log("P1 POST /v1/orders (lounge and callcenter paused: booking's worker alone, like C2)")
+            others = [pids["lounge"], pids["callcenter"]]
+            with stack.RssSampler(pids) as sampler:
+                for pid in others:
+                    os.kill(pid, signal.SIGSTOP)
+                try:
+                    raw["P1"] = await targets.p1(processes["booking"], data, c2_rate=raw["C2"]["throughput"], seconds=seconds)
+                finally:
+                    for pid in others:
+                        os.kill(pid, signal.SIGCONT)
+                await asyncio.sleep(5)  # the consumers work through P1's events
+            raw["P6_load"] = sampler.peak
+        finally:
+            for process in processes.values():
+                process.stop()
+            if nats is not None:
+                nats.stop()
+            await dbs.drop_all()
+    if not args.skip_make_run:
+        log("P7 make run in a fresh copy, warm pip cache")
+        raw["P7"] = await asyncio.to_thread(makerun.measure)
+    rows = table(raw)
+    path = write(rows, raw, started, info)
+    print()
+    print(render(rows))
+    print(f"\nmachine: {info['cpus']} cpus, {info['cpu_model']}, {info['memory_gb']} GB, Python {info['python']}, {info['postgres']}")
+    print(f"written to {path.relative_to(stack.ROOT)} ({(datetime.now(UTC) - started).total_seconds():.0f} s); service logs in {logs}")
+    return 0
+
+
+def table(raw: dict[str, Any]) -> list[Row]:
+    c1, c2 = raw["C1"]["throughput"], raw["C2"]["throughput"]
+    rows = [
+        Row("C1", "bare FastAPI JSON endpoint, 1 worker", c1, "req/s"),
+        Row("C2", "FastAPI + 2 INSERTs in 1 tx, raw asyncpg", c2, "req/s"),
+    ]
+    for label in ("always", "default"):
+        if f"C3_{label}" in raw:
+            name = "C3" if label == "always" else "C3'"
+            rows.append(Row(name, f"raw JetStream publish+PubAck, sync {label}", raw[f"C3_{label}"]["rate"], "msg/s"))
+    if "P1" in raw:
+        closed, opened = raw["P1"]["closed"], raw["P1"]["open"]
+        clean = not closed["errors"] and closed["ok"] == closed["completed"]
+        ok = clean and closed["throughput"] >= 0.5 * c2
+        rows.append(Row("P1", "POST /v1/orders throughput", closed["throughput"], "req/s", c2, "C2", ">= 0.5 x C2", ok))
+        kept_up = opened["throughput"] >= 0.95 * opened["offered_rate"] and opened["ok"] == opened["completed"] and not opened["errors"]
+        what = f"p99 at {opened['offered_rate']:.0f} req/s offered (0.5 x C2)"
+        p99 = opened["latency_ms"]["p99"]
+        rows.append(Row("P1", what, p99, "ms", target="< 100 ms", ok=kept_up and p99 < 100))
+    if "P2" in raw:
+        p2 = raw["P2"]
+        whole = p2["missing_callbacks"] == 0 and p2["completed"] == p2["orders"]
+        for key, limit in (("p50", 20), ("p99", 100)):
+            value = p2[f"{key}_ms"]
+            rows.append(
+                Row(
+                    "P2",
+                    f"completed -> callback {key} at {p2['rate']:.0f}/s",
+                    value,
+                    "ms",
+                    target=f"< {limit} ms",
+                    ok=whole and value < limit,
+                )
+            )
+    if "P2_quarter" in raw:
+        quarter = raw["P2_quarter"]
+        for key in ("p50", "p99"):
+            rows.append(Row("P2i", f"completed -> callback {key} at {quarter['rate']:.0f}/s (info)", quarter[f"{key}_ms"], "ms"))
+    for label, ceiling_id in (("always", "C3"), ("default", "C3'")):
+        if f"P3_{label}" in raw and f"C3_{label}" in raw:
+            rate, ceiling = raw[f"P3_{label}"]["rate"], raw[f"C3_{label}"]["rate"]
+            name, what = ("P3" if label == "always" else "P3'"), f"outbox relay, {raw['P3_' + label]['published']:,} backlog, sync {label}"
+            rows.append(Row(name, what, rate, "ev/s", ceiling, ceiling_id, ">= 0.4 x C3", rate >= 0.4 * ceiling))
+    if "P4" in raw:
+        for key, what, limit in (("list", "GET /v1/tickets status+station+priority p99", 50), ("claim", "POST /v1/queue/claim p99", 50)):
+            result = raw["P4"][key]
+            clean = result["ok"] == result["completed"] and not result["errors"]
+            p99 = result["latency_ms"]["p99"]
+            rows.append(Row("P4", f"{what}, {raw['P4']['tickets']:,} tickets", p99, "ms", target=f"< {limit} ms", ok=clean and p99 < limit))
+        search = raw["P4"]["search"]
+        p99 = search["latency_ms"]["p99"]
+        ok = search["ok"] == search["completed"] and p99 < 200
+        rows.append(
+            Row("P4q", f"GET /v1/tickets?q= (Chinese, Latin) p99, {raw['P4']['tickets']:,} tickets", p99, "ms", target="< 200 ms", ok=ok)
+        )
+    if "P5" in raw:
+        p5 = raw["P5"]
+        ok = p5["orders"] >= 5000 and p5["p90_ms"] < 500
+        rows.append(Row("P5", f"daily service list, {p5['orders']:,} orders, p90", p5["p90_ms"], "ms", target="< 500 ms", ok=ok))
+    if "P6_idle" in raw:
+        idle = max(raw["P6_idle"].values())
+        rows.append(Row("P6", "RSS idle, largest service", idle, "MB", target="< 150 MB", ok=idle < 150))
+    if "P6_load" in raw:
+        loaded = max(raw["P6_load"].values())
+        rows.append(Row("P6", "RSS under P1 load, largest service", loaded, "MB", target="< 250 MB", ok=loaded < 250))
+    if "P7" in raw:
+        seconds = raw["P7"]["seconds"]
+        rows.append(Row("P7", "make run, fresh venv, warm pip cache -> ready", seconds, "s", target="< 30 s", ok=seconds < 30))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per load phase")
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--backlog", type=int, default=P3_EVENTS)
+    parser.add_argument("--p2-rate", type=float, default=200.0)
+    parser.add_argument("--skip-make-run", action="store_true", help="leave out P7 (the slowest phase)")
+    started = time.monotonic()
+    code = asyncio.run(run(parser.parse_args()))
+    log(f"done in {time.monotonic() - started:.0f} s")
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()
