@@ -22,13 +22,13 @@ CHANNEL = "bench_p2"
 BOOKING_TRIGGER = """
 CREATE OR REPLACE FUNCTION bench_p2_completed() RETURNS trigger AS $$
 BEGIN PERFORM pg_notify('bench_p2', 'completed:' || NEW.order_id); RETURN NEW; END $$ LANGUAGE plpgsql;
-CREATE TRIGGER bench_p2_completed AFTER INSERT ON service_order_history
+CREATE OR REPLACE TRIGGER bench_p2_completed AFTER INSERT ON service_order_history
 FOR EACH ROW WHEN (NEW.action = 'completed') EXECUTE FUNCTION bench_p2_completed();
 """
 CALLCENTER_TRIGGER = """
 CREATE OR REPLACE FUNCTION bench_p2_callback() RETURNS trigger AS $$
 BEGIN PERFORM pg_notify('bench_p2', 'callback:' || NEW.order_id); RETURN NEW; END $$ LANGUAGE plpgsql;
-CREATE TRIGGER bench_p2_callback AFTER INSERT ON callback FOR EACH ROW EXECUTE FUNCTION bench_p2_callback();
+CREATE OR REPLACE TRIGGER bench_p2_callback AFTER INSERT ON callback FOR EACH ROW EXECUTE FUNCTION bench_p2_callback();
 """
 
 

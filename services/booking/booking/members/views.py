@@ -21,8 +21,13 @@ def _public(member: object) -> MemberPublic:
     return MemberPublic.model_validate(member, from_attributes=True)
 
 
-def _may_read(principal: Principal, member_id: str) -> bool:
-    return principal.owns_member(member_id) or principal.has(*MEMBER_STAFF, Role.admin, Role.service)
+def _check_read(principal: Principal, member_id: str) -> None:
+    """A member sees only themself (another member's record does not exist for them); staff need a desk role."""
+    if principal.owns_member(member_id) or principal.has(*MEMBER_STAFF, Role.admin, Role.service):
+        return
+    if principal.is_member_only:
+        raise not_found("member")
+    raise forbidden("your role may not read members")
 
 
 def _may_change(principal: Principal, member_id: str) -> bool:
@@ -52,8 +57,7 @@ async def search_members(
 
 @router.get("/{member_id}")
 async def get_member(member_id: str, session: SessionDep, principal: CurrentUser, response: Response) -> MemberPublic:
-    if not _may_read(principal, member_id):
-        raise not_found("member")
+    _check_read(principal, member_id)
     member = await service.get_member(session=session, member_id=member_id)
     set_etag(response, member.version)
     return _public(member)
@@ -63,8 +67,7 @@ async def get_member(member_id: str, session: SessionDep, principal: CurrentUser
 async def update_member(
     member_id: str, body: MemberUpdate, expected_version: IfMatch, session: SessionDep, principal: CurrentUser, response: Response
 ) -> MemberPublic:
-    if not _may_read(principal, member_id):
-        raise not_found("member")
+    _check_read(principal, member_id)
     if not _may_change(principal, member_id):
         raise forbidden("your role may not change members")
     if body.tier is not None and not principal.has(*MEMBER_STAFF, Role.admin):

@@ -19,7 +19,7 @@ async def daily_services(
     day: Annotated[date, Query(alias="date", description="The station's local day")],
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    principal.require_station_to_create(station)  # a report of a station not in the token is 403
+    principal.require_station_to_see(station, "station")  # like every read of another station: 404
     report = await service.daily_services(session=session, station=station, day=day)
     if accept and "text/csv" in accept:
         filename = f"daily-services-{station}-{day.isoformat()}.csv"

@@ -10,7 +10,7 @@ from airside.auth import Principal, Role, require
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
-from airside.problems import invalid, not_found
+from airside.problems import forbidden, invalid, not_found
 from callcenter.agents.service import acting_agent
 from callcenter.callbacks import service
 from callcenter.callbacks.models import (
@@ -99,8 +99,8 @@ async def record_attempt(
 @router.post("/v1/surveys", status_code=201, response_model=SurveyPublic)
 async def submit_survey(body: SurveyCreate, session: SessionDep, principal: Member, idempotency: IdempotencyDep) -> Response:
     async def act() -> SurveyPublic:
-        if principal.member_id is None:  # admin without a member identity
-            raise not_found("order")
+        if principal.member_id is None:  # the member's own voice: nobody answers for them, admin neither
+            raise forbidden("only the member who was served answers the survey")
         return await service.submit_survey(session=session, member_id=principal.member_id, body=body)
 
     return await idempotency.execute(session, act, status_code=201)

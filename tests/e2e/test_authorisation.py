@@ -1,0 +1,459 @@
+"""R8: one authorisation table over every route of the three services x every role x own/foreign
+station or member, asked of the three services running as processes.
+
+The services get a NATS server and databases of their own here: every allowed call really acts
+(checks guests in, cancels orders, approves requisitions), which must not disturb the journeys.
+Records belong to PEK; the callers are each staff role of PEK and of KMG, the member who owns the
+records and another member, admin, the service role and nobody (no token).
+
+An allowed caller "passes": any answer but 401/403/404 and never a 5xx (a 409 or 412 is the route
+refusing on business grounds after letting the caller in). A test fails if a route is added to
+any service without a row here.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from e2e_steps import (
+    ADMIN,
+    PEK_LOUNGE,
+    Airside,
+    Concierge,
+    Flight,
+    Json,
+    eventually,
+    iso,
+    local_date,
+    now,
+    publish_raw,
+    staff,
+)
+
+from airside.processes import NatsServer
+from airside.testing.harness import ServiceSet, auth
+
+PASS = "pass"
+RECORD, STATION, ANY = 404, 403, PASS  # how staff of the other station are answered when their role is allowed
+STAFF = ("concierge", "concierge_lead", "lounge_staff", "agent", "team_lead", "supervisor", "station_manager")
+OWN, FOREIGN = "PEK", "KMG"
+CALLERS = ("nobody", "member", "other_member", *(f"{r}@{OWN}" for r in STAFF), *(f"{r}@{FOREIGN}" for r in STAFF), "admin", "service")
+# Routes nobody needs a token for: probes, metrics, the event contract.
+ANONYMOUS = {"/healthz", "/readyz", "/metrics", "/asyncapi.json"}
+
+EVERYONE = frozenset({"member", *STAFF, "admin", "service"})
+EVERY_STAFF = frozenset({*STAFF, "admin", "service"})
+ADMIN_ONLY = frozenset({"admin"})
+# booking.md
+MEMBER_DESK = frozenset({"agent", "team_lead", "supervisor", "concierge_lead", "station_manager", "admin"})
+ORDER_DESK = frozenset({"agent", "team_lead", "concierge_lead", "station_manager", "admin"})
+LEADS = frozenset({"concierge_lead", "station_manager", "admin"})
+# lounge.md
+DESK = frozenset({"lounge_staff", "station_manager", "admin"})
+VISIT_READERS = frozenset({"lounge_staff", "station_manager", "agent", "team_lead", "supervisor", "admin"})
+MANAGERS = frozenset({"station_manager", "admin"})
+# callcenter.md
+CALL_CENTER = frozenset({"agent", "team_lead", "supervisor", "admin"})
+TICKET_STAFF = frozenset({"agent", "team_lead", "supervisor", "station_manager", "admin"})
+APPROVERS = frozenset({"team_lead", "supervisor", "admin"})
+REPORTS = frozenset({"team_lead", "supervisor", "station_manager", "admin"})
+
+NEW_MENU_ITEM = {"name": "R8 tea", "category": "soft", "price_minor": 100, "complimentary": True}
+NEW_AGENT = {"name": "New Agent", "station": OWN, "role": "agent"}
+PUBLIC_NOTE = {"body": "thanks", "visibility": "public"}
+
+Body = Json | list[Json] | Callable[[Json], Any] | None
+
+
+@dataclass(frozen=True)
+class Route:
+    service: str
+    method: str
+    path: str  # as the service's OpenAPI document names it
+    allowed: frozenset[str]
+    foreign: int | str = RECORD
+    body: Body = None
+    query: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)  # path parameter -> world key, where they differ
+    other_member: int | str = 404  # a member acting on another member's record, where members may act at all
+    if_match: bool = False
+    unseen: str | None = None  # a listing: the world's record a foreign caller or another member must not find in it
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.service, self.method, self.path)
+
+    def leaks_to(self, caller: str, answer: int | str) -> bool:
+        """Whether this caller's answer is a listing that must hold none of PEK's or the owner's records."""
+        return answer == PASS and self.unseen is not None and (caller == "other_member" or caller.endswith(f"@{FOREIGN}"))
+
+    def expected(self, caller: str) -> tuple[int | str, ...]:
+        if caller == "nobody":
+            return (401,)
+        if caller == "other_member":
+            return (self.other_member if "member" in self.allowed else 403,)
+        role, _, station = caller.partition("@")
+        if role not in self.allowed:
+            # Another station's record may be not found before the role is looked at: neither answer tells anything.
+            return (403, 404) if station == FOREIGN and self.foreign == RECORD else (403,)
+        return (self.foreign if station == FOREIGN else PASS,)
+
+
+def today_range(world: Json) -> dict[str, str]:
+    return {"station": OWN, "from": world["today"], "to": world["today"]}
+
+
+ROUTES = [
+    # --- booking ---
+    Route("booking", "GET", "/v1/stations", EVERYONE, ANY, other_member=PASS),
+    Route("booking", "PUT", "/v1/stations/{code}", ADMIN_ONLY, ANY, {"name": "Chengdu Tianfu", "timezone": "Asia/Shanghai"}),
+    Route("booking", "GET", "/v1/products", EVERYONE, ANY, other_member=PASS),
+    Route(
+        "booking", "PUT", "/v1/products/{code}", ADMIN_ONLY, ANY,
+        {"name": "R8 escort", "kind": "escort", "prices": {"standard": 100, "gold": 100, "platinum": 100, "vip": 100}},
+        ids={"code": "product"},
+    ),
+    Route("booking", "POST", "/v1/members", MEMBER_DESK, ANY, lambda w: {"name": "New Member", "phone": w["new_phone"](), "tier": "gold"}),
+    # Other airline systems (the service role) may look a member up; they change nothing.
+    Route("booking", "GET", "/v1/members", MEMBER_DESK | {"service"}, ANY, query={"q": "Owner"}),
+    Route("booking", "GET", "/v1/members/{member_id}", MEMBER_DESK | {"member", "service"}, ANY),
+    Route("booking", "PATCH", "/v1/members/{member_id}", MEMBER_DESK | {"member"}, ANY, {"email": "owner@example.com"}, if_match=True),
+    Route("booking", "GET", "/v1/flights/{flight_no}/{flight_date}", EVERYONE, ANY, other_member=PASS),  # the app shows it
+    Route("booking", "PUT", "/v1/flights/{flight_no}/{flight_date}", LEADS | {"service"}, STATION, lambda w: w["flight_body"]),
+    Route("booking", "POST", "/v1/flights/{flight_no}/{flight_date}/status", LEADS | {"service"}, STATION, {"status": "scheduled"}),
+    Route("booking", "POST", "/v1/orders", ORDER_DESK | {"member"}, STATION, lambda w: w["order_body"], other_member=403),
+    Route("booking", "GET", "/v1/orders", EVERY_STAFF | {"member"}, ANY, query={"station": OWN}, other_member=PASS, unseen="order_id"),
+    Route("booking", "GET", "/v1/orders/{order_id}", EVERY_STAFF | {"member"}),
+    Route("booking", "GET", "/v1/orders/{order_id}/history", EVERY_STAFF | {"member"}),
+    Route("booking", "PATCH", "/v1/orders/{order_id}", ORDER_DESK | {"member"}, body={"notes": "window seat"}, if_match=True),
+    Route("booking", "POST", "/v1/orders/{order_id}/confirm", ORDER_DESK, body={"notes": "confirmed"}),
+    Route("booking", "GET", "/v1/orders/{order_id}/candidates", LEADS),
+    Route("booking", "POST", "/v1/orders/{order_id}/assign", LEADS, body=lambda w: {"concierge_id": w["assigned_concierge_id"]}),
+    Route("booking", "POST", "/v1/orders/{order_id}/start", LEADS | {"concierge"}),
+    Route("booking", "POST", "/v1/orders/{order_id}/no-show", LEADS | {"concierge"}, body={"contact_attempts": 3, "notes": "no answer"}),
+    Route("booking", "POST", "/v1/orders/{order_id}/complete", LEADS | {"concierge"}),
+    Route("booking", "POST", "/v1/orders/{order_id}/cancel", ORDER_DESK | {"member"}, body={"reason": "plans changed"}),
+    Route(
+        "booking", "POST", "/v1/concierges", LEADS, STATION, {"name": "礼宾 新", "station": OWN, "phone": "+8613700137001"}
+    ),
+    Route("booking", "GET", "/v1/concierges", LEADS, ANY, unseen="concierge_id"),
+    Route("booking", "GET", "/v1/concierges/{concierge_id}", LEADS),
+    Route(
+        "booking", "PUT", "/v1/concierges/{concierge_id}/shifts/{day}", LEADS, body=[{"start": "06:00", "end": "22:00"}],
+        ids={"day": "later_day"},
+    ),
+    Route("booking", "GET", "/v1/concierges/{concierge_id}/schedule", LEADS, query={"date": "{today}"}),
+    Route("booking", "GET", "/v1/reports/daily-services", LEADS, RECORD, query={"station": OWN, "date": "{today}"}),
+    Route("booking", "POST", "/v1/ops/reannounce", ADMIN_ONLY, ANY),
+    # --- lounge ---
+    Route("lounge", "GET", "/v1/lounges", EVERY_STAFF, ANY),
+    Route("lounge", "GET", "/v1/lounges/{lounge_id}", EVERY_STAFF),
+    Route("lounge", "PATCH", "/v1/lounges/{lounge_id}", MANAGERS, body={"capacity": 40}, if_match=True),
+    Route("lounge", "GET", "/v1/menu", EVERYONE, ANY, other_member=PASS),
+    Route(
+        "lounge", "PUT", "/v1/menu/{sku}", ADMIN_ONLY, ANY, NEW_MENU_ITEM
+    ),
+    Route("lounge", "GET", "/v1/members/{member_id}", EVERY_STAFF, ANY),
+    Route("lounge", "GET", "/v1/flights/{flight_no}/{flight_date}", EVERY_STAFF),
+    Route("lounge", "POST", "/v1/lounges/{lounge_id}/visits", DESK, STATION, lambda w: w["check_in_body"]),
+    Route("lounge", "GET", "/v1/lounges/{lounge_id}/visits", VISIT_READERS),
+    Route("lounge", "GET", "/v1/lounges/{lounge_id}/occupancy", EVERY_STAFF),
+    Route("lounge", "GET", "/v1/lounges/{lounge_id}/board", EVERY_STAFF),
+    Route("lounge", "GET", "/v1/lounges/{lounge_id}/expected-visits", EVERY_STAFF),
+    Route("lounge", "GET", "/v1/visits/{visit_id}", VISIT_READERS | {"member"}),
+    Route("lounge", "GET", "/v1/visits/{visit_id}/bill", VISIT_READERS | {"member"}),
+    Route("lounge", "POST", "/v1/visits/{visit_id}/sales", DESK, body={"lines": [{"sku": "TEA", "qty": 1}]}),
+    Route("lounge", "POST", "/v1/sales/{line_id}/void", DESK, body={"reason": "rang up twice"}),
+    Route("lounge", "POST", "/v1/visits/{visit_id}/checkout", DESK, body={"payment_method": "card"}),
+    Route("lounge", "GET", "/v1/lounges/{lounge_id}/stock", DESK),
+    Route("lounge", "POST", "/v1/lounges/{lounge_id}/stock-counts", DESK, STATION, body={"lines": [{"sku": "NUTS", "counted": 50}]}),
+    Route("lounge", "POST", "/v1/lounges/{lounge_id}/deliveries", DESK, STATION, body={"lines": [{"sku": "NUTS", "qty": 1}]}),
+    Route("lounge", "GET", "/v1/requisitions", DESK, ANY, query={"lounge_id": PEK_LOUNGE}, unseen="requisition_id"),
+    Route("lounge", "GET", "/v1/requisitions/{requisition_id}", DESK),
+    Route("lounge", "POST", "/v1/requisitions/{requisition_id}/submit", DESK),
+    Route("lounge", "POST", "/v1/requisitions/{requisition_id}/reject", MANAGERS, body={"reason": "over budget"}),
+    Route("lounge", "POST", "/v1/requisitions/{requisition_id}/approve", MANAGERS, ids={"requisition_id": "approvable"}),
+    Route(
+        "lounge", "POST", "/v1/requisitions/{requisition_id}/receive", DESK, body={"lines": [{"sku": "PANDA", "qty": 1}]},
+        ids={"requisition_id": "approvable"},
+    ),
+    Route("lounge", "GET", "/v1/reports/daily-sales", MANAGERS, RECORD, query={"lounge_id": PEK_LOUNGE, "date": "{today}"}),
+    # --- callcenter ---
+    Route("callcenter", "POST", "/v1/agents", frozenset({"supervisor", "admin"}), STATION, NEW_AGENT),
+    Route("callcenter", "GET", "/v1/agents", CALL_CENTER | {"service"}, ANY),
+    Route("callcenter", "GET", "/v1/members", CALL_CENTER | {"service"}, ANY, query={"phone": "{member_phone}"}),
+    Route("callcenter", "GET", "/v1/members/{member_id}", CALL_CENTER | {"service"}, ANY),
+    Route("callcenter", "GET", "/v1/sla-policies", EVERY_STAFF, ANY),
+    Route("callcenter", "GET", "/v1/sla-policies/{priority}", EVERY_STAFF, ANY),
+    Route("callcenter", "PUT", "/v1/sla-policies/{priority}", ADMIN_ONLY, ANY, lambda w: w["sla_policy"]),
+    Route("callcenter", "GET", "/v1/stations/{code}/calendar", EVERY_STAFF, ids={"code": "own"}),
+    Route("callcenter", "PUT", "/v1/stations/{code}/calendar", ADMIN_ONLY, ANY, lambda w: w["calendar"], ids={"code": "own"}),
+    Route(
+        "callcenter", "POST", "/v1/tickets", TICKET_STAFF | {"member"}, STATION,
+        {"type": "inquiry", "channel": "web", "subject": "Wheelchair at the gate?", "station": OWN}, other_member=PASS,
+    ),
+    Route("callcenter", "GET", "/v1/tickets", TICKET_STAFF | {"member", "service"}, ANY, other_member=PASS, unseen="ticket_id"),
+    Route("callcenter", "GET", "/v1/tickets/{ticket_id}", TICKET_STAFF | {"member", "service"}),
+    Route("callcenter", "PATCH", "/v1/tickets/{ticket_id}", TICKET_STAFF, body={"tags": ["r8"]}, if_match=True),
+    Route("callcenter", "POST", "/v1/tickets/{ticket_id}/notes", TICKET_STAFF | {"member"}, body=PUBLIC_NOTE),
+    Route("callcenter", "GET", "/v1/tickets/{ticket_id}/notes", TICKET_STAFF | {"member", "service"}),
+    Route(
+        "callcenter", "POST", "/v1/tickets/{ticket_id}/calls", TICKET_STAFF,
+        body={"direction": "inbound", "duration_seconds": 60, "outcome": "reached"},
+    ),
+    Route("callcenter", "GET", "/v1/tickets/{ticket_id}/calls", TICKET_STAFF | {"service"}),
+    Route("callcenter", "GET", "/v1/tickets/{ticket_id}/history", TICKET_STAFF | {"service"}),
+    Route("callcenter", "POST", "/v1/tickets/{ticket_id}/status", TICKET_STAFF, body={"status": "pending_internal"}),
+    Route("callcenter", "POST", "/v1/tickets/{ticket_id}/assign", APPROVERS, body=lambda w: {"agent_id": w["agent_id"]}),
+    Route(
+        "callcenter", "POST", "/v1/tickets/{ticket_id}/merge", TICKET_STAFF, body=lambda w: {"into": w["ticket_id"]},
+        ids={"ticket_id": "duplicate"},
+    ),
+    Route("callcenter", "POST", "/v1/queue/claim", TICKET_STAFF - {"admin"}, ANY),  # the claimed ticket goes to an agent
+    Route("callcenter", "POST", "/v1/tickets/{ticket_id}/complaint/investigate", CALL_CENTER, ids={"ticket_id": "complaint"}),
+    Route(
+        "callcenter", "POST", "/v1/tickets/{ticket_id}/complaint/propose", CALL_CENTER,
+        body={"resolution": "apology and a voucher", "compensation_minor": 10000}, ids={"ticket_id": "complaint"},
+    ),
+    Route("callcenter", "POST", "/v1/tickets/{ticket_id}/complaint/reject", APPROVERS, body={"reason": "too much"},
+        ids={"ticket_id": "rejectable"},
+    ),
+    Route("callcenter", "POST", "/v1/tickets/{ticket_id}/complaint/approve", APPROVERS, ids={"ticket_id": "approvable_complaint"}),
+    Route("callcenter", "POST", "/v1/tickets/{ticket_id}/complaint/inform", CALL_CENTER, ids={"ticket_id": "approvable_complaint"}),
+    Route(
+        "callcenter", "POST", "/v1/tickets/{ticket_id}/complaint/follow-up", CALL_CENTER, body={"satisfied": True},
+        ids={"ticket_id": "approvable_complaint"},
+    ),
+    Route("callcenter", "GET", "/v1/callbacks", CALL_CENTER | {"service"}, ANY, unseen="callback_id"),
+    Route("callcenter", "GET", "/v1/callbacks/{callback_id}", CALL_CENTER | {"service"}),
+    Route("callcenter", "GET", "/v1/callbacks/{callback_id}/attempts", CALL_CENTER | {"service"}),
+    Route("callcenter", "POST", "/v1/callbacks/{callback_id}/attempts", CALL_CENTER, body={"outcome": "no_answer"}),
+    Route(
+        "callcenter", "POST", "/v1/surveys", frozenset({"member"}), ANY, lambda w: {"order_id": w["completed_order"], "csat": 5}
+    ),
+    Route("callcenter", "GET", "/v1/reports/kpis", REPORTS, RECORD, query={"station": OWN, "from": "{today}", "to": "{today}"}),
+    Route("callcenter", "GET", "/v1/reports/callbacks", REPORTS, RECORD, query={"station": OWN, "from": "{today}", "to": "{today}"}),
+]  # fmt: skip
+# Every service's operations routes: admin only.
+for _service in ("booking", "lounge", "callcenter"):
+    ROUTES += [
+        Route(_service, "GET", "/v1/ops/dead-letters", ADMIN_ONLY, ANY),
+        Route(
+            _service,
+            "POST",
+            "/v1/ops/dead-letters/{dead_letter_id}/replay",
+            ADMIN_ONLY,
+            ANY,
+            ids={"dead_letter_id": f"letter_{_service}"},
+        ),
+        Route(_service, "POST", "/v1/ops/republish", ADMIN_ONLY, ANY, lambda w: {"since": w["tomorrow"]}),
+    ]
+
+
+def headers_for(caller: str, route: Route, world: Json) -> dict[str, str]:
+    if caller == "nobody":
+        headers: dict[str, str] = {}
+    elif caller in ("member", "other_member"):
+        headers = auth("member", member_id=world["member_id" if caller == "member" else "other_member_id"], stations=[])
+    elif caller == "admin":
+        headers = ADMIN
+    elif caller == "service":
+        headers = auth("service", stations=["*"], sub="r8-service")
+    else:
+        role, _, station = caller.partition("@")
+        headers = staff(role, station, sub=subject(role, station))
+    return {**headers, "If-Match": '"1"'} if route.if_match else headers
+
+
+def subject(role: str, station: str) -> str:
+    return f"r8-{role}-{station.lower()}"
+
+
+def fill(text: str, world: Json) -> str:
+    return re.sub(r"{(\w+)}", lambda match: str(world[match.group(1)]), text)
+
+
+async def ask(http: httpx.AsyncClient, urls: dict[str, str], route: Route, caller: str, world: Json) -> httpx.Response:
+    path = re.sub(r"{(\w+)}", lambda match: str(world[route.ids.get(match.group(1), match.group(1))]), route.path)
+    body = route.body(world) if callable(route.body) else route.body
+    query = {name: fill(value, world) for name, value in route.query.items()}
+    return await http.request(route.method, urls[route.service] + path, json=body, params=query, headers=headers_for(caller, route, world))
+
+
+def outcome(response: httpx.Response) -> int | str:
+    if response.status_code in (401, 403, 404) or response.status_code >= 500:
+        return response.status_code
+    return PASS
+
+
+# --- the services and the world they hold -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def matrix_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    root = tmp_path_factory.mktemp("r8-nats")
+    server = NatsServer(root / "store", log_file=root / "nats.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def matrix_services(matrix_nats: NatsServer, databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSet]:
+    service_set = ServiceSet(databases, matrix_nats.url, tmp_path_factory.mktemp("r8-logs")).start()
+    yield service_set
+    service_set.stop()
+
+
+@pytest.fixture(scope="module")
+def urls(matrix_services: ServiceSet) -> dict[str, str]:
+    return {name: matrix_services[name].url for name in ("booking", "lounge", "callcenter")}
+
+
+@pytest.fixture(scope="module")
+async def world(http: httpx.AsyncClient, urls: dict[str, str], matrix_nats: NatsServer) -> AsyncIterator[Json]:
+    """PEK's records in each service, each made the way the journeys make them."""
+    airside = Airside.connect(http, urls, matrix_nats.url)
+    phones = iter(f"+86138{n:08d}" for n in range(10**6, 10**7))
+    owner = await airside.member_known_everywhere("Owner Gao", tier="gold")
+    other = await airside.member_known_everywhere("Other Hu", tier="gold")
+    await airside.lounge.open_all_day()
+
+    # booking: an order for the matrix to act on, and one completed for a callback and a survey
+    flight = Flight.departing(now() + timedelta(hours=6), destination="CTU")  # members book 3 h ahead
+    soon = Flight.departing(now() + timedelta(hours=2, minutes=30), destination="CTU")  # the lounge admits 3 h before departure
+    for departing in (flight, soon):
+        await airside.airline.publish(departing)
+        await airside.flight_in_lounge(departing)
+    concierge = await airside.booking.new_concierge("礼宾 矩阵")
+    # The matrix's concierge of PEK is the one the order is assigned to: start, no-show and complete are theirs.
+    body = {"name": "礼宾 本人", "station": OWN, "phone": "+8613700137002", "subject": subject("concierge", OWN)}
+    created = (await airside.booking.call("POST", "/v1/concierges", staff("concierge_lead"), json=body, expect=201)).json()
+    assigned = Concierge(created["id"], created["name"], OWN, staff("concierge", OWN, sub=subject("concierge", OWN)))
+    for on_duty in (concierge, assigned):
+        await airside.booking.on_duty_around(on_duty, now() + timedelta(hours=1))
+    order = await airside.booking.book(owner, flight, channel="app", by=auth("member", member_id=owner["id"], stations=[]))
+    await airside.booking.confirm(order)
+    await airside.booking.assign(order, assigned)
+    done = await airside.order_in_service(owner, soon, concierge, products=("DEP_ESCORT",))
+    await airside.booking.complete(done, concierge)
+    callback = await airside.the_one_callback(done)
+
+    # lounge: the owner inside with a bill, and the bar sold down to a draft requisition
+    check_in = {"member_id": owner["id"], "flight": soon.ref()}
+    visit = (await airside.lounge.check_in(**check_in)).json()
+    bill = (await airside.lounge.sell(visit, ("TEA", 1), ("WINE", 1))).json()
+    panda = (await airside.lounge.stock())["PANDA"]
+    await airside.lounge.sell(visit, ("PANDA", panda["on_hand"] - panda["reorder_point"]))
+    (draft,) = await eventually(lambda: airside.lounge.requisitions(status="draft"), "a draft requisition")
+    manager = staff("station_manager")
+    await airside.lounge.requisition_step(draft, "submit", manager)
+    await airside.lounge.requisition_step(draft, "approve", manager)
+    stock = await airside.lounge.stock()
+    sku = next(sku for sku, row in sorted(stock.items()) if sku not in ("PANDA", "TEA", "WINE") and row["on_hand"] > row["reorder_point"])
+    to_sell = stock[sku]["on_hand"] - stock[sku]["reorder_point"]
+    for chunk in range(0, to_sell, 100):  # another SKU low: a new draft (at most 100 a line)
+        await airside.lounge.sell(visit, (sku, min(100, to_sell - chunk)))
+    (second,) = await eventually(lambda: airside.lounge.requisitions(status="draft"), "a second draft requisition")
+
+    # callcenter: agents for every call-center caller, tickets and complaints at each step the matrix needs
+    supervisor = staff("supervisor")
+    for station in (OWN, FOREIGN):
+        for role in ("agent", "team_lead", "supervisor", "station_manager"):
+            body = {"name": f"{role} {station}", "station": station, "role": "agent", "subject": subject(role, station)}
+            await airside.callcenter.call("POST", "/v1/agents", staff("supervisor", station), json=body, expect=201)
+    colleague, _ = await airside.callcenter.new_agent(OWN)
+    ticket_body = {"type": "inquiry", "subject": "Where do I meet the concierge?", "member_id": owner["id"]}
+    ticket = await airside.callcenter.open_ticket(**ticket_body)
+    duplicate = await airside.callcenter.open_ticket(**ticket_body)
+    complaint_body = {"type": "complaint", "subject": "The concierge was late", "member_id": owner["id"], "order_id": done["id"]}
+    complaints = [await airside.callcenter.open_ticket(**complaint_body) for _ in range(3)]
+    for awaiting in complaints[1:]:
+        await airside.callcenter.complaint_step(awaiting, "investigate", supervisor)
+        await airside.callcenter.complaint_step(awaiting, "propose", supervisor, {"resolution": "voucher", "compensation_minor": 10000})
+    policy = (await airside.callcenter.call("GET", "/v1/sla-policies/P4", ADMIN)).json()
+    calendar = (await airside.callcenter.call("GET", f"/v1/stations/{OWN}/calendar", ADMIN)).json()
+
+    # each service: one parked event for the replay route
+    await publish_raw(matrix_nats.url, "airside.flight.status", b"not an event", f"r8-poison-{uuid.uuid4()}")
+    await publish_raw(matrix_nats.url, "airside.booking.member.registered", b"not an event", f"r8-poison-{uuid.uuid4()}")
+    letters = {}
+    for name in ("booking", "lounge", "callcenter"):
+        service = getattr(airside, name)
+        parked = await eventually(lambda service=service: service.dead_letters(status="parked"), f"a parked event in {name}")
+        letters[f"letter_{name}"] = parked[0]["id"]
+
+    today = local_date(now())
+    yield {
+        "own": OWN,
+        "code": "CTU",
+        "product": "R8_ESCORT",
+        "sku": "R8TEA",
+        "priority": "P4",
+        "today": today.isoformat(),
+        "later_day": (today + timedelta(days=30)).isoformat(),
+        "tomorrow": iso(now() + timedelta(days=1)),
+        "new_phone": lambda: next(phones),
+        "member_id": owner["id"],
+        "member_phone": owner["phone"],
+        "other_member_id": other["id"],
+        "flight_no": flight.flight_no,
+        "flight_date": flight.flight_date.isoformat(),
+        "flight_body": {"origin": flight.origin, "destination": flight.destination, "std": iso(flight.std)},
+        "order_body": {
+            "member_id": owner["id"], "station": OWN, "direction": "departure", "flight": flight.ref(),
+            "items": [{"product": "DEP_ESCORT"}], "passengers": [{"name": owner["name"]}], "channel": "app",
+        },
+        "order_id": order["id"],
+        "completed_order": done["id"],
+        "concierge_id": concierge.id,
+        "assigned_concierge_id": assigned.id,
+        "lounge_id": PEK_LOUNGE,
+        "check_in_body": check_in,
+        "visit_id": visit["id"],
+        "line_id": bill["lines"][0]["id"],
+        "requisition_id": second["id"],
+        "approvable": draft["id"],
+        "agent_id": colleague["id"],
+        "ticket_id": ticket["id"],
+        "duplicate": duplicate["id"],
+        "complaint": complaints[0]["id"],
+        "rejectable": complaints[1]["id"],
+        "approvable_complaint": complaints[2]["id"],
+        "callback_id": callback["id"],
+        "sla_policy": {"first_response_minutes": policy["first_response_minutes"], "resolution_minutes": policy["resolution_minutes"]},
+        "calendar": {"opens": calendar["opens"], "closes": calendar["closes"], "holidays": calendar["holidays"]},
+        **letters,
+    }  # fmt: skip
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+
+async def test_the_table_has_a_row_for_every_route_of_the_three_services(http: httpx.AsyncClient, urls: dict[str, str]):
+    served = set()
+    for service, url in urls.items():
+        document = (await http.get(f"{url}/openapi.json")).json()
+        served |= {(service, method.upper(), path) for path, operations in document["paths"].items() for method in operations}
+    rows = [route.key for route in ROUTES]
+    assert len(rows) == len(set(rows)), "a route has two rows"
+    assert {key for key in served if key[2] not in ANONYMOUS} == set(rows)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.service} {r.method} {r.path}" for r in ROUTES])
+async def test_each_route_answers_each_caller_as_the_table_says(http: httpx.AsyncClient, urls: dict[str, str], world: Json, route: Route):
+    wrong = {}
+    for caller in CALLERS:
+        response = await ask(http, urls, route, caller, world)
+        answer = outcome(response)
+        if answer not in route.expected(caller):
+            wrong[caller] = f"{answer}, the table says {' or '.join(map(str, route.expected(caller)))}"
+        elif route.leaks_to(caller, answer) and str(world[str(route.unseen)]) in response.text:
+            wrong[caller] = f"found PEK's {route.unseen} in the listing"
+    assert not wrong, wrong
