@@ -13,22 +13,19 @@ import pytest
 from e2e_steps import Airside
 
 from airside.processes import NatsServer
-from airside.testing.harness import ServiceSet
+from airside.testing.harness import ServiceSet, nats_under, services_running
 
 
 @pytest.fixture(scope="session")
 def e2e_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    root = tmp_path_factory.mktemp("e2e-nats")
-    server = NatsServer(root / "store", log_file=root / "nats.log").start()
-    yield server
-    server.stop()
+    with nats_under(tmp_path_factory.mktemp("e2e-nats")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def services(e2e_nats: NatsServer, databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSet]:
-    service_set = ServiceSet(databases, e2e_nats.url, tmp_path_factory.mktemp("e2e-logs")).start()
-    yield service_set
-    service_set.stop()
+    with services_running(databases, e2e_nats.url, tmp_path_factory.mktemp("e2e-logs")) as service_set:
+        yield service_set
 
 
 @pytest.fixture(scope="session")

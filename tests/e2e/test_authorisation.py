@@ -38,7 +38,7 @@ from e2e_steps import (
 )
 
 from airside.processes import NatsServer
-from airside.testing.harness import ServiceSet, auth
+from airside.testing.harness import ServiceSet, auth, nats_under, services_running
 
 PASS = "pass"
 RECORD, STATION, ANY = 404, 403, PASS  # how staff of the other station are answered when their role is allowed
@@ -298,17 +298,14 @@ def outcome(response: httpx.Response) -> int | str:
 
 @pytest.fixture(scope="module")
 def matrix_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    root = tmp_path_factory.mktemp("r8-nats")
-    server = NatsServer(root / "store", log_file=root / "nats.log").start()
-    yield server
-    server.stop()
+    with nats_under(tmp_path_factory.mktemp("r8-nats")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def matrix_services(matrix_nats: NatsServer, databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSet]:
-    service_set = ServiceSet(databases, matrix_nats.url, tmp_path_factory.mktemp("r8-logs")).start()
-    yield service_set
-    service_set.stop()
+    with services_running(databases, matrix_nats.url, tmp_path_factory.mktemp("r8-logs")) as service_set:
+        yield service_set
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from airside.app import Runtime, ServiceDefinition, create_service_app
 from airside.auth import issue_token
-from airside.processes import ServiceProcess, free_port
+from airside.processes import NatsServer, ServiceProcess, free_port
 from airside.settings import AirsideSettings
 
 # Fast retries so a test sees a poison event parked in seconds, not the production half hour.
@@ -130,3 +130,23 @@ class ServiceSet:
     def stop(self) -> None:
         for process in self.processes.values():
             process.stop()
+
+
+@contextmanager
+def nats_under(root: Path) -> Iterator[NatsServer]:
+    """A JetStream server of our own on a free port (never the machine's shared one), its store and log under `root`."""
+    server = NatsServer(root / "store", log_file=root / "nats.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def services_running(databases: Any, nats_url: str, log_dir: Path, **extra_env: str) -> Iterator[ServiceSet]:
+    """The three services as processes on fresh databases, stopped on leaving."""
+    service_set = ServiceSet(databases, nats_url, log_dir, **extra_env).start()
+    try:
+        yield service_set
+    finally:
+        service_set.stop()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from airside.processes import NatsServer
 from airside.testing.databases import TestDatabases
+from airside.testing.harness import nats_under
 
 
 @pytest.fixture(scope="session")
@@ -21,10 +21,8 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
     """A JetStream server of our own on a free port (never the machine's shared one)."""
-    root: Path = tmp_path_factory.mktemp("nats")
-    server = NatsServer(root / "store", log_file=root / "nats.log").start()
-    yield server
-    server.stop()
+    with nats_under(tmp_path_factory.mktemp("nats")) as server:
+        yield server
 
 
 def pytest_report_header() -> str:
