@@ -198,6 +198,11 @@ def staff(role: str, station: str = "PEK", sub: str | None = None) -> Headers:
 ADMIN = auth("admin", stations=["*"], sub="admin-e2e")
 
 
+def member_token(member: Json) -> Headers:
+    """What the app or the web sends for a signed-in member."""
+    return auth("member", member_id=member["id"], stations=[])
+
+
 # --- booking -------------------------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from e2e_steps import (
     eventually,
     iso,
     local_date,
+    member_token,
     now,
     publish_raw,
     staff,
@@ -335,7 +336,7 @@ async def world(http: httpx.AsyncClient, urls: dict[str, str], matrix_nats: Nats
     assigned = Concierge(created["id"], created["name"], OWN, staff("concierge", OWN, sub=subject("concierge", OWN)))
     for on_duty in (concierge, assigned):
         await airside.booking.on_duty_around(on_duty, now() + timedelta(hours=1))
-    order = await airside.booking.book(owner, flight, channel="app", by=auth("member", member_id=owner["id"], stations=[]))
+    order = await airside.booking.book(owner, flight, channel="app", by=member_token(owner))
     await airside.booking.confirm(order)
     await airside.booking.assign(order, assigned)
     done = await airside.order_in_service(owner, soon, concierge, products=("DEP_ESCORT",))

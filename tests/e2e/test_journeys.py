@@ -20,6 +20,7 @@ from e2e_steps import (
     eventually,
     local,
     local_date,
+    member_token,
     now,
     parse,
     problem_type,
@@ -77,6 +78,48 @@ async def test_journey_1_phone_booking_links_the_ticket_which_waits_and_resolves
     assert [t["id"] for t in await airside.tickets_of(order)] == [ticket["id"]]  # no other ticket about this order
     expected = await airside.expected_in_lounge(order, version=confirmed["version"])
     assert (expected["order_status"], expected["flight_no"], expected["passengers"]) == ("confirmed", "CA1831", 1)
+
+
+async def test_members_book_and_cancel_in_the_app_see_only_their_own_and_ask_the_call_center_on_the_web(airside: Airside):
+    """The front ends' member side of journeys 1 and 5: the member's own token, the app and web channels."""
+    member = await airside.member_known_everywhere("Han Mei", tier="gold")
+    other = await airside.member_known_everywhere("Song Jie", tier="gold")
+    own, theirs = member_token(member), member_token(other)
+    flight = Flight.departing(now() + timedelta(days=3))  # more than 24 h ahead: cancelling costs nothing
+
+    await airside.booking.book(member, flight, channel="call_center", by=own, expect=403)  # members book in the app or on the web
+    await airside.booking.book(other, flight, channel="app", by=own, expect=403)  # and only for themselves
+    order = await airside.booking.book(member, flight, channel="app", by=own)
+    assert (order["status"], order["member_id"], order["price"]["amount_minor"]) == (
+        "requested",
+        member["id"],
+        await airside.booking.price(["DEP_ESCORT", "LOUNGE"], "gold"),
+    )
+    listed = (await airside.booking.call("GET", "/v1/orders", own)).json()["items"]
+    assert [mine["id"] for mine in listed] == [order["id"]]
+    assert (await airside.booking.call("GET", "/v1/orders", theirs)).json()["items"] == []
+    await airside.booking.call("GET", f"/v1/orders/{order['id']}", theirs, expect=404)
+    assert (await airside.expected_in_lounge(order))["status"] == "expected"
+
+    cancelled = await airside.booking.cancel(order, "plans changed", by=own)
+    assert (cancelled["status"], cancelled["cancellation_fee"]["amount_minor"]) == ("cancelled", 0)
+
+    async def dropped() -> bool:
+        row = await airside.lounge.expected_visit(order["id"])
+        return row is not None and row["status"] == "dropped"
+
+    await eventually(dropped, "the lounge no longer expecting the cancelled order")
+
+    ticket = await airside.callcenter.open_ticket(
+        by=own, type="inquiry", channel="web", subject="Can I rebook for Friday?", station="PEK", order_id=order["id"]
+    )
+    assert (ticket["member_id"], ticket["channel"]) == (member["id"], "web")
+    await airside.callcenter.call(
+        "POST", f"/v1/tickets/{ticket['id']}/notes", own, json={"body": "Friday morning, please", "visibility": "public"}, expect=201
+    )
+    assert [mine["id"] for mine in (await airside.callcenter.call("GET", "/v1/tickets", own)).json()["items"]] == [ticket["id"]]
+    assert (await airside.callcenter.call("GET", "/v1/tickets", theirs)).json()["items"] == []
+    await airside.callcenter.call("GET", f"/v1/tickets/{ticket['id']}", theirs, expect=404)
 
 
 async def test_journey_2_day_of_travel_unconfirmed_order_raises_an_urgent_ticket_then_a_concierge_meets_the_member(airside: Airside):
