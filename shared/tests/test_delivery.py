@@ -87,6 +87,42 @@ async def test_a_failing_handler_is_retried_then_parked_listed_and_replayable(pr
     assert await applied(probe, poison_code) == 1
 
 
+async def test_a_failing_handler_inside_a_fetched_batch_costs_its_neighbours_nothing(probe, nats_server):
+    """Events published back to back reach the consumer as one batch, applied in one transaction; a handler
+    failing inside it rolls the batch back and the events go one by one: each good one applied once, the bad one parked."""
+    codes = [uuid.uuid4().hex[:8] for _ in range(10)]
+    Switch.broken_names.add("Broken in a batch")
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        acks = [
+            await js.publish_async(
+                "airside.booking.station.upserted",
+                station_event(code, name="Broken in a batch" if index == 4 else "Fine"),
+                headers={"Nats-Msg-Id": str(uuid.uuid4())},
+            )
+            for index, code in enumerate(codes)
+        ]
+        for ack in acks:
+            await ack
+    finally:
+        await nc.close()
+    good = codes[:4] + codes[5:]
+
+    async def all_good_applied() -> bool:
+        return all([await applied(probe, code) for code in good])
+
+    await wait_for(all_good_applied, timeout=10, what="the good events around the failing one")
+
+    async def parked():
+        letters = (await probe.client.get("/v1/ops/dead-letters", params={"status": "parked"}, headers=ADMIN)).json()["items"]
+        return [letter for letter in letters if codes[4] in letter["payload"]]
+
+    await wait_for(parked, timeout=15, what="the failing event in dead letters")
+    assert [await applied(probe, code) for code in codes] == [1, 1, 1, 1, 0, 1, 1, 1, 1, 1]
+    Switch.broken_names.discard("Broken in a batch")
+
+
 async def test_bytes_that_are_no_event_are_parked_at_once(probe, nats_server):
     marker = uuid.uuid4().hex
     await publish_raw(nats_server.url, f'{{"garbage": "{marker}"}}'.encode(), msg_id=marker)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from nats.aio.msg import Msg
@@ -62,6 +64,20 @@ class ReplayError(RuntimeError):
     pass
 
 
+@contextmanager
+def event_context(event: CloudEvent) -> Iterator[None]:
+    """The event's correlation, trace and causation on every log line and event its handler writes."""
+    correlation = correlation_id_var.set(event.correlationid)
+    trace = trace_id_var.set(trace_id_from(event.traceparent))
+    causation = causation_id_var.set(event.id)
+    try:
+        yield
+    finally:
+        correlation_id_var.reset(correlation)
+        trace_id_var.reset(trace)
+        causation_id_var.reset(causation)
+
+
 class Consumer:
     """One durable pull consumer of one service, handling its messages in stream order."""
 
@@ -98,8 +114,7 @@ class Consumer:
                     messages = await subscription.fetch(FETCH_BATCH, timeout=1)
                 except (TimeoutError, NatsTimeoutError):
                     continue
-                for message in messages:
-                    await self.handle(message)
+                await self.handle_batch(messages)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - NATS restarting, consumer gone: rebuild and go on
@@ -117,6 +132,46 @@ class Consumer:
                         pass
                 await asyncio.sleep(0.5)
 
+    async def handle_batch(self, messages: list[Msg]) -> None:
+        """Apply runs of first deliveries in one transaction each (one commit, then the acks), in stream
+        order. If any handler in a run fails, the run is rolled back and taken one message at a time, so
+        retries and parking stay per event; redeliveries, unknown types and bad bytes go one at a time."""
+        run: list[tuple[Msg, CloudEvent]] = []
+        for message in messages:
+            event = self._first_delivery(message)
+            if event is not None:
+                run.append((message, event))
+                continue
+            await self._apply_run(run)
+            run = []
+            await self.handle(message)
+        await self._apply_run(run)
+
+    def _first_delivery(self, message: Msg) -> CloudEvent | None:
+        if message.metadata.num_delivered > 1:
+            return None
+        try:
+            event = parse_envelope(message.data)
+        except EnvelopeError:
+            return None
+        return event if event.type in self.spec.handlers else None
+
+    async def _apply_run(self, run: list[tuple[Msg, CloudEvent]]) -> None:
+        if len(run) <= 1:
+            for message, _event in run:
+                await self.handle(message)
+            return
+        try:
+            outcomes = await self.apply_all([event for _message, event in run])
+        except Exception as exc:  # noqa: BLE001 - nothing of the run committed: one by one decides what failed
+            log.info("batch rolled back, applying one by one", extra={"consumer": self.name, "events": len(run), "error": repr(exc)})
+            for message, _event in run:
+                await self.handle(message)
+            return
+        for outcome in outcomes:
+            CONSUMER_EVENTS.labels(self.service, self.name, outcome).inc()
+        await asyncio.gather(*(message.ack() for message, _event in run))
+
     async def handle(self, message: Msg) -> None:
         delivered = message.metadata.num_delivered
         if delivered > 1:
@@ -131,9 +186,6 @@ class Consumer:
             CONSUMER_EVENTS.labels(self.service, self.name, "ignored").inc()
             await message.ack()
             return
-        correlation = correlation_id_var.set(event.correlationid)
-        trace = trace_id_var.set(trace_id_from(event.traceparent))
-        causation = causation_id_var.set(event.id)
         try:
             outcome = await self.apply(event)
         except EnvelopeError as exc:  # a payload that does not parse never will: park it now
@@ -152,26 +204,30 @@ class Consumer:
                 CONSUMER_EVENTS.labels(self.service, self.name, "retried").inc()
                 await message.nak(delay=delay)
             return
-        finally:
-            correlation_id_var.reset(correlation)
-            trace_id_var.reset(trace)
-            causation_id_var.reset(causation)
         CONSUMER_EVENTS.labels(self.service, self.name, outcome).inc()
         await message.ack()
 
     async def apply(self, event: CloudEvent) -> str:
         """Run the handler and record the event in one transaction; 'duplicate' if already done."""
-        handler = self.spec.handlers[event.type]
+        (outcome,) = await self.apply_all([event])
+        return outcome
+
+    async def apply_all(self, events: list[CloudEvent]) -> list[str]:
+        """Run each event's handler and record it, all in one transaction; 'duplicate' for one already done."""
+        outcomes = []
         async with self.db.session() as session:
-            # Claim the event first: one statement instead of a look-up plus an insert, and a racing
-            # twin delivery waits here on the row and then finds it taken.
-            row = {"consumer": self.name, "event_id": event.id, "processed_at": utcnow()}
-            if not await insert_ignoring_duplicates(session, ProcessedEvent, row, index_elements=["consumer", "event_id"]):
-                await session.rollback()
-                return "duplicate"
-            await handler(session, event)
+            for event in events:
+                # Claim the event first: one statement instead of a look-up plus an insert, and a racing
+                # twin delivery waits here on the row and then finds it taken.
+                row = {"consumer": self.name, "event_id": event.id, "processed_at": utcnow()}
+                if not await insert_ignoring_duplicates(session, ProcessedEvent, row, index_elements=["consumer", "event_id"]):
+                    outcomes.append("duplicate")
+                    continue
+                with event_context(event):
+                    await self.spec.handlers[event.type](session, event)
+                outcomes.append("applied")
             await session.commit()
-        return "applied"
+        return outcomes
 
     async def _park(self, message: Msg, event: CloudEvent | None, error: str) -> None:
         meta = message.metadata
