@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -70,8 +71,8 @@ def member_copier(table: type[MemberT]) -> Handler:
 
 
 async def station_timezone(session: AsyncSession, table: type[StationT], code: str) -> str:
-    row = await session.get(table, code)
-    return row.timezone if row is not None else DEFAULT_TIMEZONE
+    timezone = await session.scalar(select(table.timezone).where(table.code == code))  # type: ignore[arg-type]
+    return timezone or DEFAULT_TIMEZONE
 
 
 def copy_handlers(*, stations: type[StationT], members: type[MemberT]) -> dict[str, Handler]:

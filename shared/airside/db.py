@@ -234,6 +234,30 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Any, values: 
 
     Racing writers of one business key never abort each other's transaction this way.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = await session.execute(insert(table).values(**values).on_conflict_do_nothing(**conflict))
+    # The values go as parameters, not into the statement: it compiles once and is cached.
+    statement = _insert_for(session)(table.__table__).on_conflict_do_nothing(**conflict)
+    result = await session.execute(statement, values)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def insert_many_ignoring_duplicates(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: Any, **conflict: Any
+) -> set[Any]:
+    """The same for many rows in one statement; the `key` column's values of the rows inserted."""
+    statement = _insert_for(session)(table).values(rows).on_conflict_do_nothing(**conflict).returning(key)
+    return set((await session.execute(statement)).scalars())
+
+
+async def upsert_newer(session: AsyncSession, table: Any, values: dict[str, Any], *, key: str, version: str = "version") -> None:
+    """INSERT, or UPDATE the row with the same `key` when `values` carry a higher `version`: a copy of
+    another service's record in one statement, where an older or repeated snapshot changes nothing."""
+    insert = _insert_for(session)(table.__table__)
+    changed = {name: getattr(insert.excluded, name) for name in values if name != key}
+    statement = insert.on_conflict_do_update(
+        index_elements=[key], set_=changed, where=table.__table__.c[version] < insert.excluded[version]
+    )
+    await session.execute(statement, values)
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

@@ -20,7 +20,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import Text, UniqueConstraint, func, select
 from sqlmodel import Field, SQLModel
 
-from airside.db import Database, UtcDateTime, insert_ignoring_duplicates, utcnow
+from airside.db import Database, UtcDateTime, insert_many_ignoring_duplicates, utcnow
 from airside.logs import causation_id_var, correlation_id_var, trace_id_from, trace_id_var
 from airside.messaging.bus import Bus
 from airside.messaging.envelope import CloudEvent, EnvelopeError, parse_envelope
@@ -216,13 +216,18 @@ class Consumer:
         """Run each event's handler and record it, all in one transaction; 'duplicate' for one already done."""
         outcomes = []
         async with self.db.session() as session:
+            # Claim every event first, in one statement: a racing twin delivery waits on its row and
+            # then finds it taken. An id twice in one batch is claimed once.
+            now = utcnow()
+            rows = [{"consumer": self.name, "event_id": event_id, "processed_at": now} for event_id in dict.fromkeys(e.id for e in events)]
+            claimed = await insert_many_ignoring_duplicates(
+                session, ProcessedEvent, rows, ProcessedEvent.event_id, index_elements=["consumer", "event_id"]
+            )
             for event in events:
-                # Claim the event first: one statement instead of a look-up plus an insert, and a racing
-                # twin delivery waits here on the row and then finds it taken.
-                row = {"consumer": self.name, "event_id": event.id, "processed_at": utcnow()}
-                if not await insert_ignoring_duplicates(session, ProcessedEvent, row, index_elements=["consumer", "event_id"]):
+                if event.id not in claimed:
                     outcomes.append("duplicate")
                     continue
+                claimed.discard(event.id)
                 with event_context(event):
                     await self.spec.handlers[event.type](session, event)
                 outcomes.append("applied")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
 from airside.copies import station_timezone
+from airside.db import insert_ignoring_duplicates
 from airside.events import booking as booking_events
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
@@ -47,9 +48,6 @@ async def schedule_from_order(
     *, session: AsyncSession, order: booking_events.OrderSnapshot, purpose: Purpose, occurred_at: datetime
 ) -> Callback | None:
     """The callback for this order and purpose, unless it exists already (a repeated or re-sent event)."""
-    existing = await session.scalar(select(Callback.id).where(Callback.order_id == order.id, Callback.purpose == purpose.value))
-    if existing is not None:
-        return None
     timezone = await station_timezone(session, Station, order.station)
     callback = Callback(
         order_id=order.id,
@@ -66,8 +64,10 @@ async def schedule_from_order(
         concierge_name=order.concierge.name if order.concierge else None,
         created_at=clock.now(),
     )
-    session.add(callback)
-    await session.flush()  # a racing replica's twin fails here on (order_id, purpose) and is retried into the check
+    # One statement decides: a racing replica's twin, or an earlier event of the same purpose, inserts nothing.
+    values = {column.name: getattr(callback, column.name) for column in Callback.__table__.columns}  # type: ignore[attr-defined]
+    if not await insert_ignoring_duplicates(session, Callback, values, index_elements=["order_id", "purpose"]):
+        return None
     record(session, cc_events.callback_scheduled, cc_events.CallbackEvent(callback=snapshot(callback)), subject=callback.id)
     return callback
 

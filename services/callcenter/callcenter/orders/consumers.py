@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
+from airside.db import upsert_newer
 from airside.events import booking as booking_events
 from airside.events import lounge as lounge_events
 from airside.messaging.envelope import CloudEvent
@@ -26,7 +27,7 @@ log = logging.getLogger("callcenter.orders")
 SYSTEM = "system"
 
 
-async def keep_copy(session: AsyncSession, order: booking_events.OrderSnapshot) -> OrderCopy:
+async def keep_copy(session: AsyncSession, order: booking_events.OrderSnapshot) -> None:
     values = {
         "ref": order.ref,
         "member_id": order.member_id,
@@ -39,14 +40,7 @@ async def keep_copy(session: AsyncSession, order: booking_events.OrderSnapshot) 
         "flight_no": order.flight.flight_no,
         "version": order.version,
     }
-    row = await session.get(OrderCopy, order.id)
-    if row is None:
-        row = OrderCopy(id=order.id, **values)
-        session.add(row)
-    elif row.version < order.version:
-        for key, value in values.items():
-            setattr(row, key, value)
-    return row
+    await upsert_newer(session, OrderCopy, {"id": order.id, **values}, key="id")
 
 
 async def on_order_event(session: AsyncSession, event: CloudEvent) -> None:
@@ -143,8 +137,9 @@ async def on_flight_disrupted(session: AsyncSession, event: CloudEvent) -> None:
 
 async def on_confirmation_overdue(session: AsyncSession, event: CloudEvent) -> None:
     order = booking_events.order_confirmation_overdue.parse(event).order
-    held = await keep_copy(session, order)
-    if held.status != "requested":
+    await keep_copy(session, order)
+    held = await session.get(OrderCopy, order.id, populate_existing=True)
+    if held is None or held.status != "requested":
         return  # confirmed (or cancelled) since: nothing to chase
     key = f"overdue:{order.id}"
     if await tickets.find_by_origin(session, key) is not None:
