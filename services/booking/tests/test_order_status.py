@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from booking_support import LEAD, act, assigned_order, confirmed_order, iso, local, local_day, new_order, parse
+from booking_support import LEAD, SHANGHAI, act, assigned_order, confirmed_order, iso, local, local_day, new_order, parse
 
 from airside import clock
 from airside.testing.events import published_events
@@ -185,3 +185,19 @@ async def test_an_explicit_meet_at_can_be_in_the_small_hours(client):
     day = local_day()
     order = await new_order(client, std=local(day, 8), meet_at=iso(local(day, 5, 45)))
     assert parse(order["confirm_by"]) == local(day - timedelta(days=1), 21)
+
+
+async def test_the_daily_service_list_counts_a_no_show_with_its_fee(client, frozen):
+    """Journey 8: the station's day shows who never came, and what it cost them."""
+    order, concierge = await assigned_order(client, std=local(local_day(17), 14))
+    frozen(parse(order["meet_at"]) + timedelta(minutes=45))
+    missed = (await act(client, order, "no-show", NO_SHOW)).json()
+    day = parse(order["meet_at"]).astimezone(SHANGHAI).date()  # the station's local day
+    report = (await client.get("/v1/reports/daily-services", params={"station": "PEK", "date": str(day)}, headers=LEAD)).json()
+    line = next(line for line in report["orders"] if line["ref"] == order["ref"])
+    assert (line["status"], line["no_show_fee_minor"], line["concierge_name"]) == (
+        "no_show",
+        missed["no_show_fee"]["amount_minor"],
+        concierge["name"],
+    )
+    assert report["totals_by_status"]["no_show"] >= 1
