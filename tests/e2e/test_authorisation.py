@@ -180,10 +180,10 @@ ROUTES = [
     Route("lounge", "GET", "/v1/requisitions/{requisition_id}", DESK),
     Route("lounge", "POST", "/v1/requisitions/{requisition_id}/submit", DESK),
     Route("lounge", "POST", "/v1/requisitions/{requisition_id}/reject", MANAGERS, body={"reason": "over budget"}),
-    Route("lounge", "POST", "/v1/requisitions/{requisition_id}/approve", MANAGERS, ids={"requisition_id": "approvable"}),
+    Route("lounge", "POST", "/v1/requisitions/{requisition_id}/approve", MANAGERS, ids={"requisition_id": "approved"}),
     Route(
         "lounge", "POST", "/v1/requisitions/{requisition_id}/receive", DESK, body={"lines": [{"sku": "PANDA", "qty": 1}]},
-        ids={"requisition_id": "approvable"},
+        ids={"requisition_id": "approved"},
     ),
     Route("lounge", "GET", "/v1/reports/daily-sales", MANAGERS, RECORD, query={"lounge_id": PEK_LOUNGE, "date": "{today}"}),
     # --- callcenter ---
@@ -417,7 +417,7 @@ async def world(http: httpx.AsyncClient, urls: dict[str, str], matrix_nats: Nats
         "visit_id": visit["id"],
         "line_id": bill["lines"][0]["id"],
         "requisition_id": second["id"],
-        "approvable": draft["id"],
+        "approved": draft["id"],  # approve answers 409 (passing authorisation), receive takes the goods
         "agent_id": colleague["id"],
         "ticket_id": ticket["id"],
         "duplicate": duplicate["id"],
