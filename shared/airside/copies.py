@@ -42,9 +42,13 @@ StationT = TypeVar("StationT", bound=StationCopy)
 MemberT = TypeVar("MemberT", bound=MemberCopy)
 
 
+TIMEZONES = "airside.station_timezones"  # session.info key
+
+
 def station_copier(table: type[StationT]) -> Handler:
     async def apply_station(session: AsyncSession, event: CloudEvent) -> None:
         station = booking_events.station_upserted.parse(event)
+        session.info.get(TIMEZONES, {}).pop(station.code, None)
         row = await session.get(table, station.code)
         if row is None:
             session.add(table(code=station.code, name=station.name, timezone=station.timezone))
@@ -71,8 +75,11 @@ def member_copier(table: type[MemberT]) -> Handler:
 
 
 async def station_timezone(session: AsyncSession, table: type[StationT], code: str) -> str:
-    timezone = await session.scalar(select(table.timezone).where(table.code == code))  # type: ignore[arg-type]
-    return timezone or DEFAULT_TIMEZONE
+    """The station's time zone, looked up once per transaction (a consumer's batch asks it per event)."""
+    known = session.info.setdefault(TIMEZONES, {})
+    if code not in known:
+        known[code] = await session.scalar(select(table.timezone).where(table.code == code)) or DEFAULT_TIMEZONE  # type: ignore[arg-type]
+    return str(known[code])
 
 
 def copy_handlers(*, stations: type[StationT], members: type[MemberT]) -> dict[str, Handler]:

@@ -251,12 +251,19 @@ async def insert_many_ignoring_duplicates(
 async def upsert_newer(session: AsyncSession, table: Any, values: dict[str, Any], *, key: str, version: str = "version") -> None:
     """INSERT, or UPDATE the row with the same `key` when `values` carry a higher `version`: a copy of
     another service's record in one statement, where an older or repeated snapshot changes nothing."""
-    insert = _insert_for(session)(table.__table__)
-    changed = {name: getattr(insert.excluded, name) for name in values if name != key}
-    statement = insert.on_conflict_do_update(
-        index_elements=[key], set_=changed, where=table.__table__.c[version] < insert.excluded[version]
-    )
+    dialect = session.get_bind().dialect.name
+    cache_key = (dialect, table, tuple(values), key, version)
+    statement = _upserts.get(cache_key)
+    if statement is None:  # built once per table and column set: building it costs more than running it
+        insert = _insert_for(session)(table.__table__)
+        changed = {name: insert.excluded[name] for name in values if name != key}
+        statement = _upserts[cache_key] = insert.on_conflict_do_update(
+            index_elements=[key], set_=changed, where=table.__table__.c[version] < insert.excluded[version]
+        )
     await session.execute(statement, values)
+
+
+_upserts: dict[tuple[Any, ...], Any] = {}
 
 
 def _insert_for(session: AsyncSession) -> Any:

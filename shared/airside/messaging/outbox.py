@@ -48,6 +48,7 @@ class OutboxEvent(SQLModel, table=True):
 
 
 _WAKE_FLAG = "airside_outbox_written"
+_PENDING = "airside_outbox_pending"
 _wake_callbacks: list[Any] = []
 
 
@@ -59,7 +60,9 @@ def record(
     The source defaults to the event's producing service; booking names itself when it relays flights.
     """
     row, envelope = outbox_row(definition, payload, subject=subject, source=source)
-    session.add(row)
+    # Held until the commit, then inserted with the transaction's other events in one statement
+    # (a consumer's batch records one per event); a rollback drops them with everything else.
+    session.info.setdefault(_PENDING, []).append(row)
     session.info[_WAKE_FLAG] = True
     return envelope
 
@@ -82,6 +85,13 @@ def wake_relays() -> None:
         wake()
 
 
+@event.listens_for(Session, "before_commit")
+def _add_recorded_events(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.add_all(pending)  # flushed by this commit, together
+
+
 @event.listens_for(Session, "after_commit")
 def _wake_relay_after_commit(session: Session) -> None:
     if session.info.pop(_WAKE_FLAG, False):
@@ -91,6 +101,7 @@ def _wake_relay_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_WAKE_FLAG, None)
+    session.info.pop(_PENDING, None)
 
 
 def retry_delay(attempts: int) -> timedelta:

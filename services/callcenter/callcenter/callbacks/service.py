@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
 from airside.copies import station_timezone
-from airside.db import insert_ignoring_duplicates
+from airside.db import insert_ignoring_duplicates, row_instance
 from airside.events import booking as booking_events
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
@@ -49,20 +49,23 @@ async def schedule_from_order(
 ) -> Callback | None:
     """The callback for this order and purpose, unless it exists already (a repeated or re-sent event)."""
     timezone = await station_timezone(session, Station, order.station)
-    callback = Callback(
-        order_id=order.id,
-        order_ref=order.ref,
-        member_id=order.member_id,
-        station=order.station,
-        purpose=purpose.value,
-        # Never disturb a customer at rest: the first call waits for the calling window.
-        due_at=within_calling_hours(occurred_at, timezone),
-        due_by=occurred_at + DUE_WITHIN[purpose],
-        occurred_at=occurred_at,
-        products=[item.product for item in order.items],
-        concierge_id=order.concierge.id if order.concierge else None,
-        concierge_name=order.concierge.name if order.concierge else None,
-        created_at=clock.now(),
+    callback = row_instance(
+        Callback,
+        dict(
+            order_id=order.id,
+            order_ref=order.ref,
+            member_id=order.member_id,
+            station=order.station,
+            purpose=purpose.value,
+            # Never disturb a customer at rest: the first call waits for the calling window.
+            due_at=within_calling_hours(occurred_at, timezone),
+            due_by=occurred_at + DUE_WITHIN[purpose],
+            occurred_at=occurred_at,
+            products=[item.product for item in order.items],
+            concierge_id=order.concierge.id if order.concierge else None,
+            concierge_name=order.concierge.name if order.concierge else None,
+            created_at=clock.now(),
+        ),
     )
     # One statement decides: a racing replica's twin, or an earlier event of the same purpose, inserts nothing.
     values = {column.name: getattr(callback, column.name) for column in Callback.__table__.columns}  # type: ignore[attr-defined]
