@@ -62,6 +62,7 @@ async def p2(
         deadline = time.monotonic() + 20
         while len(seen["callback"]) < len(seen["completed"]) and time.monotonic() < deadline:  # noqa: ASYNC110 - two counters
             await asyncio.sleep(0.1)
+        stages = await stage_medians(connections[0], connections[1], set(order_ids[int(warmup * rate) :]))
     finally:
         for conn in connections:
             await conn.close()
@@ -81,5 +82,26 @@ async def p2(
         "p90_ms": percentile(latencies, 0.9),
         "p99_ms": percentile(latencies, 0.99),
         "max_ms": max(latencies, default=float("nan")),
+        "stages_p50_ms": stages,
         "http": result,
     }
+
+
+async def stage_medians(booking: asyncpg.Connection, callcenter: asyncpg.Connection, measured: set[str]) -> dict[str, float]:
+    """Where the time goes, from the rows' own timestamps: the outbox row written → published (PubAck),
+    → claimed by the call center's consumer, → the callback written (the consumer's batch start to its row)."""
+    outbox = await booking.fetch(
+        "SELECT event_id, envelope::json->>'subject' AS order_id, created_at, published_at FROM outbox_event"
+        " WHERE subject = 'airside.booking.order.completed'"
+    )
+    claimed = dict(await callcenter.fetch("SELECT event_id, processed_at FROM processed_event WHERE consumer = 'callcenter-booking'"))
+    written = dict(await callcenter.fetch("SELECT order_id, created_at FROM callback"))
+    relay, delivery, handling = [], [], []
+    for row in outbox:
+        if row["order_id"] not in measured or row["published_at"] is None or row["event_id"] not in claimed:
+            continue
+        relay.append((row["published_at"] - row["created_at"]).total_seconds() * 1000)
+        delivery.append((claimed[row["event_id"]] - row["published_at"]).total_seconds() * 1000)
+        if row["order_id"] in written:
+            handling.append((written[row["order_id"]] - claimed[row["event_id"]]).total_seconds() * 1000)
+    return {"relay": percentile(relay, 0.5), "delivery": percentile(delivery, 0.5), "handling": percentile(handling, 0.5)}

@@ -1,13 +1,17 @@
 """Outbox and inbox with a real nats-server and a real database (events.md rules 1-5)."""
 
+import asyncio
 import uuid
+from contextlib import AsyncExitStack
 
 import nats
 import pytest
-from conftest import Switch
+from conftest import PROBE, Switch
+from sqlmodel import SQLModel
 
+from airside.db import Database
 from airside.events import booking as booking_events
-from airside.testing.harness import auth, wait_for
+from airside.testing.harness import auth, in_process, settings_for_test, wait_for
 
 ADMIN = auth("admin", stations=["*"])
 
@@ -175,3 +179,40 @@ async def test_metrics_expose_delivery_figures(probe):
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/asyncapi.json"])
 async def test_platform_routes_answer_without_a_token(probe, path):
     assert (await probe.client.get(path)).status_code == 200
+
+
+async def test_a_second_replica_takes_the_relay_over_when_the_leader_stops(databases, nats_server):
+    """Two replicas on one database: one relay publishes; when its replica stops, the other leads and
+    publishes what is recorded through it (on SQLite there is one process, so each replica leads its own)."""
+    settings = settings_for_test(PROBE, database_url=databases.create("probe_failover"), nats_url=nats_server.url, migrate_on_start=False)
+    db = Database(settings.database_url)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+    await db.dispose()
+    on_postgres = settings.database_url.startswith("postgresql")
+
+    async with AsyncExitStack() as second_stack:
+        first_stack = AsyncExitStack()
+        first = await first_stack.enter_async_context(in_process(PROBE, settings))
+        try:
+            await wait_for(lambda: asyncio.sleep(0, first.runtime.relay.is_leader), timeout=5, what="the first replica leading")
+            second = await second_stack.enter_async_context(in_process(PROBE, settings))
+            await asyncio.sleep(1)  # a few relay passes of its own
+            assert second.runtime.relay.is_leader is not on_postgres
+        finally:
+            await first_stack.aclose()
+
+        await wait_for(lambda: asyncio.sleep(0, second.runtime.relay.is_leader), timeout=5, what="the second replica leading")
+        code = uuid.uuid4().hex[:8]
+        event_id = (await second.client.post(f"/v1/stations/{code}", params={"name": "After failover"})).json()["event_id"]
+
+        async def published() -> bool:
+            return (await second.client.get("/readyz")).json()["outbox"]["pending"] == 0
+
+        await wait_for(published, timeout=5, what="the event published by the second replica")
+        nc = await nats.connect(nats_server.url)
+        try:
+            message = await nc.jetstream().get_last_msg("AIRSIDE_BOOKING", "airside.booking.station.upserted")
+        finally:
+            await nc.close()
+        assert message.headers["Nats-Msg-Id"] == event_id
