@@ -175,6 +175,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+async def get_database(request: Request) -> Database:  # async: a plain def would run in a thread per request
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+# For a route that opens its session only on some paths (a session per request costs a generator dependency).
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
 # --- migrations -------------------------------------------------------------------------------
 
 

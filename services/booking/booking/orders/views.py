@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from airside.auth import CurrentUser
-from airside.db import SessionDep
+from airside.db import DatabaseDep, SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
 from airside.problems import forbidden
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 
 @router.post("", status_code=201)
-async def create_order(body: OrderCreate, session: SessionDep, principal: Creator, idempotency: IdempotencyDep) -> OrderPublic:
+async def create_order(body: OrderCreate, db: DatabaseDep, principal: Creator, idempotency: IdempotencyDep) -> OrderPublic:
     if principal.is_member_only:
         if not principal.owns_member(body.member_id):
             raise forbidden("a member books only for themself")
@@ -30,16 +30,18 @@ async def create_order(body: OrderCreate, session: SessionDep, principal: Creato
             raise forbidden("members book through the app or the web")
     else:
         principal.require_station_to_create(body.station)
-    if session.bind.dialect.name == "postgresql":
-        answer = await lean.create_order(engine=session.bind, body=body, principal=principal, idempotency=idempotency)  # type: ignore[arg-type]
+    if db.is_postgres:
+        answer = await lean.create_order(engine=db.engine, body=body, principal=principal, idempotency=idempotency)
         if answer is not None:
             return answer  # type: ignore[return-value]
 
-    async def act() -> OrderPublic:
-        order = await service.create_order(session=session, body=body, principal=principal)
-        return await records.public(session, order)
+    async with db.session() as session:
 
-    return await idempotency.execute(session, act, status_code=201, headers=lambda order: {"ETag": etag(order.version)})  # type: ignore[return-value]
+        async def act() -> OrderPublic:
+            order = await service.create_order(session=session, body=body, principal=principal)
+            return await records.public(session, order)
+
+        return await idempotency.execute(session, act, status_code=201, headers=lambda order: {"ETag": etag(order.version)})  # type: ignore[return-value]
 
 
 @router.get("")
