@@ -186,24 +186,25 @@ class Consumer:
             CONSUMER_EVENTS.labels(self.service, self.name, "ignored").inc()
             await message.ack()
             return
-        try:
-            outcome = await self.apply(event)
-        except EnvelopeError as exc:  # a payload that does not parse never will: park it now
-            await self._park(message, event, str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
-            if delivered >= self.settings.dead_letter_after:
-                await self._park(message, event, repr(exc))
-            else:
-                delays = self.settings.retry_delays
-                delay = delays[min(delivered - 1, len(delays) - 1)]
-                log.warning(
-                    "handler failed, retrying",
-                    extra={"consumer": self.name, "event_id": event.id, "type": event.type, "delivered": delivered, "error": repr(exc)},
-                )
-                CONSUMER_EVENTS.labels(self.service, self.name, "retried").inc()
-                await message.nak(delay=delay)
-            return
+        with event_context(event):  # the retry and parking log lines carry the event's correlation too
+            try:
+                outcome = await self.apply(event)
+            except EnvelopeError as exc:  # a payload that does not parse never will: park it now
+                await self._park(message, event, str(exc))
+                return
+            except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
+                if delivered >= self.settings.dead_letter_after:
+                    await self._park(message, event, repr(exc))
+                else:
+                    delays = self.settings.retry_delays
+                    delay = delays[min(delivered - 1, len(delays) - 1)]
+                    log.warning(
+                        "handler failed, retrying",
+                        extra={"consumer": self.name, "event_id": event.id, "type": event.type, "delivered": delivered, "error": repr(exc)},
+                    )
+                    CONSUMER_EVENTS.labels(self.service, self.name, "retried").inc()
+                    await message.nak(delay=delay)
+                return
         CONSUMER_EVENTS.labels(self.service, self.name, outcome).inc()
         await message.ack()
 
