@@ -338,12 +338,12 @@ class Lounge(Client):
 
     async def open_all_day(self, lounge_id: str = PEK_LOUNGE, station: str = "PEK") -> None:
         """So a journey run at night is not refused as `closed`: the station manager opens the lounge
-        round the clock when its hours would not cover the next quarter of an hour."""
+        round the clock (00:00-00:00) when its hours would not cover the next quarter of an hour."""
         held = (await self.lounge(lounge_id, station)).json()
         opens, closes = time.fromisoformat(held["opens"]), time.fromisoformat(held["closes"])
         start, end = now().astimezone(SHANGHAI), now().astimezone(SHANGHAI) + timedelta(minutes=15)
-        if not (start.date() == end.date() and opens <= start.time() and end.time() < closes):
-            await self.change_lounge(lounge_id, station, opens="00:00", closes="23:59")
+        if opens != closes and not (start.date() == end.date() and opens <= start.time() and end.time() < closes):
+            await self.change_lounge(lounge_id, station, opens="00:00", closes="00:00")
 
     async def knows_flight(self, flight: Flight) -> Json | None:
         response = await self.http.get(

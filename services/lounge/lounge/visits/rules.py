@@ -15,7 +15,10 @@ DEPARTURE_WINDOW = timedelta(hours=3)
 
 
 def is_open(opens: time, closes: time, now: datetime, timezone: str) -> bool:
-    """Opening hours are local; a lounge closing after midnight wraps round."""
+    """Opening hours are local; a lounge closing after midnight wraps round, and one that closes
+    when it opens (00:00-00:00, 06:00-06:00) is open round the clock."""
+    if opens == closes:
+        return True
     local = now.astimezone(ZoneInfo(timezone)).time()
     if opens <= closes:
         return opens <= local < closes
