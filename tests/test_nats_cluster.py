@@ -1,17 +1,23 @@
-"""R5: a three-node NATS cluster with R3 streams loses one node mid-flow; nothing is lost."""
+"""R5 for members: a three-node NATS cluster with R3 streams loses the leader of booking's stream
+mid-flow, and the node comes back; nothing is lost and nothing is applied twice."""
 
 import asyncio
+import re
 import uuid
+from functools import partial
 
 import httpx
-import nats
 import pytest
 
 from airside.processes import NatsCluster
+from airside.testing.cluster import replicas_current, stream_info, stream_leader
+from airside.testing.events import acknowledged_everything
 from airside.testing.harness import ServiceSet, auth, wait_for
 
 AGENT = auth("agent", stations=["PEK"])
 STAFF = auth("supervisor", stations=["PEK"])
+COPIES = {"lounge": "lounge-booking", "callcenter": "callcenter-booking"}
+STREAMS = ("AIRSIDE_BOOKING", "AIRSIDE_LOUNGE", "AIRSIDE_CALLCENTER", "AIRSIDE_FLIGHTS")
 
 
 @pytest.fixture(scope="module")
@@ -23,26 +29,37 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def services(cluster, databases, tmp_path_factory):
-    service_set = ServiceSet(
-        databases, cluster.url, tmp_path_factory.mktemp("logs"), names=("booking", "lounge"), AIRSIDE_STREAM_REPLICAS="3"
-    ).start()
+    service_set = ServiceSet(databases, cluster.url, tmp_path_factory.mktemp("logs"), AIRSIDE_STREAM_REPLICAS="3").start()
     yield service_set
     service_set.stop()
 
 
-async def test_streams_are_declared_with_three_replicas(cluster, services):
-    nc = await nats.connect(servers=cluster.url.split(","))
-    try:
-        info = await nc.jetstream().stream_info("AIRSIDE_BOOKING")
-    finally:
-        await nc.close()
-    assert info.config.num_replicas == 3
-    assert len(info.cluster.replicas or []) == 2  # the leader plus two followers
+async def applied(http: httpx.AsyncClient, url: str, consumer: str) -> float:
+    metrics = (await http.get(f"{url}/metrics")).text
+    found = re.search(rf'airside_consumer_events_total\{{consumer="{consumer}",outcome="applied",service="[a-z]+"\}} ([0-9.e+]+)', metrics)
+    return float(found.group(1)) if found else 0.0
 
 
-async def test_losing_one_node_of_three_loses_no_event(cluster, services):
+async def test_every_stream_is_declared_with_three_replicas(cluster, services):
+    for name in STREAMS:
+        info = await wait_for(lambda name=name: stream_info(cluster, name), timeout=30, what=f"{name} answering")
+        assert info.config.num_replicas == 3, name
+        assert len(info.cluster.replicas or []) == 2, name  # the leader plus two followers
+
+
+async def test_losing_the_stream_leader_loses_and_doubles_no_event_and_the_node_catches_up(cluster, services):
     async with httpx.AsyncClient(timeout=30) as http:
-        booking, lounge = services["booking"].url, services["lounge"].url
+        booking = services["booking"].url
+        for durable in COPIES.values():  # the seeded stations' events in, so the counts below are the members' alone
+            caught_up = partial(acknowledged_everything, cluster.url, "AIRSIDE_BOOKING", durable)
+            await wait_for(caught_up, timeout=30, what=f"{durable} caught up")
+        before = {name: await applied(http, services[name].url, consumer) for name, consumer in COPIES.items()}
+
+        async def elected() -> tuple[int] | None:
+            index = await stream_leader(cluster, "AIRSIDE_BOOKING")
+            return None if index is None else (index,)  # node 0 leads too
+
+        (leader,) = await wait_for(elected, timeout=30, what="a leader of AIRSIDE_BOOKING")
         semaphore = asyncio.Semaphore(10)
         created = 0
 
@@ -55,18 +72,31 @@ async def test_losing_one_node_of_three_loses_no_event(cluster, services):
                 created += 1
                 return response.json()["id"]
 
-        async def lose_a_node() -> None:
+        async def lose_the_leader() -> None:
             await wait_for(lambda: asyncio.sleep(0, created >= 60), timeout=60, what="60 registrations")
-            cluster.nodes[0].kill()
+            await asyncio.to_thread(cluster.nodes[leader].kill)
 
-        killer = asyncio.create_task(lose_a_node())
+        killer = asyncio.create_task(lose_the_leader())
         member_ids = await asyncio.gather(*(register(uuid.uuid4().hex) for _ in range(200)))
         await killer
 
-        async def all_copied() -> bool:
-            statuses = await asyncio.gather(*(http.get(f"{lounge}/v1/members/{member_id}", headers=STAFF) for member_id in member_ids))
-            return all(response.status_code == 200 for response in statuses)
+        async def survivor_leads() -> bool:
+            return (await stream_leader(cluster, "AIRSIDE_BOOKING")) not in (None, leader)
 
-        await wait_for(all_copied, timeout=60, what="every member in lounge after losing a node")
-        info = (await http.get(f"{booking}/readyz")).json()
-        assert info["outbox"]["pending"] == 0
+        await wait_for(survivor_leads, timeout=30, what="a surviving node leading AIRSIDE_BOOKING")
+
+        async def all_copied() -> bool:
+            for name in COPIES:
+                responses = await asyncio.gather(*(http.get(f"{services[name].url}/v1/members/{m}", headers=STAFF) for m in member_ids))
+                if not all(response.status_code == 200 and response.json()["version"] == 1 for response in responses):
+                    return False
+            return True
+
+        await wait_for(all_copied, timeout=60, what="every member in lounge and callcenter after losing the leader")
+        after = {name: await applied(http, services[name].url, consumer) for name, consumer in COPIES.items()}
+        assert {name: after[name] - before[name] for name in COPIES} == {"lounge": 200, "callcenter": 200}  # none applied twice
+        assert (await http.get(f"{booking}/readyz")).json()["outbox"]["pending"] == 0
+
+        await asyncio.to_thread(cluster.nodes[leader].start)
+        for name in STREAMS:
+            await wait_for(lambda name=name: replicas_current(cluster, name), timeout=60, what=f"the returned node current on {name}")

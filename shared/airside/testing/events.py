@@ -7,7 +7,8 @@ import uuid
 from collections.abc import Callable
 
 import nats
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import ConsumerConfig, ConsumerInfo, DeliverPolicy
+from nats.js.errors import NotFoundError
 
 from airside.messaging.envelope import CloudEvent, parse_envelope
 
@@ -42,3 +43,32 @@ async def published_events(
         return seen
     finally:
         await nc.close()
+
+
+async def consumer_state(nats_url: str, stream: str, durable: str) -> tuple[int, ConsumerInfo | None]:
+    """The last sequence of `stream` and what JetStream holds of the durable consumer `durable`
+    (None until the service has declared it)."""
+    nc = await nats.connect(servers=nats_url.split(","))
+    try:
+        js = nc.jetstream()
+        last = (await js.stream_info(stream)).state.last_seq
+        try:
+            return last, await js.consumer_info(stream, durable)
+        except NotFoundError:
+            return last, None
+    finally:
+        await nc.close()
+
+
+async def acknowledged_everything(nats_url: str, stream: str, durable: str) -> bool:
+    """The durable consumer has acknowledged every message of `stream` up to its last one. A consumer acks
+    only after the event's effects committed (or it was parked), so nothing it was sent is lost or pending."""
+    last, info = await consumer_state(nats_url, stream, durable)
+    return info is not None and info.ack_floor.stream_seq == last and info.num_ack_pending == 0 and info.num_pending == 0
+
+
+async def unacknowledged(nats_url: str, stream: str, durable: str) -> int | None:
+    """How many messages JetStream delivered to `durable` that it has not acknowledged yet (None for none):
+    a consumer killed while this is set was killed in the middle of a batch."""
+    _last, info = await consumer_state(nats_url, stream, durable)
+    return (info.num_ack_pending if info else 0) or None
