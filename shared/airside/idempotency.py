@@ -24,7 +24,11 @@ from sqlmodel import Field, SQLModel
 
 from airside.auth import CurrentUser
 from airside.db import UtcDateTime, utcnow
-from airside.problems import Problem, invalid
+from airside.problems import invalid
+
+# Visible ASCII, as a UUID or any client's token is: no blank, no spaces, nothing a log or a column would mangle.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,200}$"
+KEY_HELP = "1 to 200 visible ASCII characters (a UUID is best); a retry with the same key and body gets the first answer"
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -36,7 +40,20 @@ class IdempotencyRecord(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     status_code: int
     body: str = Field(sa_type=Text)
+    # The response headers a replay repeats (its ETag), as a JSON object; None when there were none.
+    headers: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(sa_type=UtcDateTime, index=True)
+
+
+def _replay(request_hash: str, expected_hash: str, status_code: int, body: str, headers: str | None) -> JSONResponse:
+    if request_hash != expected_hash:
+        raise invalid("Idempotency-Key", "this key was used with a different request body", "idempotency_key_reused")
+    replayed = {**(orjson.loads(headers) if headers else {}), "Idempotent-Replay": "true"}
+    return JSONResponse(orjson.loads(body), status_code=status_code, headers=replayed)
+
+
+def _stored_headers(headers: dict[str, str]) -> str | None:
+    return orjson.dumps(headers).decode() if headers else None
 
 
 class Idempotency:
@@ -52,9 +69,7 @@ class Idempotency:
         record = await session.get(IdempotencyRecord, (self.caller, self.route, self.key))
         if record is None:
             return None
-        if record.request_hash != self.request_hash:
-            raise invalid("Idempotency-Key", "this key was used with a different request body", "idempotency_key_reused")
-        return JSONResponse(orjson.loads(record.body), status_code=record.status_code, headers={"Idempotent-Replay": "true"})
+        return _replay(record.request_hash, self.request_hash, record.status_code, record.body, record.headers)
 
     async def execute(
         self,
@@ -69,6 +84,7 @@ class Idempotency:
             return replay
         result = await action()
         body = encode(result)
+        response_headers = headers(result) if headers else {}
         if self.key is not None:
             session.add(
                 IdempotencyRecord(
@@ -78,6 +94,7 @@ class Idempotency:
                     request_hash=self.request_hash,
                     status_code=status_code,
                     body=orjson.dumps(body).decode(),
+                    headers=_stored_headers(response_headers),
                     created_at=utcnow(),
                 )
             )
@@ -88,7 +105,7 @@ class Idempotency:
             if self.key is not None and (replay := await self._stored(session)) is not None:
                 return replay
             raise
-        return JSONResponse(body, status_code=status_code, headers=headers(result) if headers else None)
+        return JSONResponse(body, status_code=status_code, headers=response_headers)
 
 
 def encode(result: Any) -> Any:
@@ -102,9 +119,18 @@ def encode(result: Any) -> Any:
 class LeanIdempotency:
     """The same records for write paths on the raw PostgreSQL driver (one statement, no Session)."""
 
-    LOOKUP = "SELECT request_hash, status_code, body FROM idempotency_record WHERE caller = $1 AND route = $2 AND key = $3"
-    # The columns a lean path inserts, in its own statement beside the change.
-    COLUMNS = ("caller", "route", "key", "request_hash", "status_code", "body", "created_at")
+    LOOKUP = "SELECT request_hash, status_code, body, headers FROM idempotency_record WHERE caller = $1 AND route = $2 AND key = $3"
+    # The columns a lean path inserts and their types (INSERT … SELECT does not infer them from the target).
+    COLUMNS = (("caller", "varchar"), ("route", "varchar"), ("key", "varchar"), ("request_hash", "varchar"), ("status_code", "int"),
+               ("body", "text"), ("headers", "text"), ("created_at", "timestamptz"))  # fmt: skip
+
+    @staticmethod
+    def insert_from(source: str, first: int) -> str:
+        """A data-modifying CTE's INSERT of the record, once per row of `source`, its values from `$first` on (see values)."""
+        placeholders = ", ".join(f"${first + i}::{kind}" for i, (_, kind) in enumerate(LeanIdempotency.COLUMNS))
+        return (
+            f"INSERT INTO idempotency_record ({', '.join(name for name, _ in LeanIdempotency.COLUMNS)}) SELECT {placeholders} FROM {source}"
+        )
 
     @staticmethod
     async def stored(idempotency: Idempotency, conn: Any) -> JSONResponse | None:
@@ -113,28 +139,34 @@ class LeanIdempotency:
         row = await conn.fetchrow(LeanIdempotency.LOOKUP, idempotency.caller, idempotency.route, idempotency.key)
         if row is None:
             return None
-        if row["request_hash"] != idempotency.request_hash:
-            raise invalid("Idempotency-Key", "this key was used with a different request body", "idempotency_key_reused")
-        return JSONResponse(orjson.loads(row["body"]), status_code=row["status_code"], headers={"Idempotent-Replay": "true"})
+        return _replay(row["request_hash"], idempotency.request_hash, row["status_code"], row["body"], row["headers"])
 
     @staticmethod
-    def values(idempotency: Idempotency, status_code: int, body: Any) -> tuple[Any, ...]:
+    def values(idempotency: Idempotency, status_code: int, body: Any, headers: dict[str, str]) -> tuple[Any, ...]:
         return (idempotency.caller, idempotency.route, idempotency.key, idempotency.request_hash, status_code,
-                orjson.dumps(body).decode(), utcnow())  # fmt: skip
+                orjson.dumps(body).decode(), _stored_headers(headers), utcnow())  # fmt: skip
 
 
 async def idempotency(
     request: Request,
     principal: CurrentUser,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description=KEY_HELP)] = None,
 ) -> Idempotency:
     route = request.scope.get("route")
     route_path = getattr(route, "path", request.url.path)
-    body = await request.body()
-    digest = hashlib.sha256(request.method.encode() + b" " + request.url.path.encode() + b"\n" + body).hexdigest()
-    if idempotency_key is not None and not idempotency_key.strip():
-        raise Problem(422, "validation_error", "Idempotency-Key must not be blank")
+    digest = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + canonical(await request.body())
+    ).hexdigest()
     return Idempotency(idempotency_key, principal.sub, f"{request.method} {route_path}", digest)
+
+
+def canonical(body: bytes) -> bytes:
+    """The body as sorted, compact JSON, so a retry that serialises the same JSON otherwise is the same request.
+    A body that is not JSON is hashed as sent (the route refuses it anyway)."""
+    try:
+        return orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS) if body else body
+    except orjson.JSONDecodeError:
+        return body
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

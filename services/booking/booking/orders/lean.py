@@ -62,9 +62,7 @@ SELECT count(*) FROM o
 """
 _M = _N + 8
 IDEMPOTENCY_CTE = f""", i AS (
-    INSERT INTO idempotency_record ({", ".join(LeanIdempotency.COLUMNS)})
-    SELECT ${_M + 1}::varchar, ${_M + 2}::varchar, ${_M + 3}::varchar, ${_M + 4}::varchar, ${_M + 5}::int, ${_M + 6}::text,
-           ${_M + 7}::timestamptz FROM o
+    {LeanIdempotency.insert_from("o", _M + 1)}
 )"""
 WRITE_PLAIN = WRITE.replace("{idempotency}", "")
 WRITE_KEYED = WRITE.replace("{idempotency}", IDEMPOTENCY_CTE)
@@ -106,13 +104,13 @@ async def create_order(*, engine: AsyncEngine, body: OrderCreate, principal: Pri
             snapshot = records.snapshot_of(order, flight, None)
             event, _envelope = outbox_row(events.order_created, events.OrderEvent(order=snapshot), subject=order.id)
             public = records.public_of(order, snapshot)
-            response = encode(public)
+            response, headers = encode(public), {"ETag": etag(order.version)}
             history = records.history_values(order, actor=principal.sub, details={"late_fee_minor": pricing.late_fee_minor})
             values = [*_order_values(order), *history, event.event_id, event.subject, event.envelope, event.created_at]
             statement = WRITE_PLAIN
             if idempotency.key is not None:
                 statement = WRITE_KEYED
-                values += LeanIdempotency.values(idempotency, 201, response)
+                values += LeanIdempotency.values(idempotency, 201, response, headers)
             try:
                 inserted = await conn.fetchval(statement, *values)
             except asyncpg.UniqueViolationError:
@@ -123,7 +121,7 @@ async def create_order(*, engine: AsyncEngine, body: OrderCreate, principal: Pri
             if inserted:
                 break  # else the random ref was taken (one in a billion): draw again
     wake_relays()
-    return JSONResponse(response, status_code=201, headers={"ETag": etag(order.version)})
+    return JSONResponse(response, status_code=201, headers=headers)
 
 
 # --- POST /v1/orders/{id}/complete ---------------------------------------------------------------
@@ -150,9 +148,8 @@ WITH u AS (
 ){idempotency}
 SELECT count(*) FROM u
 """
-COMPLETE_IDEMPOTENCY = """, i AS (
-    INSERT INTO idempotency_record (caller, route, key, request_hash, status_code, body, created_at)
-    SELECT $14::varchar, $15::varchar, $16::varchar, $17::varchar, $18::int, $19::text, $20::timestamptz FROM u
+COMPLETE_IDEMPOTENCY = f""", i AS (
+    {LeanIdempotency.insert_from("u", 14)}
 )"""
 
 
@@ -183,14 +180,14 @@ async def complete_order(
             order=snapshot, fees_collected=events.FeesCollected(**collected.model_dump()) if collected else None
         )
         event, _envelope = outbox_row(events.order_completed, payload, subject=order.id)
-        response = encode(records.public_of(done, snapshot))
+        response, headers = encode(records.public_of(done, snapshot)), {"ETag": etag(done.version)}
         status, actor, at, details = records.history_values(done, actor=principal.sub)
         values = [order.id, order.version, status, done.fees_collected_minor, done.fees_method, now, actor, at, details,
                   event.event_id, event.subject, event.envelope, event.created_at]  # fmt: skip
         statement = COMPLETE.replace("{idempotency}", "")
         if idempotency.key is not None:
             statement = COMPLETE.replace("{idempotency}", COMPLETE_IDEMPOTENCY)
-            values += LeanIdempotency.values(idempotency, 200, response)
+            values += LeanIdempotency.values(idempotency, 200, response, headers)
         try:
             changed = await conn.fetchval(statement, *values)
         except asyncpg.UniqueViolationError:
@@ -200,4 +197,4 @@ async def complete_order(
         if not changed:
             raise conflict("concurrent_change", "the order changed while this request ran; read it again and retry")
     wake_relays()
-    return JSONResponse(response, headers={"ETag": etag(done.version)})
+    return JSONResponse(response, headers=headers)

@@ -1,0 +1,25 @@
+"""idempotency records keep the response headers a replay repeats (its ETag)
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-01 21:40:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0003'
+down_revision: str | None = '0002'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column('idempotency_record', sa.Column('headers', sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('idempotency_record', schema=None) as batch_op:
+        batch_op.drop_column('headers')
