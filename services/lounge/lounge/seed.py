@@ -8,7 +8,6 @@ from lounge.lounges.models import Lounge
 from lounge.menu.models import Category, MenuItem
 from lounge.stations import Station
 from lounge.stock.models import StockItem
-from lounge.visits.models import LoungeOccupancy
 
 STATIONS = [
     Station(code="PEK", name="Beijing Capital", timezone="Asia/Shanghai"),
@@ -65,8 +64,6 @@ async def seed(session: AsyncSession) -> None:
         if await session.get(MenuItem, sku) is None:
             session.add(MenuItem(sku=sku, name=name, category=category, price_minor=price_minor, complimentary=complimentary))
     for lounge in LOUNGES:
-        if await session.get(LoungeOccupancy, lounge.id) is None:
-            session.add(LoungeOccupancy(lounge_id=lounge.id, occupied=0))
         for sku, (on_hand, reorder_point, reorder_qty) in STOCK.items():
             if await session.get(StockItem, (lounge.id, sku)) is None:
                 session.add(StockItem(lounge_id=lounge.id, sku=sku, on_hand=on_hand, reorder_point=reorder_point, reorder_qty=reorder_qty))

@@ -14,7 +14,7 @@ from lounge.lounges.models import Lounge
 from lounge.menu.models import MenuItem
 from lounge.sales.models import ENTRY_CATEGORY, Bill, BillPublic, BillStatus, SaleLine, SaleLinePublic, SaleRequest
 from lounge.stock import service as stock
-from lounge.visits.models import Entitlement, Visit, VisitStatus
+from lounge.visits.models import Entitlement, Visit
 from lounge.visits.rules import Charge
 
 
@@ -53,11 +53,22 @@ async def amount_due(*, session: AsyncSession, bill_id: str) -> int:
     return int(total or 0)
 
 
+async def hold_open_bill(session: AsyncSession, bill_id: str, problem: str, detail: str) -> None:
+    """Claim the bill while it is open, as the transaction's first write: a conditional UPDATE, which
+    PostgreSQL holds as a row lock until commit and SQLite as its single writer. A sale, a void and the
+    check-out that settles the bill so run one after another, and the later one sees the bill as the
+    earlier one left it: reading its status without the write could be stale by commit time."""
+    held = await session.execute(
+        update(Bill).where(Bill.id == bill_id, Bill.status == BillStatus.open.value).values(status=BillStatus.open.value)  # type: ignore[arg-type]
+    )
+    if not held.rowcount:  # type: ignore[attr-defined]
+        raise conflict(problem, detail)
+
+
 async def add_sales(*, session: AsyncSession, visit: Visit, lounge: Lounge, body: SaleRequest, now: datetime) -> BillPublic:
     """Price every line and take its stock; one line short of stock and nothing of the request is taken
     (the caller's transaction rolls back on the refusal)."""
-    if visit.status != VisitStatus.checked_in:
-        raise conflict("visit_closed", "sales go on the bill of a guest still in the lounge")
+    await hold_open_bill(session, visit.bill_id, "visit_closed", "sales go on the bill of a guest still in the lounge")
     items: dict[str, MenuItem] = {}
     for index, line in enumerate(body.lines):
         item = await session.get(MenuItem, line.sku)
@@ -94,9 +105,7 @@ async def add_sales(*, session: AsyncSession, visit: Visit, lounge: Lounge, body
 
 
 async def void_line(*, session: AsyncSession, line: SaleLine, lounge: Lounge, reason: str, now: datetime) -> SaleLine:
-    bill = await session.get(Bill, line.bill_id)
-    if bill is None or bill.status != BillStatus.open:
-        raise conflict("bill_closed", "only lines of an open bill can be voided")
+    await hold_open_bill(session, line.bill_id, "bill_closed", "only lines of an open bill can be voided")
     voided = await session.execute(
         update(SaleLine).where(SaleLine.id == line.id, SaleLine.voided_at.is_(None)).values(voided_at=now, void_reason=reason)  # type: ignore[union-attr, arg-type]
     )

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.copies import station_timezone
+from airside.db import insert_ignoring_duplicates
 from airside.events import lounge as lounge_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid, not_found
@@ -143,10 +144,9 @@ async def check_in(*, session: AsyncSession, lounge: Lounge, body: CheckIn, now:
 
 async def _take_places(session: AsyncSession, lounge: Lounge, places: int) -> None:
     """Raise the occupancy counter only while it stays within capacity: one conditional UPDATE, which
-    PostgreSQL serialises on the counter row and SQLite on its single writer."""
-    if await session.get(LoungeOccupancy, lounge.id) is None:
-        session.add(LoungeOccupancy(lounge_id=lounge.id, occupied=0))
-        await session.flush()
+    PostgreSQL serialises on the counter row and SQLite on its single writer. A lounge's first
+    check-ins create the counter: concurrent ones insert it once, the others find it there."""
+    await insert_ignoring_duplicates(session, LoungeOccupancy, {"lounge_id": lounge.id, "occupied": 0})
     taken = await session.execute(
         update(LoungeOccupancy)
         .where(LoungeOccupancy.lounge_id == lounge.id, LoungeOccupancy.occupied + places <= lounge.capacity)  # type: ignore[arg-type]
@@ -172,8 +172,8 @@ async def occupied(session: AsyncSession, lounge_id: str) -> int:
 async def check_out(*, session: AsyncSession, visit: Visit, payment_method: str | None, now: datetime, automatic: bool = False) -> Visit:
     """Settle the bill and free the places. When the flight leaves without the guest having paid,
     a member's balance goes to their account and a walk-in's bill stays unsettled."""
-    if visit.status != VisitStatus.checked_in:
-        raise conflict("already_checked_out", "this visit is already checked out")
+    # The bill first: a sale or void in flight on another connection commits before the total is read.
+    await sales.hold_open_bill(session, visit.bill_id, "already_checked_out", "this visit is already checked out")
     due = await sales.amount_due(session=session, bill_id=visit.bill_id)
     if payment_method == "member_account" and visit.member_id is None:
         raise invalid("body.payment_method", "a walk-in has no member account")
