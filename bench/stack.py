@@ -17,6 +17,7 @@ from urllib.parse import urlparse, urlunparse
 import asyncpg
 
 from airside.processes import NatsServer, ServiceProcess, free_port, nats_server_binary
+from airside.settings import AirsideSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 NATS_CONF = ROOT / "deploy" / "nats" / "nats.conf"
@@ -100,6 +101,10 @@ class ConfiguredNats(NatsServer):
         return [nats_server_binary(), "-c", str(self.config_file)]
 
 
+# On PostgreSQL the services refuse the development secret; the bench signs its tokens with this one.
+BENCH_SIGNER = AirsideSettings(jwt_secret=f"airside-bench-{secrets.token_hex(16)}")
+
+
 def service(name: str, database_url: str, nats_url: str, log_dir: Path, **env: str) -> ServiceProcess:
     """A service under uvicorn exactly as the Dockerfiles run it, with production defaults."""
     port = free_port()
@@ -107,6 +112,7 @@ def service(name: str, database_url: str, nats_url: str, log_dir: Path, **env: s
         f"{name.upper()}_DATABASE_URL": database_url,
         f"{name.upper()}_PORT": str(port),
         "AIRSIDE_NATS_URL": nats_url,
+        "AIRSIDE_JWT_SECRET": BENCH_SIGNER.signing_secret(),
         **env,
     }
     return ServiceProcess(name, port, values, log_dir / f"{name}.log")

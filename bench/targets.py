@@ -12,14 +12,13 @@ import httpx
 
 from airside.auth import issue_token
 from airside.processes import ServiceProcess
-from airside.settings import AirsideSettings
 from bench import datagen, stack
 
 OPEN_CONNECTIONS = 64
 
 
 def bearer(roles: list[str], *, sub: str, stations: tuple[str, ...] = ("PEK",)) -> dict[str, str]:
-    token = issue_token(AirsideSettings(), roles=roles, stations=stations, sub=sub, ttl_seconds=3 * 3600)
+    token = issue_token(stack.BENCH_SIGNER, roles=roles, stations=stations, sub=sub, ttl_seconds=3 * 3600)
     return {"Authorization": f"Bearer {token}"}
 
 

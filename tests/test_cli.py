@@ -11,6 +11,7 @@ import pytest
 from airside.auth import TokenVerifier
 from airside.processes import ServiceProcess, free_port
 from airside.settings import AirsideSettings
+from airside.testing.harness import TEST_JWT_SECRET
 
 AIRSIDE = str(Path(sys.executable).with_name("airside"))
 
@@ -19,11 +20,11 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     return subprocess.run([AIRSIDE, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}, check=False)
 
 
-def test_token_prints_only_a_token_the_services_accept():
+async def test_token_prints_only_a_token_the_services_accept():
     result = run("token", "--role", "agent", "--station", "PEK", "--station", "KMG", "--sub", "agent-7")
     assert result.returncode == 0
     assert len(result.stdout.splitlines()) == 1
-    principal = TokenVerifier(AirsideSettings()).verify(result.stdout.strip())
+    principal = await TokenVerifier(AirsideSettings()).verify(result.stdout.strip())
     assert (principal.sub, set(principal.roles), principal.stations) == ("agent-7", {"agent"}, {"PEK", "KMG"})
 
 
@@ -34,6 +35,7 @@ def test_a_member_token_needs_a_member_id():
 
 def test_seed_migrates_and_seeds_every_service_twice_without_harm(databases, nats_server, tmp_path):
     env = {f"{name.upper()}_DATABASE_URL": databases.create(f"cli_{name}") for name in ("booking", "lounge", "callcenter")}
+    env["AIRSIDE_JWT_SECRET"] = TEST_JWT_SECRET  # on PostgreSQL the service refuses the development secret
     for _ in range(2):
         result = run("seed", env=env)
         assert result.returncode == 0, result.stderr
@@ -45,7 +47,7 @@ def test_seed_migrates_and_seeds_every_service_twice_without_harm(databases, nat
     lounge = ServiceProcess("lounge", port, lounge_env, tmp_path / "lounge.log")
     try:
         lounge.start().wait_ready(60)
-        token = run("token", "--role", "lounge_staff", "--station", "KMG").stdout.strip()
+        token = run("token", "--role", "lounge_staff", "--station", "KMG", env=env).stdout.strip()
         lounges = httpx.get(f"{lounge.url}/v1/lounges", headers={"Authorization": f"Bearer {token}"}).json()
         assert [entry["id"] for entry in lounges] == ["KMG-VIP"]
     finally:

@@ -101,6 +101,7 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         app.state.runtime = runtime
         app.state.db = db
         app.state.token_verifier = TokenVerifier(settings)
+        app.state.cursor_key = settings.server_key("cursor")
         bus.start()
         runtime.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         for consumer in consumers.values():

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from airside.problems import Problem, forbidden, not_found
 from airside.settings import AirsideSettings
+from airside.types import RecordId, StationCode
 
 
 class Role(StrEnum):
@@ -33,6 +36,30 @@ class Role(StrEnum):
 STAFF_ROLES = frozenset(Role) - {Role.member}
 VERIFIED_CACHE_SIZE = 4096
 ALL_STATIONS = "*"
+
+
+class Claims(BaseModel):
+    """What a token must say, exactly (no coercion: `stations: "PEK"` is not three stations).
+
+    Unknown roles are ignored (an identity provider may carry roles of other systems); a role
+    that is not a string, or no known role at all, makes the token invalid."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    sub: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    roles: Annotated[list[Annotated[str, StringConstraints(max_length=100)]], Field(max_length=50)]
+    stations: Annotated[list[StationCode | Literal["*"]], Field(max_length=500)] | None = None
+    member_id: RecordId | None = None
+    exp: int | float
+
+    def principal(self) -> Principal:
+        roles = frozenset(Role(role) for role in self.roles if role in Role.__members__)
+        if not roles:
+            raise ValueError("no known role")
+        if Role.member in roles and self.member_id is None:
+            raise ValueError("a member token needs member_id")
+        stations = frozenset(self.stations or ()) if roles & STAFF_ROLES else frozenset()  # stations scope staff, not members
+        return Principal(sub=self.sub, roles=roles, stations=stations, member_id=self.member_id)
 
 
 @dataclass(frozen=True)
@@ -88,52 +115,60 @@ class TokenVerifier:
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_algorithm == "RS256" and settings.jwt_jwks_url else None
         self._verified: dict[str, tuple[Principal, float]] = {}
 
-    def _key(self, token: str) -> Any:
-        if self._jwks is not None:
-            return self._jwks.get_signing_key_from_jwt(token).key
-        return self.settings.signing_secret()
-
-    def verify(self, token: str) -> Principal:
+    async def verify(self, token: str) -> Principal:
         """The caller of a valid token. An HS256 token already verified is answered from a small cache
         until its `exp` (decoding and the HMAC cost more than the rest of a small request's auth)."""
         cached = self._verified.get(token)
         if cached is not None and cached[1] > time.time():
             return cached[0]
-        principal, expires = self._verify(token)
         if self._jwks is None:
+            principal, expires = self._verify(token, self.settings.signing_secret())
             if len(self._verified) >= VERIFIED_CACHE_SIZE:
                 self._verified.clear()
             self._verified[token] = (principal, expires)
-        return principal
-
-    def _verify(self, token: str) -> tuple[Principal, float]:
+            return principal
+        # PyJWKClient fetches (and caches) the key set over blocking HTTP: in a thread, never on the event loop.
         try:
-            claims = jwt.decode(
+            key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
+        except jwt.PyJWKClientConnectionError as exc:
+            raise Problem(503, "unavailable", "the identity provider's keys cannot be fetched", headers={"Retry-After": "5"}) from exc
+        except jwt.PyJWTError as exc:
+            raise _invalid_token(str(exc)) from exc
+        return self._verify(token, key)[0]
+
+    def _verify(self, token: str, key: Any) -> tuple[Principal, float]:
+        try:
+            decoded = jwt.decode(
                 token,
-                self._key(token),
+                key,
                 algorithms=[self.settings.jwt_algorithm],
                 audience=self.settings.jwt_audience,
                 issuer=self.settings.jwt_issuer,
                 options={"require": ["sub", "exp", "iss", "aud"]},
             )
-        except jwt.PyJWTError as exc:
-            raise _unauthorized(f"invalid token: {exc}") from exc
-        raw_roles = claims.get("roles") or []
-        if not isinstance(raw_roles, list):
-            raise _unauthorized("invalid token: roles must be a list")
-        roles = frozenset(Role(role) for role in raw_roles if role in Role.__members__)
-        if not roles:
-            raise _unauthorized("invalid token: no known role")
-        stations = claims.get("stations") or []
-        member_id = claims.get("member_id")
-        if Role.member in roles and not member_id:
-            raise _unauthorized("invalid token: a member token needs member_id")
-        principal = Principal(sub=str(claims["sub"]), roles=roles, stations=frozenset(map(str, stations)), member_id=member_id)
-        return principal, float(claims["exp"])
+            claims = Claims.model_validate(decoded)
+            return claims.principal(), float(claims.exp)
+        except ValidationError as exc:
+            named = ", ".join(sorted({".".join(map(str, error["loc"][:1])) or "claims" for error in exc.errors()}))
+            raise _invalid_token(f"malformed claims: {named}") from exc
+        # PyJWT turns `exp: Infinity` into OverflowError and odd types into TypeError: a bad token all the same.
+        except (jwt.PyJWTError, ValueError, OverflowError, TypeError) as exc:
+            raise _invalid_token(str(exc)) from exc
 
 
 def _unauthorized(detail: str) -> Problem:
     return Problem(401, "unauthorized", detail, title="Unauthorized", headers={"WWW-Authenticate": "Bearer"})
+
+
+def _invalid_token(detail: str) -> Problem:
+    """RFC 6750's invalid_token: expired, forged or malformed; a new token is the way on."""
+    return Problem(
+        401,
+        "invalid_token",
+        f"invalid token: {detail}",
+        title="Invalid token",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
 
 
 def issue_token(
@@ -168,7 +203,7 @@ async def current_principal(request: Request, credentials: Annotated[HTTPAuthori
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("a bearer token is required")
     verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify(credentials.credentials)
+    return await verifier.verify(credentials.credentials)
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

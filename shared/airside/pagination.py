@@ -1,17 +1,30 @@
-"""Keyset pagination: `?limit=&cursor=` answering `{items, next_cursor}`; the cursor is opaque."""
+"""Keyset pagination: `?limit=&cursor=` answering `{items, next_cursor}`; the cursor is opaque.
+
+A cursor is the last row's sort key, JSON, signed with a key of the service (HMAC over the
+service, the route and the key) and checked against the key's element types when it comes back:
+a cursor that was not issued by this list, or altered, is a 422 `invalid_cursor`, never a query.
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
-import orjson
-from fastapi import Query
-from pydantic import BaseModel
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from airside.problems import invalid
+from airside.auth import CurrentUser
+from airside.problems import FieldError, Problem
 
 T = TypeVar("T")
+
+LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size")]
+CursorQuery = Annotated[str | None, Query(max_length=1000, description="next_cursor of the previous page, as it was given")]
+MAC_BYTES = 16
 
 
 class Page(BaseModel, Generic[T]):
@@ -19,32 +32,72 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size")]
-CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page")]
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def encode_cursor(*values: Any) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
-    if cursor is None:
-        return None
-    try:
-        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as exc:
-        raise invalid("query.cursor", "not a cursor this service issued") from exc
-    if not isinstance(values, list) or len(values) != arity:
-        raise invalid("query.cursor", "not a cursor this service issued")
-    return values
+def invalid_cursor(detail: str) -> Problem:
+    message = f"{detail}; send a next_cursor exactly as a page of this list gave it, or none for the first page"
+    return Problem(
+        422,
+        "invalid_cursor",
+        f"cursor: {message}",
+        title="Invalid cursor",
+        errors=[FieldError(field="query.cursor", message=message, type="invalid_cursor")],
+    )
 
 
-R = TypeVar("R")
+class Keyset:
+    """One request's position in a list: where the previous page ended (`after`) and how to tell the next."""
+
+    def __init__(self, key: bytes, scope: str, shape: TypeAdapter[Any], cursor: str | None) -> None:
+        self._key = key
+        self._scope = scope.encode()
+        self._shape = shape
+        self.after: tuple[Any, ...] | None = None if cursor is None else self._decode(cursor)
+
+    def _mac(self, payload: str) -> bytes:
+        return hmac.new(self._key, self._scope + b"\n" + payload.encode(), hashlib.sha256).digest()[:MAC_BYTES]
+
+    def encode(self, values: tuple[Any, ...]) -> str:
+        payload = _b64(self._shape.dump_json(values))
+        return f"{payload}.{_b64(self._mac(payload))}"
+
+    def _decode(self, cursor: str) -> tuple[Any, ...]:
+        payload, _, mac = cursor.partition(".")
+        try:
+            valid = hmac.compare_digest(_unb64(mac), self._mac(payload))
+        except (binascii.Error, ValueError):  # not base64, or not ASCII
+            valid = False
+        if not valid:
+            raise invalid_cursor("not a cursor this list issued")
+        try:
+            values: tuple[Any, ...] = self._shape.validate_json(_unb64(payload), strict=True)
+        except (ValidationError, binascii.Error, ValueError) as exc:  # signed by us, yet not this list's key: a key from elsewhere
+            raise invalid_cursor("not a position in this list") from exc
+        return values
+
+    def page(self, rows: list[T], limit: int, key: Callable[[T], tuple[Any, ...]]) -> tuple[list[T], str | None]:
+        """`rows` were fetched with `limit + 1`; the extra row only tells that another page exists."""
+        if len(rows) <= limit:
+            return rows, None
+        kept = rows[:limit]
+        return kept, self.encode(key(kept[-1]))
 
 
-def keyset_page(rows: list[R], limit: int, key: Any) -> tuple[list[R], str | None]:
-    """`rows` were fetched with `limit + 1`; the extra row only tells that another page exists."""
-    if len(rows) <= limit:
-        return rows, None
-    kept = rows[:limit]
-    return kept, encode_cursor(*key(kept[-1]))
+def keyset(*elements: Any) -> Any:
+    """A `cursor` query parameter for a list sorted by keys of these types (e.g. `AwareDatetime, str`).
+
+    Checked after the caller is known, so an anonymous caller gets 401 whatever cursor it sent."""
+    shape: TypeAdapter[Any] = TypeAdapter(tuple[elements])  # type: ignore[valid-type]
+
+    async def dependency(request: Request, _caller: CurrentUser, cursor: CursorQuery = None) -> Keyset:
+        route = request.scope.get("route")
+        scope = f"{request.app.state.service_name} {request.method} {getattr(route, 'path', request.url.path)}"
+        return Keyset(request.app.state.cursor_key, scope, shape, cursor)
+
+    return Depends(dependency)

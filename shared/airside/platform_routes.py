@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 
 from airside.auth import Principal, Role, require
@@ -19,7 +19,7 @@ from airside.db import SessionDep
 from airside.messaging.inbox import DeadLetter, ReplayError, count_parked, replay
 from airside.messaging.outbox import backlog, republish_since
 from airside.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
-from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import Problem, not_found
 
 platform_router = APIRouter()
@@ -99,18 +99,18 @@ class DeadLetterPublic(BaseModel):
 async def list_dead_letters(
     session: SessionDep,
     _admin: AdminOnly,
+    cursor: Annotated[Keyset, keyset(Annotated[int, Field(ge=1, le=2**31 - 1)])],
     status: Annotated[str | None, Query(pattern="^(parked|replayed)$")] = None,
     limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
 ) -> Page[DeadLetterPublic]:
     """Events a consumer could not handle, newest first."""
     query = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit + 1)  # type: ignore[union-attr]
     if status:
         query = query.where(DeadLetter.status == status)
-    if (after := decode_cursor(cursor, 1)) is not None:
-        query = query.where(DeadLetter.id < int(after[0]))  # type: ignore[operator]
+    if cursor.after is not None:
+        query = query.where(DeadLetter.id < cursor.after[0])  # type: ignore[operator]
     rows = list((await session.execute(query)).scalars().all())
-    kept, next_cursor = keyset_page(rows, limit, lambda letter: (letter.id,))
+    kept, next_cursor = cursor.page(rows, limit, lambda letter: (letter.id,))
     return Page(items=[DeadLetterPublic.model_validate(letter, from_attributes=True) for letter in kept], next_cursor=next_cursor)
 
 

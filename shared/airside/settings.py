@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from typing import Annotated, ClassVar, Literal
 
@@ -10,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The embedded run (one command on a laptop) signs tokens with this and says so at start-up.
 DEVELOPMENT_JWT_SECRET = "airside-development-secret-do-not-use-in-production"
+# HS256 keys shorter than the hash (RFC 7518 3.2) can be brute-forced from one token.
+MIN_SECRET_BYTES = 32
 
 log = logging.getLogger("airside.settings")
 
@@ -23,7 +27,8 @@ class AirsideSettings(BaseSettings):
 
     service_name: ClassVar[str] = "airside"
 
-    env: Literal["embedded", "production"] = "embedded"
+    # None: embedded on SQLite, production on PostgreSQL (a deployment that forgot to say so is not a laptop).
+    env: Literal["embedded", "production"] | None = None
     nats_url: str = "nats://127.0.0.1:4222"
     log_level: str = "INFO"
     jwt_secret: SecretStr | None = None
@@ -87,20 +92,29 @@ class AirsideSettings(BaseSettings):
         return self.database_url.startswith("postgresql")
 
     def signing_secret(self) -> str:
-        """The HS256 secret; the embedded run falls back to the published development secret."""
+        """The server secret: signs HS256 tokens and keys the cursors (also in RS256 mode, where no
+        token is signed with it). The embedded run falls back to the published development secret."""
         if self.jwt_secret is not None:
             return self.jwt_secret.get_secret_value()
-        if self.env == "embedded":
+        if self.is_embedded:
             return DEVELOPMENT_JWT_SECRET
-        raise SettingsError("AIRSIDE_JWT_SECRET must be set outside the embedded run")
+        raise SettingsError("AIRSIDE_JWT_SECRET must be set outside the embedded run (AIRSIDE_ENV=production or a PostgreSQL database)")
+
+    def server_key(self, purpose: str) -> bytes:
+        """A key for one purpose (e.g. signing cursors), derived from the server secret so it is never the token key itself."""
+        return hmac.new(self.signing_secret().encode(), f"airside:{purpose}".encode(), hashlib.sha256).digest()
 
     def check_runnable(self) -> None:
         """Refuse to start in a mode that would be unsafe; warn where the embedded run cuts corners."""
-        if self.jwt_algorithm == "RS256":
-            if not self.jwt_jwks_url:
-                raise SettingsError("AIRSIDE_JWT_JWKS_URL must be set when AIRSIDE_JWT_ALGORITHM=RS256")
-            return
-        self.signing_secret()
+        if self.jwt_algorithm == "RS256" and not self.jwt_jwks_url:
+            raise SettingsError("AIRSIDE_JWT_JWKS_URL must be set when AIRSIDE_JWT_ALGORITHM=RS256")
+        secret = self.signing_secret()
+        if not self.is_embedded:
+            mode = f"AIRSIDE_ENV={self.env}" if self.env else "a PostgreSQL database without AIRSIDE_ENV=embedded"
+            if secret == DEVELOPMENT_JWT_SECRET:
+                raise SettingsError(f"AIRSIDE_JWT_SECRET is the published development secret; {mode} needs a secret of its own")
+            if len(secret.encode()) < MIN_SECRET_BYTES:
+                raise SettingsError(f"AIRSIDE_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes; {mode} needs a longer one")
         if self.jwt_secret is None:
             log.warning(
                 "embedded run: tokens are signed with the fixed development secret; "

@@ -20,6 +20,7 @@ def _e164(value: str) -> str:
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_e164)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 StationCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=36)]  # the UUID string a table keys its rows by
 
 
 def _hh_mm(value: time) -> str:

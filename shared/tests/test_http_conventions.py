@@ -10,7 +10,6 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from airside.auth import CurrentUser, Principal, Role, TokenVerifier, issue_token, require
-from airside.pagination import decode_cursor, encode_cursor
 from airside.problems import Problem, install_problem_handlers
 from airside.settings import DEVELOPMENT_JWT_SECRET, AirsideSettings, SettingsError
 
@@ -72,7 +71,7 @@ async def test_missing_and_bad_tokens_are_401_problems(client):
     response = await client.post("/things", json={"count": 1, "name": "a"}, headers={"Authorization": "Bearer nonsense"})
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["type"] == "/problems/unauthorized"
+    assert response.json()["type"] == "/problems/invalid_token"
 
 
 async def test_expired_and_foreign_tokens_are_refused(client):
@@ -136,25 +135,18 @@ def test_staff_station_scoping():
     assert everywhere.covers("KMG") and everywhere.station_filter() is None
 
 
-def test_member_token_needs_member_id():
+async def test_member_token_needs_member_id():
     token = jwt.encode(
         {"sub": "m", "roles": ["member"], "iss": "airside", "aud": "airside", "exp": int(time.time()) + 60},
         DEVELOPMENT_JWT_SECRET,
         algorithm="HS256",
     )
     with pytest.raises(Problem):
-        TokenVerifier(AirsideSettings()).verify(token)
+        await TokenVerifier(AirsideSettings()).verify(token)
 
 
 def test_production_refuses_to_start_without_a_secret(monkeypatch):
     monkeypatch.delenv("AIRSIDE_JWT_SECRET", raising=False)
     with pytest.raises(SettingsError):
         AirsideSettings(env="production").check_runnable()
-    AirsideSettings(env="production", jwt_secret="s3cret-for-prod").check_runnable()
-
-
-def test_cursor_round_trip_and_tampering():
-    assert decode_cursor(encode_cursor("2026-11-22T00:00:00+00:00", "id-1"), 2) == ["2026-11-22T00:00:00+00:00", "id-1"]
-    with pytest.raises(Problem) as refused:
-        decode_cursor("garbage!!", 2)
-    assert refused.value.status == 422
+    AirsideSettings(env="production", jwt_secret="a-production-secret-of-32-bytes-or-more").check_runnable()

@@ -29,10 +29,13 @@ FAST_DELIVERY = {
     "AIRSIDE_DB_POOL_SIZE": "4",
     "AIRSIDE_DB_MAX_OVERFLOW": "4",
 }
+# Services under test are not embedded on PostgreSQL and refuse the development secret: they get this one.
+TEST_JWT_SECRET = "airside-test-secret-for-the-test-suite-only-0123456789"
+TEST_SIGNER = AirsideSettings(jwt_secret=TEST_JWT_SECRET)
 
 
 def token(*roles: str, stations: Iterable[str] = ("PEK",), sub: str | None = None, member_id: str | None = None, ttl: int = 3600) -> str:
-    return issue_token(AirsideSettings(), roles=roles, stations=stations, sub=sub, member_id=member_id, ttl_seconds=ttl)
+    return issue_token(TEST_SIGNER, roles=roles, stations=stations, sub=sub, member_id=member_id, ttl_seconds=ttl)
 
 
 def auth(*roles: str, stations: Iterable[str] = ("PEK",), sub: str | None = None, member_id: str | None = None) -> dict[str, str]:
@@ -51,7 +54,8 @@ class InProcessService:
 
 def settings_for_test(definition: ServiceDefinition, *, database_url: str, nats_url: str, **overrides: Any) -> AirsideSettings:
     values: dict[str, Any] = {name.removeprefix("AIRSIDE_").lower(): value for name, value in FAST_DELIVERY.items()}
-    values.update(database_url=database_url, nats_url=nats_url, log_level="WARNING", **overrides)
+    values.update(database_url=database_url, nats_url=nats_url, log_level="WARNING", jwt_secret=TEST_JWT_SECRET)
+    values.update(overrides)
     return definition.settings_class(**values)
 
 
@@ -92,6 +96,7 @@ def service_process(
         f"{name.upper()}_PORT": str(port),
         "AIRSIDE_NATS_URL": nats_url,
         "AIRSIDE_LOG_LEVEL": "INFO",
+        "AIRSIDE_JWT_SECRET": TEST_JWT_SECRET,
         **FAST_DELIVERY,
         **(extra_env or {}),
     }

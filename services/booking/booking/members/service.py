@@ -52,7 +52,7 @@ async def update_member(*, session: AsyncSession, member_id: str, expected_versi
     return member
 
 
-async def search_members(*, session: AsyncSession, q: str | None, after: list[Any] | None, limit: int) -> list[Member]:
+async def search_members(*, session: AsyncSession, q: str | None, after: tuple[datetime, str] | None, limit: int) -> list[Member]:
     query = select(Member).order_by(Member.created_at, Member.id).limit(limit + 1)
     if q:
         term = q.strip()
@@ -64,5 +64,5 @@ async def search_members(*, session: AsyncSession, q: str | None, after: list[An
             )
         )
     if after is not None:
-        query = query.where(tuple_(Member.created_at, Member.id) > tuple_(datetime.fromisoformat(after[0]), after[1]))
+        query = query.where(tuple_(Member.created_at, Member.id) > tuple_(*after))
     return list((await session.execute(query)).scalars().all())

@@ -1,12 +1,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import AwareDatetime
 
 from airside.auth import CurrentUser, Principal, Role, require
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
-from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import forbidden, not_found
+from airside.types import RecordId
 from airside.versioning import IfMatch, etag, set_etag
 from booking.members import service
 from booking.members.models import MemberCreate, MemberPublic, MemberUpdate
@@ -46,12 +48,12 @@ async def create_member(body: MemberCreate, session: SessionDep, _staff: MemberS
 async def search_members(
     session: SessionDep,
     _staff: Annotated[Principal, Depends(require(*MEMBER_STAFF, Role.service))],
+    cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
     q: Annotated[str | None, Query(max_length=100, description="Name, phone or card number")] = None,
     limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
 ) -> Page[MemberPublic]:
-    members = await service.search_members(session=session, q=q, after=decode_cursor(cursor, 2), limit=limit)
-    kept, next_cursor = keyset_page(members, limit, lambda member: (member.created_at.isoformat(), member.id))
+    members = await service.search_members(session=session, q=q, after=cursor.after, limit=limit)
+    kept, next_cursor = cursor.page(members, limit, lambda member: (member.created_at, member.id))
     return Page(items=[_public(member) for member in kept], next_cursor=next_cursor)
 
 

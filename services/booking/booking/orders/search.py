@@ -1,7 +1,6 @@
 """GET /v1/orders: filters by station, local date, status, member and flight; keyset by (meet_at, id)."""
 
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, false, or_, select
@@ -20,7 +19,7 @@ async def search_orders(
     status: str | None,
     member_id: str | None,
     flight_no: str | None,
-    after: list[Any] | None,
+    after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[Order]:
     query = select(Order).order_by(Order.meet_at, Order.id).limit(limit + 1)  # type: ignore[arg-type]
@@ -42,6 +41,6 @@ async def search_orders(
     if flight_no is not None:
         query = query.where(Order.flight_no == flight_no)
     if after is not None:
-        last_meet_at = datetime.fromisoformat(after[0])
-        query = query.where(or_(Order.meet_at > last_meet_at, and_(Order.meet_at == last_meet_at, Order.id > after[1])))  # type: ignore[operator]
+        last_meet_at, last_id = after
+        query = query.where(or_(Order.meet_at > last_meet_at, and_(Order.meet_at == last_meet_at, Order.id > last_id)))  # type: ignore[operator]
     return list((await session.execute(query)).scalars().all())

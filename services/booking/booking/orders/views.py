@@ -4,13 +4,15 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from airside.auth import CurrentUser
 from airside.db import DatabaseDep, SessionDep
 from airside.idempotency import IdempotencyDep
-from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import forbidden
+from airside.types import RecordId
 from airside.versioning import IfMatch, etag, set_etag
 from booking.flights.models import FLIGHT_NO_PATTERN
 from booking.orders import lean, records, search, service
@@ -48,13 +50,13 @@ async def create_order(body: OrderCreate, db: DatabaseDep, principal: Creator, i
 async def search_orders(
     session: SessionDep,
     principal: CurrentUser,
+    cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
     station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
     day: Annotated[date | None, Query(alias="date", description="The station's local day of meet_at")] = None,
     status: Status | None = None,
     member_id: Annotated[str | None, Query(max_length=36)] = None,
     flight_no: Annotated[str | None, Query(pattern=FLIGHT_NO_PATTERN)] = None,
     limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
 ) -> Page[OrderPublic]:
     stations = principal.station_filter()
     if principal.is_member_only:
@@ -72,10 +74,10 @@ async def search_orders(
         status=status.value if status else None,
         member_id=member_id,
         flight_no=flight_no,
-        after=decode_cursor(cursor, 2),
+        after=cursor.after,
         limit=limit,
     )
-    kept, next_cursor = keyset_page(orders, limit, lambda order: (order.meet_at.isoformat(), order.id))
+    kept, next_cursor = cursor.page(orders, limit, lambda order: (order.meet_at, order.id))
     return Page(items=[await records.public(session, order) for order in kept], next_cursor=next_cursor)
 
 

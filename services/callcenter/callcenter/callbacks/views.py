@@ -4,13 +4,15 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import AwareDatetime
 from sqlalchemy import and_, or_, select
 
 from airside.auth import Principal, Role, require
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
-from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import forbidden, invalid, not_found
+from airside.types import RecordId
 from callcenter.agents.service import acting_agent
 from callcenter.callbacks import service
 from callcenter.callbacks.models import (
@@ -47,12 +49,12 @@ async def visible_callback(session: SessionDep, principal: Principal, callback_i
 async def list_callbacks(
     session: SessionDep,
     principal: Readers,
+    cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
     status: CallbackStatus | None = None,
     due_before: datetime | None = None,
     station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
     order_id: Annotated[str | None, Query(max_length=36)] = None,
     limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
 ) -> Page[CallbackPublic]:
     if due_before is not None and due_before.tzinfo is None:
         raise invalid("query.due_before", "give a time zone, e.g. 2030-01-01T10:00:00Z")
@@ -64,11 +66,11 @@ async def list_callbacks(
             query = query.where(column == value)
     if due_before is not None:
         query = query.where(Callback.due_at < due_before)  # type: ignore[operator]
-    if (after := decode_cursor(cursor, 2)) is not None:
-        last = datetime.fromisoformat(after[0])
-        query = query.where(or_(Callback.due_at > last, and_(Callback.due_at == last, Callback.id > after[1])))  # type: ignore[operator]
+    if cursor.after is not None:
+        last, last_id = cursor.after
+        query = query.where(or_(Callback.due_at > last, and_(Callback.due_at == last, Callback.id > last_id)))  # type: ignore[operator]
     rows = list((await session.execute(query)).scalars().all())
-    kept, next_cursor = keyset_page(rows, limit, lambda callback: (callback.due_at.isoformat(), callback.id))
+    kept, next_cursor = cursor.page(rows, limit, lambda callback: (callback.due_at, callback.id))
     return Page(items=[public(callback) for callback in kept], next_cursor=next_cursor)
 
 

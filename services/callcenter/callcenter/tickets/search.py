@@ -19,7 +19,13 @@ def _like_term(q: str) -> str:
 
 
 async def search_tickets(
-    *, session: AsyncSession, stations: frozenset[str] | None, filters: dict[str, Any], q: str | None, after: list[Any] | None, limit: int
+    *,
+    session: AsyncSession,
+    stations: frozenset[str] | None,
+    filters: dict[str, Any],
+    q: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[Ticket]:
     query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)  # type: ignore[attr-defined]
     if stations is not None:
@@ -31,6 +37,6 @@ async def search_tickets(
         term = _like_term(q)
         query = query.where(or_(Ticket.subject.ilike(term, escape="\\"), Ticket.description.ilike(term, escape="\\")))  # type: ignore[attr-defined]
     if after is not None:
-        last = datetime.fromisoformat(after[0])
-        query = query.where(or_(Ticket.created_at < last, and_(Ticket.created_at == last, Ticket.id < after[1])))  # type: ignore[operator]
+        last, last_id = after
+        query = query.where(or_(Ticket.created_at < last, and_(Ticket.created_at == last, Ticket.id < last_id)))  # type: ignore[operator]
     return list((await session.execute(query)).scalars().all())

@@ -3,13 +3,15 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from airside.auth import Principal, Role, require
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
-from airside.pagination import CursorQuery, LimitQuery, Page, decode_cursor, keyset_page
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import forbidden, not_found
+from airside.types import RecordId
 from airside.versioning import IfMatch, etag, set_etag, stale
 from callcenter.agents.models import Agent
 from callcenter.agents.service import acting_agent
@@ -70,6 +72,7 @@ async def create_ticket(body: TicketCreate, session: SessionDep, principal: Staf
 async def search_tickets(
     session: SessionDep,
     principal: Reader,
+    cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
     status: Status | None = None,
     type: TicketType | None = None,
     priority: Priority | None = None,
@@ -79,7 +82,6 @@ async def search_tickets(
     order_id: Annotated[str | None, Query(max_length=36)] = None,
     q: Annotated[str | None, Query(max_length=200, description="Words in subject or description")] = None,
     limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
 ) -> Response:
     stations = principal.station_filter()
     if principal.is_member_only:
@@ -95,10 +97,8 @@ async def search_tickets(
         "member_id": member_id,
         "order_id": order_id,
     }
-    tickets = await search.search_tickets(
-        session=session, stations=stations, filters=filters, q=q, after=decode_cursor(cursor, 2), limit=limit
-    )
-    kept, next_cursor = keyset_page(tickets, limit, lambda ticket: (ticket.created_at.isoformat(), ticket.id))
+    tickets = await search.search_tickets(session=session, stations=stations, filters=filters, q=q, after=cursor.after, limit=limit)
+    kept, next_cursor = cursor.page(tickets, limit, lambda ticket: (ticket.created_at, ticket.id))
     page = Page(items=[records.public(ticket) for ticket in kept], next_cursor=next_cursor)
     # Straight to JSON in pydantic-core: the hot list (P4) skips FastAPI's dict-then-json.dumps pass.
     return Response(page.model_dump_json(), media_type="application/json")
