@@ -82,9 +82,11 @@ async def new_order(client, *, member: dict | None = None, std: datetime | None 
     return response.json()
 
 
-async def new_concierge(client, station: str = "PEK", *, shifts: list[tuple[date, str, str]] = (), subject: str | None = None) -> dict:
+async def new_concierge(
+    client, station: str = "PEK", *, shifts: list[tuple[date, str, str]] = (), subject: str | None = None, name: str | None = None
+) -> dict:
     headers = auth("concierge_lead", stations=[station])
-    body = {"name": f"礼宾 {uuid.uuid4().hex[:4]}", "station": station, "phone": "+8613700137000"}
+    body = {"name": name or f"礼宾 {uuid.uuid4().hex[:4]}", "station": station, "phone": "+8613700137000"}
     if subject:
         body["subject"] = subject
     response = await client.post("/v1/concierges", json=body, headers=headers)
@@ -110,12 +112,13 @@ async def confirmed_order(client, **kwargs) -> dict:
     return response.json()
 
 
-async def assigned_order(client, **kwargs) -> tuple[dict, dict]:
+async def assigned_order(client, concierge_name: str | None = None, **kwargs) -> tuple[dict, dict]:
     """An order assigned to a fresh concierge on shift all that local day and the next."""
     order = await confirmed_order(client, **kwargs)
     day = parse(order["meet_at"]).astimezone(SHANGHAI).date()
     # Two overnight shifts end to end: on duty from noon the day before to noon the day after.
-    concierge = await new_concierge(client, shifts=[(day - timedelta(days=1), "12:00", "11:59"), (day, "11:59", "11:58")])
+    shifts = [(day - timedelta(days=1), "12:00", "11:59"), (day, "11:59", "11:58")]
+    concierge = await new_concierge(client, shifts=shifts, name=concierge_name)
     response = await act(client, order, "assign", {"concierge_id": concierge["id"]})
     assert response.status_code == 200, response.text
     return response.json(), concierge

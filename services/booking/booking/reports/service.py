@@ -1,8 +1,7 @@
 """The daily service list (当日服务清单统计表) of a station's local day."""
 
-import csv
-import io
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -190,23 +189,20 @@ CSV_COLUMNS = [
 ]
 
 
-def as_csv(report: Report) -> str:
+def csv_rows(report: Report) -> Iterator[list[Any]]:
     """One row per order, then the totals and the cash hand-over per concierge, each under its own header."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    yield CSV_COLUMNS
     for line in report.lines:
         row = {**line, "products": "+".join(line["products"])}
-        writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
-    writer.writerow([])
-    writer.writerow(["total", "key", "count"])
+        yield [row[column] for column in CSV_COLUMNS]
+    yield []
+    yield ["total", "key", "count"]
     summary = report.summary
     for status, count in sorted(summary.totals_by_status.items()):
-        writer.writerow(["status", status, count])
+        yield ["status", status, count]
     for product, count in sorted(summary.totals_by_product.items()):
-        writer.writerow(["product", product, count])
-    writer.writerow([])
-    writer.writerow(["concierge_name", "method", "amount_minor", "orders"])
+        yield ["product", product, count]
+    yield []
+    yield ["concierge_name", "method", "amount_minor", "orders"]
     for fees in summary.fees_by_concierge:
-        writer.writerow([fees.concierge_name or "", fees.method, fees.amount_minor, fees.orders])
-    return out.getvalue()
+        yield [fees.concierge_name, fees.method, fees.amount_minor, fees.orders]

@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from airside.auth import Principal, Role, require
+from airside.csv_export import csv_attachment
 from airside.db import SessionDep
 from booking.reports import service
 from booking.reports.service import DailyServices
@@ -22,12 +23,7 @@ async def daily_services(
     principal.require_station_to_see(station, "station")  # like every read of another station: 404
     report = await service.daily_services(session=session, station=station, day=day)
     if accept and "text/csv" in accept:
-        filename = f"daily-services-{station}-{day.isoformat()}.csv"
-        return Response(
-            service.as_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return csv_attachment(service.csv_rows(report), f"daily-services-{station}-{day.isoformat()}.csv")
     # Serialised by pydantic-core straight to JSON: validating thousands of lines again on the way
     # out (FastAPI's response_model path) cost more than building them.
     return Response(report.json(), media_type="application/json")

@@ -1,9 +1,9 @@
 """The daily sales list of a lounge (当日销售清单), bucketed by the lounge's local day."""
 
-import csv
-import io
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -115,11 +115,8 @@ async def daily_sales(*, session: AsyncSession, lounge: Lounge, day: date) -> Da
 CSV_COLUMNS = list(ReportLine.model_fields)
 
 
-def as_csv(report: DailySales) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+def csv_rows(report: DailySales) -> Iterator[list[Any]]:
+    yield CSV_COLUMNS
     for line in report.lines:
         values = line.model_dump(mode="json")
-        writer.writerow([values[column] if values[column] is not None else "" for column in CSV_COLUMNS])
-    return out.getvalue()
+        yield [values[column] for column in CSV_COLUMNS]

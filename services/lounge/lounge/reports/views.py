@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
+from airside.csv_export import csv_attachment
 from airside.db import SessionDep
 from lounge.access import Reporter, lounge_to_see
 from lounge.reports import service
@@ -19,8 +20,5 @@ async def daily_sales(
     lounge = await lounge_to_see(session, principal, lounge_id)
     report = await service.daily_sales(session=session, lounge=lounge, day=date)
     if accept and "text/csv" in accept:
-        filename = f"daily-sales-{lounge.id}-{date.isoformat()}.csv"
-        return Response(
-            service.as_csv(report), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-        )
+        return csv_attachment(service.csv_rows(report), f"daily-sales-{lounge.id}-{date.isoformat()}.csv")
     return report
