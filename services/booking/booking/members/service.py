@@ -10,6 +10,7 @@ from airside.db import utcnow
 from airside.events import booking as events
 from airside.messaging.outbox import record
 from airside.problems import conflict, not_found
+from airside.search import contains_text
 from airside.versioning import bump_version, stale
 from booking.members.models import Member, MemberCreate, MemberUpdate
 
@@ -58,8 +59,8 @@ async def search_members(*, session: AsyncSession, q: str | None, after: tuple[d
         term = q.strip()
         query = query.where(
             or_(
-                Member.name.ilike(f"%{term}%"),  # type: ignore[attr-defined]
-                Member.phone.endswith(term.lstrip("+")),  # type: ignore[attr-defined]
+                contains_text(Member.name, term),
+                Member.phone.endswith(term.lstrip("+"), autoescape=True),  # type: ignore[attr-defined]
                 Member.card_no == term.upper(),
             )
         )

@@ -10,12 +10,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from airside.search import contains_text
 from callcenter.tickets.models import Ticket
-
-
-def _like_term(q: str) -> str:
-    escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 async def search_tickets(
@@ -34,8 +30,8 @@ async def search_tickets(
         if value is not None:
             query = query.where(getattr(Ticket, name) == value)
     if q and q.strip():
-        term = _like_term(q)
-        query = query.where(or_(Ticket.subject.ilike(term, escape="\\"), Ticket.description.ilike(term, escape="\\")))  # type: ignore[attr-defined]
+        term = q.strip()
+        query = query.where(or_(contains_text(Ticket.subject, term), contains_text(Ticket.description, term)))
     if after is not None:
         last, last_id = after
         query = query.where(or_(Ticket.created_at < last, and_(Ticket.created_at == last, Ticket.id < last_id)))  # type: ignore[operator]
