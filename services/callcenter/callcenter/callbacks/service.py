@@ -17,6 +17,7 @@ from airside.events import booking as booking_events
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid, not_found
+from airside.versioning import bump_version
 from callcenter.agents.models import Agent
 from callcenter.business_time import next_calling_window, within_calling_hours
 from callcenter.callbacks.models import (
@@ -73,6 +74,15 @@ async def schedule_from_order(
         return None
     record(session, cc_events.callback_scheduled, cc_events.CallbackEvent(callback=snapshot(callback)), subject=callback.id)
     return callback
+
+
+async def _claim(session: AsyncSession, callback: Callback) -> None:
+    """Compare-and-set on the version read, before anything is written: of two racing writes of one
+    callback (two agents' attempts, an attempt and the member's survey) the later gets a 409, never a
+    lost update. Once it passed, the row is this transaction's until commit (PostgreSQL's row lock,
+    SQLite's one writer)."""
+    if not await bump_version(session, Callback, callback.id, callback.version, {}):
+        raise conflict("callback_changed", "the callback changed meanwhile (another attempt was recorded): read it again and retry")
 
 
 def _completed(session: AsyncSession, callback: Callback, outcome: str, csat: int | None) -> None:
@@ -143,6 +153,7 @@ async def record_attempt(*, session: AsyncSession, callback: Callback, body: Att
         raise invalid("body.call_back_at", "a rescheduled call needs call_back_at")
     if body.call_back_at is not None and body.call_back_at.tzinfo is None:
         raise invalid("body.call_back_at", "give a time zone, e.g. 2030-01-01T10:00:00+08:00")
+    await _claim(session, callback)
     now = clock.now()
     timezone = await station_timezone(session, Station, callback.station)
     session.add(
@@ -157,7 +168,6 @@ async def record_attempt(*, session: AsyncSession, callback: Callback, body: Att
         )
     )
     callback.attempts += 1
-    callback.version += 1
     if body.outcome in (Outcome.reached, Outcome.declined):
         callback.status, callback.outcome, callback.csat = CallbackStatus.completed.value, body.outcome.value, body.csat
         callback.completed_at, callback.completed_by = now, agent.id if agent else actor[:36]
@@ -209,10 +219,10 @@ async def submit_survey(*, session: AsyncSession, member_id: str, body: SurveyCr
         .first()
     )
     if callback is not None:
+        await _claim(session, callback)
         # The member answered themself: the follow-up is done, as if the call had reached them.
         callback.status, callback.outcome, callback.csat = CallbackStatus.completed.value, Outcome.reached.value, body.csat
         callback.completed_at, callback.completed_by = now, "survey"
-        callback.version += 1
         _completed(session, callback, Outcome.reached.value, body.csat)
     complaint_id = await record_csat(
         session=session,
