@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from airside import clock
+from airside.metrics import JOB_PASSES
 
 if TYPE_CHECKING:
     from airside.app import Job, Runtime
@@ -33,14 +31,13 @@ def periodic(name: str, run_pass: Pass) -> Job:
                 async with runtime.db.session() as session:
                     await run_pass(session=session, now=clock.now())
                     await session.commit()
+                JOB_PASSES.labels(runtime.settings.service_name, name).inc()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("%s pass failed", name)
+            except Exception as exc:
+                if not runtime.db.unavailable(exc):  # an outage is logged once, by the database
+                    log.exception("%s pass failed", name)
             await asyncio.sleep(runtime.settings.scheduler_interval_seconds)
 
     job.__name__ = name
     return job
-
-
-PassSignature = Callable[[AsyncSession, datetime], Awaitable[Any]]

@@ -21,3 +21,10 @@ CONSUMER_EVENTS = Counter(
 CONSUMER_PENDING = Gauge("airside_consumer_pending", "Messages not yet delivered to the consumer (lag)", ["service", "consumer"])
 CONSUMER_REDELIVERIES = Counter("airside_consumer_redeliveries_total", "Messages delivered more than once", ["service", "consumer"])
 DEAD_LETTERS = Gauge("airside_dead_letters", "Events parked in the dead-letter table", ["service"])
+METRICS_AGE = Gauge(
+    "airside_metrics_age_seconds",
+    "Seconds since the gauges read from each source (database, nats) were last refreshed; large means stale",
+    ["service", "source"],
+)
+# Tests wait for passes of a job (not a fixed sleep) before asserting that a pass changed nothing.
+JOB_PASSES = Counter("airside_job_passes_total", "Completed passes of a scheduled job", ["service", "job"])

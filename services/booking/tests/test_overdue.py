@@ -1,13 +1,12 @@
 """order.confirmation_overdue: fired once at confirm_by, across a restart and with a second replica."""
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from booking_support import AGENT, act, iso, local, local_day, new_flight, new_member, new_order, order_body
 
 from airside.testing.events import published_events
-from airside.testing.harness import in_process, settings_for_test
+from airside.testing.harness import in_process, job_passes, settings_for_test
 from booking.main import SERVICE
 
 
@@ -30,7 +29,7 @@ async def test_overdue_fires_once_across_a_restart_and_a_second_replica(nats_ser
             nats_server.url, "airside.booking.order.confirmation_overdue", until=lambda seen: _count(seen, order["id"]) >= 1
         )
     async with in_process(SERVICE, settings) as restarted, in_process(SERVICE, settings) as replica:
-        await asyncio.sleep(1.0)  # several scheduler passes of both
+        await job_passes("booking", "overdue_confirmations", 6)  # several scheduler passes of both
         assert (await restarted.client.get(f"/v1/orders/{order['id']}", headers=AGENT)).status_code == 200
         assert replica.runtime is not None
     events = await published_events(

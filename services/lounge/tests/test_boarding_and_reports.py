@@ -1,7 +1,6 @@
 """Boarding calls (once, moved by delays, across replicas), the reception board, automatic
 check-out when the flight departs, and the daily sales list."""
 
-import asyncio
 import csv
 import io
 import uuid
@@ -10,7 +9,7 @@ from datetime import datetime, timedelta
 from lounge_support import BEIJING, PEK, PEK_MANAGER, PEK_STAFF, a_flight, a_member, a_morning, boarding_pass, flight_known, publish_flight
 
 from airside.testing.events import published_events
-from airside.testing.harness import in_process, settings_for_test, wait_for
+from airside.testing.harness import in_process, job_passes, settings_for_test, wait_for
 from lounge.main import SERVICE
 
 
@@ -54,7 +53,7 @@ async def test_the_boarding_call_fires_once_and_again_when_a_delay_moves_it(clie
 
     frozen(std - timedelta(minutes=39))
     assert await calls_for(nats_server.url, {visit["id"]}, 1) == {visit["id"]: 1}
-    await asyncio.sleep(1)  # five scheduler passes: still one call
+    await job_passes("lounge", "boarding_calls", 5)  # five more scheduler passes: still one call
     assert await calls_for(nats_server.url, {visit["id"]}, 1) == {visit["id"]: 1}
 
     etd = std + timedelta(minutes=95)
@@ -85,9 +84,9 @@ async def test_two_replicas_and_a_restart_call_each_guest_once(lounge, client, n
     async with in_process(SERVICE, settings):
         frozen(std - timedelta(minutes=30))
         counts = await calls_for(nats_server.url, ids, len(ids))
-        await asyncio.sleep(1)
+        await job_passes("lounge", "boarding_calls", 6)  # passes of both replicas
     async with in_process(SERVICE, settings):  # a restarted replica finds nothing left to call
-        await asyncio.sleep(1)
+        await job_passes("lounge", "boarding_calls", 6)
     counts = await calls_for(nats_server.url, ids, len(ids))
     assert set(counts.values()) == {1}, counts
 
@@ -192,7 +191,7 @@ async def test_a_cancelled_flight_gets_no_boarding_call_and_its_guest_stays_chec
     await wait_for(lambda: flight_known(client, cancelled, cancelled_date, status="cancelled"), timeout=5, what="the cancellation")
     frozen(std - timedelta(minutes=30))  # past both boarding call times
     await calls_for(nats_server.url, {other["id"]}, 1)  # the scheduler has run past both
-    await asyncio.sleep(1)  # five more scheduler passes
+    await job_passes("lounge", "boarding_calls", 5)  # five more scheduler passes
     counts = await calls_for(nats_server.url, {guest["id"], other["id"]}, 1)
     assert counts == {guest["id"]: 0, other["id"]: 1}
     held = (await client.get(f"/v1/visits/{guest['id']}", headers=PEK_STAFF)).json()

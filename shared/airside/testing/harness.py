@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 
 from airside.app import Runtime, ServiceDefinition, create_service_app
 from airside.auth import issue_token
@@ -28,6 +29,8 @@ FAST_DELIVERY = {
     # Tests run up to a dozen service processes against one PostgreSQL (max_connections 100).
     "AIRSIDE_DB_POOL_SIZE": "4",
     "AIRSIDE_DB_MAX_OVERFLOW": "4",
+    # Nothing balances load in front of a test's services: a short drain keeps restarts quick.
+    "AIRSIDE_DRAIN_SECONDS": "0.2",
 }
 # Services under test are not embedded on PostgreSQL and refuse the development secret: they get this one.
 TEST_JWT_SECRET = "airside-test-secret-for-the-test-suite-only-0123456789"
@@ -133,8 +136,10 @@ class ServiceSet:
         self.processes[name].start().wait_ready(timeout)
 
     def stop(self) -> None:
+        for process in self.processes.values():  # all drain at once
+            process.terminate()
         for process in self.processes.values():
-            process.stop()
+            process.wait_stopped()
 
 
 @contextmanager
@@ -155,3 +160,14 @@ def services_running(databases: Any, nats_url: str, log_dir: Path, **extra_env: 
         yield service_set
     finally:
         service_set.stop()
+
+
+async def job_passes(service: str, job: str, count: int, *, timeout: float = 10) -> None:
+    """Wait until `count` more passes of a scheduled job of this process have completed: what a test
+    waits for before asserting that further passes changed nothing."""
+
+    def completed() -> float:
+        return REGISTRY.get_sample_value("airside_job_passes_total", {"service": service, "job": job}) or 0.0
+
+    target = completed() + count
+    await wait_for(lambda: asyncio.sleep(0, completed() >= target), timeout=timeout, what=f"{count} passes of {service}'s {job}")
