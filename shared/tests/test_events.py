@@ -112,7 +112,11 @@ def test_every_event_type_is_a_channel_with_its_payload_schema():
         definition = REGISTRY[message["name"]]
         data_ref = message["payload"]["allOf"][1]["properties"]["data"]["$ref"]
         documented = schemas[data_ref.rsplit("/", 1)[-1]]
-        assert set(documented["properties"]) == set(definition.payload.model_fields), message["name"]
+        # The whole schema of the payload, types and formats included, not only its field names.
+        own = definition.payload.model_json_schema(ref_template=asyncapi.REF)
+        for nested, schema in own.pop("$defs", {}).items():
+            assert schemas[nested] == schema, (message["name"], nested)
+        assert documented == own, message["name"]
         assert set(documented.get("required", [])) == {
             name for name, field in definition.payload.model_fields.items() if field.is_required()
         }
