@@ -1,7 +1,13 @@
-"""Lounge visits move orders into and out of `in_lounge`; events that do not fit the state are ignored."""
+"""Lounge visits move orders into and out of `in_lounge`; events that do not fit the state are ignored.
+
+A visit's events may arrive in any order and any number of times (retries reorder them). The order's
+history remembers what each visit did, so a late check-in never undoes its check-out, and a check-out
+whose check-in has not arrived yet still takes the order through the lounge as in-order delivery does.
+"""
 
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events import booking as events
@@ -10,17 +16,22 @@ from airside.messaging.envelope import CloudEvent
 from airside.messaging.outbox import record
 from airside.messaging.streams import ConsumerSpec
 from booking.orders import records
-from booking.orders.models import Order
+from booking.orders.models import Order, OrderHistory
 from booking.orders.transitions import Status
 
 log = logging.getLogger("booking.visits")
 ACTOR = "airside/lounge"
 LOUNGE = "LOUNGE"
+ENTERED, LEFT = "in_lounge", frozenset({"left_lounge", "completed"})
 
 
 def lounge_only(order: Order) -> bool:
     """An order whose only item is LOUNGE needs no concierge."""
     return order.products == [LOUNGE]
+
+
+def entering(order: Order) -> bool:
+    return order.status == Status.in_service or (lounge_only(order) and order.status == Status.confirmed)
 
 
 async def _order_of(session: AsyncSession, visit: lounge_events.VisitSnapshot) -> Order | None:
@@ -29,31 +40,50 @@ async def _order_of(session: AsyncSession, visit: lounge_events.VisitSnapshot) -
     return await session.get(Order, visit.order_id)
 
 
+async def _visit_did(session: AsyncSession, order: Order, visit_id: str) -> set[str]:
+    """What this visit already did to the order, from its history (a handful of lines per order)."""
+    lines = await session.execute(
+        select(OrderHistory.action, OrderHistory.details).where(OrderHistory.order_id == order.id, OrderHistory.actor == ACTOR)
+    )
+    return {action for action, details in lines.all() if (details or {}).get("visit_id") == visit_id}
+
+
+async def _enter(session: AsyncSession, order: Order, visit_id: str) -> Order:
+    order = await records.save(
+        session, order, values={"status": Status.in_lounge.value}, action=ENTERED, actor=ACTOR, details={"visit_id": visit_id}
+    )
+    record(
+        session,
+        events.order_in_lounge,
+        events.OrderInLounge(order=await records.snapshot(session, order), visit_id=visit_id),
+        subject=order.id,
+    )
+    return order
+
+
 async def on_checked_in(session: AsyncSession, event: CloudEvent) -> None:
     visit = lounge_events.visit_checked_in.parse(event).visit
     order = await _order_of(session, visit)
     if order is None:
         return
-    entering = order.status == Status.in_service or (lounge_only(order) and order.status == Status.confirmed)
-    if not entering:  # e.g. a late check-in for an order already completed
+    if not entering(order) or await _visit_did(session, order, visit.id) & LEFT:  # e.g. late, after its check-out
         log.info("check-in ignored", extra={"order_id": order.id, "status": order.status, "visit_id": visit.id})
         return
-    order = await records.save(
-        session, order, values={"status": Status.in_lounge.value}, action="in_lounge", actor=ACTOR, details={"visit_id": visit.id}
-    )
-    record(
-        session,
-        events.order_in_lounge,
-        events.OrderInLounge(order=await records.snapshot(session, order), visit_id=visit.id),
-        subject=order.id,
-    )
+    await _enter(session, order, visit.id)
 
 
 async def on_checked_out(session: AsyncSession, event: CloudEvent) -> None:
     visit = lounge_events.visit_checked_out.parse(event).visit
     order = await _order_of(session, visit)
-    if order is None or order.status != Status.in_lounge:
+    if order is None:
         return
+    done = await _visit_did(session, order, visit.id)
+    if done & LEFT:
+        return  # this visit's check-out was applied already
+    if order.status != Status.in_lounge:
+        if ENTERED in done or not entering(order):
+            return
+        order = await _enter(session, order, visit.id)  # its check-in is late: the guest was in the lounge all the same
     if lounge_only(order):
         order = await records.save(
             session, order, values={"status": Status.completed.value}, action="completed", actor=ACTOR, details={"visit_id": visit.id}

@@ -1,13 +1,17 @@
 """What the call center does on booking's order events and lounge's visit events.
 
 Every handler keeps the order copy (newest version wins) and then has its effect, guarded by a
-business key (one callback per order and purpose, one open disruption ticket per order) or by
-state (only an unresolved ticket is resolved).
+business key (one callback per order and purpose, one open disruption ticket per order, one note
+per disruption, one overdue ticket per order) or by state (only an unresolved ticket is resolved,
+a confirmed order's request never waits again). Events of one order may arrive in any order and
+any number of times (retries reorder them): the tickets and callbacks end as in-order delivery
+leaves them (events.md rule 4, R10).
 """
 
 import logging
+import uuid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
@@ -25,9 +29,16 @@ from callcenter.tickets.transitions import ACTIVE, Status
 
 log = logging.getLogger("callcenter.orders")
 SYSTEM = "system"
+REQUESTED = "requested"
+# An order in one of these was confirmed: its booking request no longer waits on the member.
+CONFIRMED_OR_LATER = frozenset({"confirmed", "assigned", "in_service", "in_lounge", "completed", "no_show"})
+WAITING_ON_MEMBER_FROM = (Status.new, Status.open, Status.pending_internal)
+# The namespace of disruption notes' ids: one note per piece of news, however often it arrives.
+DISRUPTION_NEWS = uuid.UUID("6f1d8a52-3c55-4d39-9f0e-2b1f0c7a4e11")
 
 
 async def keep_copy(session: AsyncSession, order: booking_events.OrderSnapshot) -> None:
+    """Apply the snapshot if it is newer than the copy."""
     values = {
         "ref": order.ref,
         "member_id": order.member_id,
@@ -43,42 +54,66 @@ async def keep_copy(session: AsyncSession, order: booking_events.OrderSnapshot) 
     await upsert_newer(session, OrderCopy, {"id": order.id, **values}, key="id")
 
 
+async def held_copy(session: AsyncSession, order_id: str) -> OrderCopy:
+    """The copy as now held, the newest news of the order (read again: the upsert bypassed the identity map)."""
+    held = await session.get(OrderCopy, order_id, populate_existing=True)
+    assert held is not None
+    return held
+
+
 async def on_order_event(session: AsyncSession, event: CloudEvent) -> None:
     await keep_copy(session, booking_events.order_changed.parse(event).order)
 
 
-async def on_created(session: AsyncSession, event: CloudEvent) -> None:
-    order = booking_events.order_created.parse(event).order
-    await keep_copy(session, order)
+async def follow_source_ticket(session: AsyncSession, order: booking_events.OrderSnapshot, *, confirmed: bool) -> None:
+    """The booking request the order came from links the order, waits on the member while the order is
+    unconfirmed and is resolved once it is confirmed, whichever of created and confirmed comes first."""
     if order.source_ticket_id is None:
         return
     ticket = await records.find_ticket(session, order.source_ticket_id, for_update=True)
     if ticket is None or ticket.station != order.station or (ticket.order_id not in (None, order.id)):
-        log.warning("order.created names a ticket we cannot link", extra={"order_id": order.id, "ticket_id": order.source_ticket_id})
+        log.warning("an order names a ticket we cannot link", extra={"order_id": order.id, "ticket_id": order.source_ticket_id})
         return
     linked = ticket.order_id is None
     if linked:
         ticket.order_id = order.id
         ticket.member_id = ticket.member_id or order.member_id
         records.log(session, ticket, SYSTEM, "order_linked", order_id=order.id, ref=order.ref)
-    # The ticket waits on the member until the order is confirmed.
-    if ticket.status in (Status.new, Status.open, Status.pending_internal):
+    if confirmed or (await held_copy(session, order.id)).status in CONFIRMED_OR_LATER:
+        if Status(ticket.status) in ACTIVE:
+            await tickets.move(session, ticket, Status.resolved, SYSTEM, reason="order_confirmed")
+            return
+    elif ticket.status in WAITING_ON_MEMBER_FROM:  # never a ticket the confirmation resolved already
         await tickets.move(session, ticket, Status.pending_customer, SYSTEM, reason="order_awaiting_confirmation")
-    elif linked:
+        return
+    if linked:
         tickets.touch(ticket, clock.now())
+
+
+async def on_created(session: AsyncSession, event: CloudEvent) -> None:
+    order = booking_events.order_created.parse(event).order
+    await keep_copy(session, order)
+    await follow_source_ticket(session, order, confirmed=False)
+
+
+async def settle_overdue(session: AsyncSession, order_id: str, reason: str) -> None:
+    """The order was confirmed or cancelled: its confirmation is no longer chased."""
+    ticket = await tickets.find_by_origin(session, f"overdue:{order_id}")
+    if ticket is not None and Status(ticket.status) in ACTIVE:
+        await tickets.move(session, ticket, Status.resolved, SYSTEM, reason=reason)
 
 
 async def on_confirmed(session: AsyncSession, event: CloudEvent) -> None:
     order = booking_events.order_confirmed.parse(event).order
     await keep_copy(session, order)
-    waiting = (
-        await session.execute(
-            select(Ticket).where(Ticket.order_id == order.id, Ticket.status.in_([status.value for status in ACTIVE])).with_for_update()  # type: ignore[attr-defined]
-        )
-    ).scalars()
-    for ticket in list(waiting):
-        if ticket.type == TicketType.booking_request or ticket.origin == "confirmation_overdue":
-            await tickets.move(session, ticket, Status.resolved, SYSTEM, reason="order_confirmed")
+    await follow_source_ticket(session, order, confirmed=True)
+    await settle_overdue(session, order.id, "order_confirmed")
+
+
+async def on_cancelled(session: AsyncSession, event: CloudEvent) -> None:
+    order = booking_events.order_cancelled.parse(event).order
+    await keep_copy(session, order)
+    await settle_overdue(session, order.id, "order_cancelled")
 
 
 async def on_completed(session: AsyncSession, event: CloudEvent) -> None:
@@ -112,48 +147,66 @@ def _raised(priority: str, cancelled: bool) -> str:
     return "P1" if cancelled else f"P{max(1, int(priority[1]) - 1)}"
 
 
+def _disruption_news(disrupted: booking_events.OrderFlightDisrupted) -> tuple[str, str]:
+    """The note of one piece of news and its id, the same however often and in whatever order it arrives."""
+    order = disrupted.order
+    what = "cancelled" if disrupted.cancelled else f"delayed {disrupted.delay_minutes} min"
+    key = f"{order.id}:{order.version}:{disrupted.cancelled}:{disrupted.delay_minutes}"
+    return f"Flight {order.flight.flight_no} {what}", str(uuid.uuid5(DISRUPTION_NEWS, key))
+
+
 async def on_flight_disrupted(session: AsyncSession, event: CloudEvent) -> None:
+    """One open outbound ticket per order; each piece of news is a note on it and makes it more urgent.
+    The subject names no single piece of news, so the ticket reads the same whichever came first."""
     disrupted = booking_events.order_flight_disrupted.parse(event)
     order = disrupted.order
     await keep_copy(session, order)
-    what = "cancelled" if disrupted.cancelled else f"delayed {disrupted.delay_minutes} min"
+    news, note_id = _disruption_news(disrupted)
+    if await tickets.system_note_exists(session, note_id):
+        return  # this news was handled (the ticket may have been resolved since)
     key = f"disruption:{order.id}"
     existing = await tickets.find_by_origin(session, key)
     if existing is not None:
         # Never a second ticket while one is open: note the news and make it more urgent.
-        await tickets.add_system_note(session, existing, f"Flight {order.flight.flight_no} {what}")
+        await tickets.add_system_note(session, existing, news, note_id=note_id)
         await tickets.raise_priority(
             session=session, ticket=existing, priority=_raised(existing.priority, disrupted.cancelled), actor=SYSTEM
         )
         return
     body = _outbound(
         order,
-        f"Flight {order.flight.flight_no} {what}: inform member, offer rebooking",
-        f"Order {order.ref}: flight {order.flight.flight_no} on {order.flight.flight_date} is {what}.",
+        f"Flight {order.flight.flight_no} disrupted: inform member, offer rebooking",
+        f"Order {order.ref}: flight {order.flight.flight_no} on {order.flight.flight_date} is disrupted; each change is in the notes.",
         "P1" if disrupted.cancelled else "P2",
     )
-    await tickets.create_ticket(session=session, body=body, actor=SYSTEM, origin="disruption", origin_key=key, check_station=False)
+    ticket = await tickets.create_ticket(session=session, body=body, actor=SYSTEM, origin="disruption", origin_key=key, check_station=False)
+    await tickets.add_system_note(session, ticket, news, note_id=note_id)
 
 
 async def on_confirmation_overdue(session: AsyncSession, event: CloudEvent) -> None:
+    """One P1 ticket per order. Late news of an order confirmed or cancelled since still leaves the ticket
+    in-order delivery leaves (raised, then resolved), so the chase shows in the record either way."""
     order = booking_events.order_confirmation_overdue.parse(event).order
     await keep_copy(session, order)
-    held = await session.get(OrderCopy, order.id, populate_existing=True)
-    if held is None or held.status != "requested":
-        return  # confirmed (or cancelled) since: nothing to chase
     key = f"overdue:{order.id}"
     if await tickets.find_by_origin(session, key) is not None:
         return
     body = _outbound(order, f"Confirm order {order.ref} now", f"Order {order.ref} is still unconfirmed at its confirm-by time.", "P1")
-    await tickets.create_ticket(
+    ticket = await tickets.create_ticket(
         session=session, body=body, actor=SYSTEM, origin="confirmation_overdue", origin_key=key, check_station=False
     )
+    held = await held_copy(session, order.id)
+    if held.status != REQUESTED:
+        await tickets.move(
+            session, ticket, Status.resolved, SYSTEM, reason="order_cancelled" if held.status == "cancelled" else "order_confirmed"
+        )
 
 
 async def on_visit(session: AsyncSession, event: CloudEvent) -> None:
+    """Keep the visit copy (newest version wins) and link complaints recorded against it before it arrived."""
     visit = lounge_events.visit_checked_in.parse(event).visit
-    row = await session.get(VisitCopy, visit.id)
     values = {
+        "id": visit.id,
         "station": visit.station,
         "lounge_id": visit.lounge_id,
         "member_id": visit.member_id,
@@ -162,16 +215,26 @@ async def on_visit(session: AsyncSession, event: CloudEvent) -> None:
         "checked_in_at": visit.checked_in_at,
         "version": visit.version,
     }
-    if row is None:
-        session.add(VisitCopy(id=visit.id, **values))
-    elif row.version < visit.version:
-        for key, value in values.items():
-            setattr(row, key, value)
+    await upsert_newer(session, VisitCopy, values, key="id")
+    if visit.member_id is None and visit.order_id is None:
+        return
+    unlinked = await session.execute(
+        select(Ticket)
+        .where(Ticket.visit_id == visit.id, or_(Ticket.member_id.is_(None), Ticket.order_id.is_(None)))  # type: ignore[union-attr]
+        .with_for_update()
+    )
+    for ticket in list(unlinked.scalars()):
+        # What create_ticket does when the copy is already there.
+        ticket.member_id = ticket.member_id or visit.member_id
+        ticket.order_id = ticket.order_id or visit.order_id
+        tickets.touch(ticket, clock.now())
+        records.log(session, ticket, SYSTEM, "visit_linked", visit_id=visit.id)
 
 
 ORDER_HANDLERS = {
     booking_events.order_created.type: on_created,
     booking_events.order_confirmed.type: on_confirmed,
+    booking_events.order_cancelled.type: on_cancelled,
     booking_events.order_completed.type: on_completed,
     booking_events.order_no_show.type: on_no_show,
     booking_events.order_flight_disrupted.type: on_flight_disrupted,
@@ -182,7 +245,6 @@ ORDER_HANDLERS = {
             booking_events.order_assigned,
             booking_events.order_started,
             booking_events.order_in_lounge,
-            booking_events.order_cancelled,
             booking_events.order_changed,
             booking_events.order_rescheduled,
             booking_events.order_reassignment_needed,

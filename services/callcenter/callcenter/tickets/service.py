@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
+from airside.db import insert_ignoring_duplicates
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid
@@ -30,12 +31,14 @@ from callcenter.tickets.models import (
     TicketType,
     TicketUpdate,
     Visibility,
+    new_id,
 )
 from callcenter.tickets.records import log
 from callcenter.tickets.transitions import ACTIVE, Status, require_move
 
-# Business keys of event-raised tickets that hold only while the ticket is open.
-OPEN_ONLY_ORIGINS = frozenset({"disruption", "confirmation_overdue"})
+# Business keys of event-raised tickets that hold only while the ticket is open (a later disruption may
+# open a new ticket); the others hold for good (booking chases an order's confirmation once).
+OPEN_ONLY_ORIGINS = frozenset({"disruption"})
 
 
 def default_priority(ticket_type: TicketType) -> str:
@@ -253,12 +256,19 @@ async def raise_priority(*, session: AsyncSession, ticket: Ticket, priority: str
     return True
 
 
-async def add_system_note(session: AsyncSession, ticket: Ticket, body: str) -> None:
-    session.add(
-        TicketNote(ticket_id=ticket.id, body=body, visibility="internal", author="system", author_kind="system", created_at=clock.now())
-    )
-    touch(ticket, clock.now())
+async def add_system_note(session: AsyncSession, ticket: Ticket, body: str, *, note_id: str | None = None) -> bool:
+    """An internal note by the system; with a `note_id` (the news' business key) a repeat adds nothing. True when noted."""
+    now = clock.now()
+    note = {"ticket_id": ticket.id, "body": body, "visibility": "internal", "author": "system", "author_kind": "system", "created_at": now}
+    if not await insert_ignoring_duplicates(session, TicketNote, {"id": note_id or new_id(), **note}, index_elements=["id"]):
+        return False
+    touch(ticket, now)
     log(session, ticket, "system", "note_added", visibility="internal")
+    return True
+
+
+async def system_note_exists(session: AsyncSession, note_id: str) -> bool:
+    return await session.scalar(select(TicketNote.id).where(TicketNote.id == note_id)) is not None
 
 
 async def find_by_origin(session: AsyncSession, origin_key: str) -> Ticket | None:
