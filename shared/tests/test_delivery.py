@@ -7,10 +7,12 @@ from contextlib import AsyncExitStack
 import nats
 import pytest
 from conftest import PROBE, Switch
+from nats.js.errors import NotFoundError
 from sqlmodel import SQLModel
 
 from airside.db import Database
 from airside.events import booking as booking_events
+from airside.messaging.envelope import parse_envelope
 from airside.testing.harness import auth, in_process, settings_for_test, wait_for
 
 ADMIN = auth("admin", stations=["*"])
@@ -181,15 +183,31 @@ async def test_platform_routes_answer_without_a_token(probe, path):
     assert (await probe.client.get(path)).status_code == 200
 
 
-async def test_a_second_replica_takes_the_relay_over_when_the_leader_stops(databases, nats_server):
-    """Two replicas on one database: one relay publishes; when its replica stops, the other leads and
-    publishes what is recorded through it (on SQLite there is one process, so each replica leads its own)."""
-    settings = settings_for_test(PROBE, database_url=databases.create("probe_failover"), nats_url=nats_server.url, migrate_on_start=False)
+async def test_a_second_replica_takes_the_relay_over_when_the_leader_stops(own_postgres, nats_server):
+    """Two replicas on one PostgreSQL database (always a server of the test's own: leadership is an
+    advisory lock, which SQLite has no need of with its one process): one relay publishes; the other,
+    woken by its own commits, stands by; when the leader's replica stops, the other leads."""
+    settings = settings_for_test(
+        PROBE, database_url=own_postgres.create_database("probe_failover"), nats_url=nats_server.url, migrate_on_start=False
+    )
     db = Database(settings.database_url)
     async with db.engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
     await db.dispose()
-    on_postgres = settings.database_url.startswith("postgresql")
+
+    async def last_published_id() -> str | None:
+        nc = await nats.connect(nats_server.url)
+        try:
+            message = await nc.jetstream().get_last_msg("AIRSIDE_BOOKING", "airside.booking.station.upserted")
+        except NotFoundError:
+            return None
+        finally:
+            await nc.close()
+        return parse_envelope(message.data).id
+
+    async def record_through(replica, name: str) -> str:
+        response = await replica.client.post(f"/v1/stations/{uuid.uuid4().hex[:8]}", params={"name": name})
+        return response.json()["event_id"]
 
     async with AsyncExitStack() as second_stack:
         first_stack = AsyncExitStack()
@@ -197,22 +215,23 @@ async def test_a_second_replica_takes_the_relay_over_when_the_leader_stops(datab
         try:
             await wait_for(lambda: asyncio.sleep(0, first.runtime.relay.is_leader), timeout=5, what="the first replica leading")
             second = await second_stack.enter_async_context(in_process(PROBE, settings))
-            await asyncio.sleep(1)  # a few relay passes of its own
-            assert second.runtime.relay.is_leader is not on_postgres
+            # Recorded through the second replica, whose relay its commit wakes: the leader publishes it.
+            event_id = await record_through(second, "Before failover")
+            await wait_for(lambda: asyncio.sleep(0, first.runtime.relay.is_leader), timeout=5, what="the first still leading")
+
+            async def published_by_the_leader() -> bool:
+                return await last_published_id() == event_id
+
+            await wait_for(published_by_the_leader, timeout=5, what="the leader publishing the second replica's event")
+            assert second.runtime.relay.is_leader is False
         finally:
             await first_stack.aclose()
 
         await wait_for(lambda: asyncio.sleep(0, second.runtime.relay.is_leader), timeout=5, what="the second replica leading")
-        code = uuid.uuid4().hex[:8]
-        event_id = (await second.client.post(f"/v1/stations/{code}", params={"name": "After failover"})).json()["event_id"]
+        event_id = await record_through(second, "After failover")
 
         async def published() -> bool:
             return (await second.client.get("/readyz")).json()["outbox"]["pending"] == 0
 
         await wait_for(published, timeout=5, what="the event published by the second replica")
-        nc = await nats.connect(nats_server.url)
-        try:
-            message = await nc.jetstream().get_last_msg("AIRSIDE_BOOKING", "airside.booking.station.upserted")
-        finally:
-            await nc.close()
-        assert message.headers["Nats-Msg-Id"] == event_id
+        assert await last_published_id() == event_id
