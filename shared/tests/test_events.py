@@ -1,6 +1,7 @@
 """Envelope and payload round trips, and the AsyncAPI document that other airline systems read."""
 
 import json
+import re
 import types
 import typing
 from datetime import UTC, date, datetime
@@ -120,3 +121,9 @@ def test_every_event_type_is_a_channel_with_its_payload_schema():
         assert set(documented.get("required", [])) == {
             name for name, field in definition.payload.model_fields.items() if field.is_required()
         }
+
+
+def test_every_event_type_has_a_row_in_the_catalogue_of_docs_events():
+    catalogue = (Path(__file__).parents[2] / "docs" / "events.md").read_text()
+    rows = set(re.findall(r"^\| `(airside\.[a-z_.]+)` \|", catalogue, flags=re.MULTILINE))
+    assert rows == set(REGISTRY)
