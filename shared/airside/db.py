@@ -18,8 +18,9 @@ from fastapi import Depends, Request
 from pydantic_core import PydanticUndefined
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.engine import Connection, Dialect, ExceptionContext
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import class_mapper
 from sqlalchemy.types import TypeDecorator
@@ -58,8 +59,10 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    # hide_parameters: an error's text and every traceback would otherwise carry the bound values
+    # (phone numbers, names) into logs and dead letters.
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -75,12 +78,16 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Asy
     # No pool_pre_ping: asyncpg's ping is BEGIN, a query and ROLLBACK, three round trips on every
     # checkout (a fifth of a small write's cost). A connection is pinged only after sitting idle,
     # which is when the server can have gone away (restart, idle timeout) without us noticing.
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS}
+    )
     event.listen(engine.sync_engine, "checkout", _ping_if_idle)
     event.listen(engine.sync_engine, "checkin", _stamp_checkin)
     return engine
 
 
+# A server that does not answer (host gone, packets dropped) fails a request in this time, not asyncpg's 60 s.
+CONNECT_TIMEOUT_SECONDS = 5.0
 IDLE_PING_SECONDS = 5.0
 
 
@@ -99,6 +106,61 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         raise DisconnectionError(f"stale pooled connection: {exc!r}") from exc
 
 
+# --- outages ----------------------------------------------------------------------------------
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached: a request gets 503 with Retry-After, a loop tries again."""
+
+
+# A server that is there but will not serve: connection exceptions (08), shutting down or starting
+# up (57P01-57P03), no connection slot left (53300).
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE behind an error, through SQLAlchemy's wrapper and the driver adapter's."""
+    orig = getattr(exc, "orig", None)
+    for candidate in (exc, orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when `exc` says the database cannot be reached now, rather than that it refused a statement."""
+    if isinstance(exc, DatabaseUnavailable | PoolTimeoutError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if any(isinstance(cause, ConnectionError | asyncpg.ConnectionDoesNotExistError) for cause in (exc, exc.__cause__)):
+        return True  # the raw driver paths (`driver_connection`) see the socket's own error
+    code = sqlstate_of(exc)
+    return code is not None and code.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+class Availability:
+    """Whether the database answers; said once in the log when it stops and once when it is back."""
+
+    def __init__(self) -> None:
+        self.lost_at: float | None = None
+
+    @property
+    def is_down(self) -> bool:
+        return self.lost_at is not None
+
+    def lost(self, exc: BaseException) -> None:
+        if self.lost_at is None:
+            self.lost_at = time.monotonic()
+            log.error("database unavailable", extra={"error": f"{exc.__class__.__name__}: {exc}"[:300]})
+
+    def back(self) -> None:
+        if self.lost_at is not None:
+            log.warning("database back", extra={"outage_seconds": round(time.monotonic() - self.lost_at, 3)})
+            self.lost_at = None
+
+
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
         if url.startswith("sqlite"):
@@ -106,6 +168,35 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.availability = Availability()
+        if not url.startswith("sqlite"):
+            event.listen(self.engine.sync_engine, "do_connect", self._connect)
+            event.listen(self.engine.sync_engine, "handle_error", self._on_error)
+
+    def _connect(self, dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+        """Every new connection: a refused one is an outage, the first one after it ends it."""
+        try:
+            connection = dialect.connect(*cargs, **cparams)
+        except (OSError, asyncpg.PostgresError) as exc:
+            if not (isinstance(exc, OSError) or is_unavailable(exc)):
+                raise  # a wrong password or database name is a configuration error, not an outage
+            self.availability.lost(exc)
+            raise DatabaseUnavailable(f"cannot connect: {exc.__class__.__name__}: {exc}") from exc
+        self.availability.back()
+        return connection
+
+    def _on_error(self, context: ExceptionContext) -> None:
+        if context.is_disconnect:
+            self.availability.lost(context.original_exception)
+
+    def unavailable(self, exc: BaseException) -> bool:
+        """True, and the outage noted, when `exc` means the database cannot be reached now."""
+        if not is_unavailable(exc):
+            return False
+        # A refused connection was noted where it was refused; a pool busy to its limit is load, not an outage.
+        if not isinstance(exc, DatabaseUnavailable | PoolTimeoutError):
+            self.availability.lost(exc)
+        return True
 
     @property
     def is_postgres(self) -> bool:
@@ -117,6 +208,7 @@ class Database:
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+        self.availability.back()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -40,6 +40,7 @@ async def housekeeping(runtime: Runtime) -> None:
     while True:
         try:
             await prune(runtime.db, retention=retention)
-        except Exception:
-            log.exception("pruning failed")
+        except Exception as exc:
+            if not runtime.db.unavailable(exc):  # an outage is logged once, by the database
+                log.exception("pruning failed")
         await asyncio.sleep(PRUNE_EVERY_SECONDS)

@@ -20,7 +20,7 @@ from airside.messaging.inbox import DeadLetter, ReplayError, count_parked, repla
 from airside.messaging.outbox import backlog, republish_since
 from airside.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from airside.pagination import Keyset, LimitQuery, Page, keyset
-from airside.problems import Problem, not_found
+from airside.problems import RETRY_AFTER_SECONDS, Problem, not_found
 
 platform_router = APIRouter()
 AdminOnly = Annotated[Principal, Depends(require(Role.admin))]
@@ -40,7 +40,12 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         await runtime.db.ping()
     except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
-        return JSONResponse({"status": "unavailable", "database": f"error: {exc.__class__.__name__}"}, status_code=503)
+        database = "unavailable" if runtime.db.unavailable(exc) else f"error: {exc.__class__.__name__}"
+        return JSONResponse(
+            {"status": "unavailable", "service": request.app.state.service_name, "database": database},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     bus = runtime.bus
     pending, oldest_age = await backlog(runtime.db)
     return JSONResponse(

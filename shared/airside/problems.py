@@ -13,7 +13,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from airside.db import is_unavailable, sqlstate_of
 from airside.logs import correlation_id_var
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -130,14 +132,62 @@ def _is_data_exception(exc: Exception) -> bool:
     """SQLSTATE class 22 ("data exception"), or a number too large for SQLite's integers."""
     if isinstance(exc, DataError | OverflowError):
         return True
-    orig = getattr(exc, "orig", None)
-    if isinstance(orig, OverflowError):  # a date or number beyond what the driver can encode
+    if isinstance(getattr(exc, "orig", None), OverflowError):  # a date or number beyond what the driver can encode
         return True
-    for candidate in (orig, getattr(orig, "__cause__", None)):
-        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
-        if isinstance(code, str) and code.startswith("22"):
-            return True
-    return False
+    code = sqlstate_of(exc)
+    return code is not None and code.startswith("22")
+
+
+# How long a caller waits before retrying while the database is away (the services reconnect
+# within a second of its return).
+RETRY_AFTER_SECONDS = 2
+
+
+def unavailable() -> Problem:
+    return Problem(
+        503,
+        "unavailable",
+        "the database cannot be reached; retry shortly",
+        title="Service unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+class CrashGuard:
+    """The last word on an exception no handler took: 503 while the database is away, else 500.
+
+    Either way it is one log record with the correlation id (a crash with its traceback, an outage
+    as the database's own "unavailable" line, once). Starlette's handler for `Exception` re-raises
+    after answering, so the server logged every crash a second time; this guard does not.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except Exception as exc:
+            db = getattr(scope["app"].state, "db", None)
+            if db.unavailable(exc) if db is not None else is_unavailable(exc):
+                problem = unavailable()
+            else:
+                correlation_id = correlation_id_var.get()
+                log.error("unhandled error", exc_info=exc, extra={"correlation_id": correlation_id})
+                detail = f"An unexpected error occurred; quote correlation id {correlation_id} to support"
+                problem = Problem(500, "internal_error", detail, title="Internal error")
+            if not started:  # else the answer is under way: the server closes the connection
+                await problem_response(problem)(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -155,17 +205,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(Problem(exc.status_code, slug, detail, headers=getattr(exc, "headers", None)))
 
-    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
-        correlation_id = getattr(request.state, "correlation_id", None) or correlation_id_var.get()
-        log.exception("unhandled error", exc_info=exc, extra={"correlation_id": correlation_id})
-        detail = f"An unexpected error occurred; quote correlation id {correlation_id} to support"
-        return problem_response(Problem(500, "internal_error", detail, title="Internal error"))
-
-    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    async def on_database_error(_request: Request, exc: Exception) -> JSONResponse:
         # The database refused a value the schema let through (a number beyond its column's range,
         # a NUL character PostgreSQL cannot store): the caller's data, not our failure.
         if not _is_data_exception(exc):
-            return await on_crash(request, exc)
+            raise exc  # to the CrashGuard: an outage or a crash
         log.warning("database refused a value", extra={"error": str(exc)[:300]})
         detail = "a value is out of range or malformed for its field"
         return problem_response(Problem(422, "validation_error", detail, title="Invalid request"))
@@ -175,11 +219,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(StatementError, on_database_error)
     app.add_exception_handler(OverflowError, on_database_error)
-    app.add_exception_handler(Exception, on_crash)
-
-
-# OpenAPI: every route may answer these, documented once.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemBody, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": HTTPStatus(status).phrase}
-    for status in (401, 403, 404, 409, 422)
-}
+    app.add_middleware(CrashGuard)

@@ -138,8 +138,9 @@ class OutboxRelay:
                     await self._drain()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("outbox relay pass failed")
+                except Exception as exc:
+                    if not self.db.unavailable(exc):  # an outage is logged once, by the database
+                        log.exception("outbox relay pass failed")
                     await asyncio.sleep(1)
         finally:
             _wake_callbacks.remove(self.wake)

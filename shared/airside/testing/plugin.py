@@ -9,6 +9,7 @@ import pytest
 from airside.processes import NatsServer
 from airside.testing.databases import TestDatabases
 from airside.testing.harness import nats_under
+from airside.testing.postgres import PostgresInstance, postgres_bin_dir, postgres_instance
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +24,15 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
     """A JetStream server of our own on a free port (never the machine's shared one)."""
     with nats_under(tmp_path_factory.mktemp("nats")) as server:
         yield server
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresInstance]:
+    """A PostgreSQL server of the test's own (whatever database the run uses), which it may stop and start."""
+    if postgres_bin_dir() is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
+    with postgres_instance() as instance:
+        yield instance
 
 
 def pytest_report_header() -> str:

@@ -1,0 +1,1 @@
+"""A service whose routes fail on purpose, for test_failures.py."""
