@@ -406,11 +406,45 @@ def test_gateway_serves_the_three_services_on_one_origin(compose):
     assert re.search(r"proxy_set_header\s+traceparent\s+\$http_traceparent;", server_level)
     assert "proxy_set_header" not in config.split("location", 1)[1], "a location with its own proxy_set_header drops the inherited ones"
     for name, port in SERVICES.items():
-        block = re.search(rf"location /{name}/ \{{([^}}]*)\}}", config)
+        block = re.search(rf"location ~ \^/{name}/\(([^)]*)\)\$ \{{([^}}]*)\}}", config)
         assert block, name
-        assert re.search(rf"set \$(\w+) {name}:{port};", block.group(1)), name
-        assert f"rewrite ^/{name}/(.*)$ /$1 break;" in block.group(1), f"{name}: the prefix is stripped"
-        assert "proxy_pass http://$" in block.group(1)
+        assert set(block.group(1).split("|")) == {"v1/.*", "docs", r"openapi\.json", r"asyncapi\.json"}, f"{name}: public routes only"
+        assert re.search(rf"set \$(\w+) {name}:{port};", block.group(2)), name
+        assert f"rewrite ^/{name}/(.*)$ /$1 break;" in block.group(2), f"{name}: the prefix is stripped"
+        assert "proxy_pass http://$" in block.group(2)
+
+
+def test_gateway_keeps_metrics_and_ops_inside_the_deployment(compose):
+    """Static twin of tests/test_gateway.py, which runs the real nginx on this config."""
+    mounts = dict((target, source) for source, target in volume_mounts(compose["services"]["gateway"]))
+    config = uncommented((ROOT / mounts["/etc/nginx/conf.d/default.conf"]).read_text())
+    locations = re.findall(r"location\s+([^{]*?)\s*\{", config)
+    # Only exact or regular-expression locations: a prefix location (`location /booking/`) serves all a service has.
+    assert all(location.startswith(("=", "~ ")) or location == "/" for location in locations), locations
+    proxied = [location for location in locations if location.startswith("~ ^/") and "v1/.*" in location]
+    assert len(proxied) == len(SERVICES)
+    # Regular expressions are tried in order: the ops refusal first, for every service.
+    ops = locations.index(r"~ ^/(booking|lounge|callcenter)/v1/ops(/|$)")
+    assert ops < min(locations.index(location) for location in proxied)
+    assert re.search(r"v1/ops\(/\|\$\) \{[^}]*return 404", config)
+    for hidden in ("metrics", "readyz", "healthz", "v1/ops"):
+        assert not any(hidden in location for location in proxied), hidden
+
+
+def test_gateway_logs_paths_without_query_strings(compose):
+    mounts = dict((target, source) for source, target in volume_mounts(compose["services"]["gateway"]))
+    config = uncommented((ROOT / mounts["/etc/nginx/conf.d/default.conf"]).read_text())
+    formats = dict(re.findall(r"log_format\s+(\w+)\s+(?:escape=\w+\s+)?([^;]*);", config))
+    used = re.findall(r"access_log\s+\S+\s+(\w+)\s*;", config)
+    assert used and set(used) <= set(formats)
+    maps = {target: (source, body) for source, target, body in re.findall(r"map\s+\$(\w+)\s+\$(\w+)\s*\{([^}]*)\}", config)}
+    with_query = {"request", "request_uri", "args", "query_string", "is_args"}
+    for name in used:
+        for variable in re.findall(r"\$(\w+)", formats[name]):
+            assert variable not in with_query and not variable.startswith("arg_"), f"{name} logs ${variable}, query string and all"
+            source, body = maps.get(variable, (None, ""))
+            if source in with_query:  # a map over the request line must keep only what precedes the "?"
+                assert re.fullmatch(r'\s*"~\^\(\?<(\w+)>\[\^\?\]\*\)"\s+\$\1;\s*', body), (variable, body)
 
 
 # --- 3. the NATS configs, by the real server ---------------------------------------------------------------------
