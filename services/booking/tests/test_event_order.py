@@ -20,7 +20,7 @@ from airside.events import flights as flight_events
 from airside.events import lounge as lounge_events
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.outbox import OutboxEvent
-from airside.testing.convergence import anonymised, check_property, deliver, examples, in_order, plans
+from airside.testing.convergence import anonymised, assert_same, check_property, deliver, examples, in_order, plans
 from booking.flights.models import Flight
 from booking.orders.models import Order, OrderHistory
 
@@ -172,7 +172,7 @@ async def test_r10_orders_and_flights_end_as_in_order_delivery_leaves_them(booki
         journey, plan = example
         expected = await run_world(booking, journey, in_order(EVENT_COUNTS[journey.name]))
         actual = await run_world(booking, journey, plan)
-        assert actual == expected, f"{journey.name}: delivered as {plan}"
+        assert_same(actual, expected, f"{journey.name}, delivered as {plan}")
 
     await check_property(journey_plans(), converges, max_examples=examples(30))
 

@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from airside.events import booking as booking_events
 from airside.events import lounge as lounge_events
 from airside.messaging.envelope import CloudEvent, EventDefinition
-from airside.testing.convergence import anonymised, check_property, deliver, examples, in_order, plans
+from airside.testing.convergence import anonymised, assert_same, check_property, deliver, examples, in_order, plans
 from airside.testing.harness import auth
 from callcenter.callbacks.models import Callback
 from callcenter.members.models import Member
@@ -279,7 +279,7 @@ async def test_r10_every_ticket_callback_and_copy_ends_as_in_order_delivery_leav
         count = EVENT_COUNTS[journey.name]
         expected = await run_world(callcenter, station, journey, in_order(count), count)
         actual = await run_world(callcenter, station, journey, plan, complaint_at)
-        assert actual == expected, f"{journey.name}: delivered as {plan}"
+        assert_same(actual, expected, f"{journey.name}, delivered as {plan}")
 
     await check_property(journey_plans(), converges, max_examples=examples(40))
 

@@ -82,6 +82,23 @@ def anonymised(value: Any, names: dict[str, str]) -> Any:
     return value
 
 
+def assert_same(actual: Any, expected: Any, context: str) -> None:
+    """Fail naming every path where the delivered world differs from the in-order one."""
+    differences = list(_differences(actual, expected, ""))
+    assert not differences, f"{context}: " + "; ".join(differences)
+
+
+def _differences(actual: Any, expected: Any, path: str) -> Any:
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        for key in sorted(set(actual) | set(expected), key=str):
+            yield from _differences(actual.get(key), expected.get(key), f"{path}.{key}")
+    elif isinstance(actual, list) and isinstance(expected, list) and len(actual) == len(expected):
+        for index, (left, right) in enumerate(zip(actual, expected, strict=True)):
+            yield from _differences(left, right, f"{path}[{index}]")
+    elif actual != expected:
+        yield f"{path or 'state'} is {actual!r}, in order {expected!r}"
+
+
 async def check_property(strategy: st.SearchStrategy[Any], check: Callable[[Any], Awaitable[None]], *, max_examples: int) -> None:
     """Run `check` for each example hypothesis draws, on the calling event loop (where the service runs)."""
     loop = asyncio.get_running_loop()

@@ -11,16 +11,27 @@ from lounge.flights import service as flights
 from lounge.orders.models import LOUNGE_PRODUCT, ExpectedVisit
 
 DROPPING_STATUSES = frozenset({"cancelled", "no_show"})
+# The row of an order lounge has seen no LOUNGE item on (yet): it holds the version, so a late, older
+# snapshot with LOUNGE cannot make an order whose LOUNGE item was removed expected again. Never listed,
+# never checked in from. Only an order's first snapshot is left without a row: nothing is older.
+NO_LOUNGE = "no_lounge"
 
 
 async def apply_order(*, session: AsyncSession, order: OrderSnapshot) -> ExpectedVisit | None:
+    """Apply a newer snapshot: the snapshots of an order leave the same row in whatever order they arrive."""
     has_lounge = any(item.product == LOUNGE_PRODUCT for item in order.items)
     row = await session.get(ExpectedVisit, order.id)
-    if row is None and not has_lounge:
-        return None  # an order lounge never needs to know
+    if row is None and not has_lounge and order.version == 1:
+        return None  # an order lounge never needs to know (yet): nothing older can come
+    if has_lounge:
+        await flights.remember_from_order(session=session, info=order.flight)
     if row is not None and row.order_version >= order.version:
+        if has_lounge and row.status == NO_LOUNGE:
+            row.status = "dropped"  # a late, older snapshot shows the order had a LOUNGE item: it was dropped
+            await session.flush()
         return row  # redelivered or out of order: the copy never moves backwards
-    status = "expected" if has_lounge and order.status not in DROPPING_STATUSES else "dropped"
+    had_lounge = has_lounge or (row is not None and row.status != NO_LOUNGE)
+    status = "expected" if has_lounge and order.status not in DROPPING_STATUSES else "dropped" if had_lounge else NO_LOUNGE
     values = {
         "order_ref": order.ref,
         "member_id": order.member_id,
@@ -39,8 +50,6 @@ async def apply_order(*, session: AsyncSession, order: OrderSnapshot) -> Expecte
         session.add(row)
     else:
         row.sqlmodel_update(values)
-    if has_lounge:
-        await flights.remember_from_order(session=session, info=order.flight)
     await session.flush()
     return row
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from airside.db import SessionDep
 from lounge.access import Staff, lounge_to_see
 from lounge.orders.models import ExpectedVisit, ExpectedVisitPublic
+from lounge.orders.service import NO_LOUNGE
 
 router = APIRouter(tags=["visits"])
 
@@ -18,7 +19,7 @@ async def expected_visits(
     lounge = await lounge_to_see(session, principal, lounge_id)
     query = (
         select(ExpectedVisit)
-        .where(ExpectedVisit.station == lounge.station)
+        .where(ExpectedVisit.station == lounge.station, ExpectedVisit.status != NO_LOUNGE)
         .order_by(ExpectedVisit.flight_date, ExpectedVisit.flight_no)
         .limit(500)
     )  # type: ignore[arg-type]

@@ -85,12 +85,13 @@ async def on_flight_change(*, session: AsyncSession, change: FlightChange) -> No
         ).scalars()
     )
     for visit in visits:
-        if flight.atd is not None or flight.status in ("departed", "arrived"):
-            await service.check_out(session=session, visit=visit, payment_method=None, now=clock.now(), automatic=True)
-            continue
         lounge = await session.get(Lounge, visit.lounge_id)
         assert lounge is not None
+        # The call follows the departure first, also when the news is that the flight left: a delay that
+        # arrives late (or was skipped for newer news) leaves the visit as in-order delivery does.
         await move_call(session=session, visit=visit, flight=flight, lounge=lounge, old_departure=change.old_departure)
+        if flight.atd is not None or flight.status in ("departed", "arrived"):
+            await service.check_out(session=session, visit=visit, payment_method=None, now=clock.now(), automatic=True)
 
 
 async def move_call(*, session: AsyncSession, visit: Visit, flight: Flight, lounge: Lounge, old_departure: datetime | None) -> None:
