@@ -69,6 +69,7 @@ REPORTS = frozenset({"team_lead", "supervisor", "station_manager", "admin"})
 NEW_MENU_ITEM = {"name": "R8 tea", "category": "soft", "price_minor": 100, "complimentary": True}
 NEW_AGENT = {"name": "New Agent", "station": OWN, "role": "agent"}
 PUBLIC_NOTE = {"body": "thanks", "visibility": "public"}
+SCANNED_PASS = {"boarding_pass": f"M1{'R/EIGHT':<20}EXYZ789 PEKKMGCA 1831 120F002A0012 100"}
 
 Body = Json | list[Json] | Callable[[Json], Any] | None
 
@@ -164,6 +165,7 @@ ROUTES = [
     Route("lounge", "GET", "/v1/members/{member_id}", EVERY_STAFF, ANY),
     Route("lounge", "GET", "/v1/flights/{flight_no}/{flight_date}", EVERY_STAFF),
     Route("lounge", "POST", "/v1/lounges/{lounge_id}/visits", DESK, STATION, lambda w: w["check_in_body"]),
+    Route("lounge", "POST", "/v1/boarding-passes/decode", DESK, ANY, SCANNED_PASS),
     Route("lounge", "GET", "/v1/lounges/{lounge_id}/visits", VISIT_READERS),
     Route("lounge", "GET", "/v1/lounges/{lounge_id}/occupancy", EVERY_STAFF),
     Route("lounge", "GET", "/v1/lounges/{lounge_id}/board", EVERY_STAFF),

@@ -27,6 +27,7 @@ ROUTES = [
     ("GET", "/v1/flights/CA1/2031-01-01", None, STAFF),
     ("GET", "/v1/members/nobody", None, STAFF),
     ("POST", f"/v1/lounges/{PEK}/visits", {}, DESK),
+    ("POST", "/v1/boarding-passes/decode", {}, DESK),
     ("POST", "/v1/visits/nope/checkout", {}, DESK),
     ("POST", "/v1/visits/nope/sales", {}, DESK),
     ("POST", "/v1/sales/nope/void", {}, DESK),

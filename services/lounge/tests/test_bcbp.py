@@ -60,12 +60,30 @@ def test_a_five_digit_zero_padded_number_and_a_suffix_normalise():
         (CHINA.replace(" 120F", " 367F"), "date of flight"),
         (CHINA.replace(" 120F", " 1A0F"), "date of flight"),
         (CHINA.replace("120F002A", "120f002A"), "compartment"),
-        (CHINA.replace("F002A0012", "F    0012"), "seat"),
+        (CHINA.replace("F002A0012", "F2A2A0012"), "seat"),
         (CHINA.replace("0012 100", "00-2 100"), "check-in sequence"),
         (CHINA.replace("0012 100", "0012 1ZZ"), "variable field size"),
         (CHINA.replace("0012 100", "0012 105"), "variable field"),
-        (CHINA.replace("LI/WEI ", "li/wei "), "passenger name"),
+        (CHINA.replace("LI/WEI ", "L1/WEI "), "passenger name"),
+        (CHINA.replace("LI/WEI ", "LI/WEI/NA "), "passenger name"),
+        (CHINA.replace("M1LI/WEI ", "M1       "), "passenger name"),
         (CHINA.replace("EXYZ789", "XXYZ789"), "electronic ticket indicator"),
+        # Five digits not starting with 0: flight 1831 with a stray digit, or a number no airline has.
+        (CHINA.replace("CA 1831 ", "CA 18310"), "flight number"),
+        (CHINA.replace("CA 1831 ", "CA 00000"), "flight number"),
+        (CHINA.replace("CA 1831 ", "CA  1831"), "flight number"),
+        (CHINA.replace("CA 1831", "12 1831"), "operating carrier"),
+        (CHINA.replace("CA 1831", " CA1831"), "operating carrier"),
+        (CHINA.replace("CA 1831", "CA11831"), "operating carrier"),
+        (CHINA.replace(" 120F", "    F"), "date of flight"),
+        (CHINA.replace(" 120F", " 1 0F"), "date of flight"),
+        (CHINA.replace(" 120F", " \u0661\u0662\u0660F"), "date of flight"),  # Arabic-Indic digits: not a day
+        (CHINA.replace("0012 100", "\u0660012 100"), "check-in sequence"),
+        (CHINA.replace("LI/WEI ", "LI/WEI\n"), "boarding_pass"),
+        # Data after a sized variable field, or after a zero-size one on a pass of two legs: where the
+        # conditional items end and the next leg starts cannot be told.
+        (CHINA.replace("0012 100", "0012 103ABC") + ">60000", "number of legs"),
+        ("M2" + CHINA[2:] + ">60000" + CHINA[23:], "PNR"),
     ],
 )
 def test_a_malformed_string_names_the_field(raw, field):

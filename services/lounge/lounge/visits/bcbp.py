@@ -5,11 +5,17 @@ passenger name (20), e-ticket indicator (1); then per leg PNR (7), from (3), to 
 operating carrier (3), flight number (5), date of flight as day of year (3), compartment (1),
 seat (4), check-in sequence (5), passenger status (1), size of the variable field in hex (2)
 and that field; the next leg starts right after it. Security data may follow, after `^`.
+
+Beyond the letter of the standard, what real issuers print and can be read one way only is read:
+a mixed-case or non-ASCII name, a blank PNR, compartment, seat or sequence (an itinerary document
+before seats are given), a 3-letter ICAO carrier, a day of year padded with blanks, and a single
+leg's conditional items printed after a field size of 00. What could be read two ways is refused,
+naming the item.
 """
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 # How far from today a day of year may land once its year is inferred (a boarding pass is
@@ -33,12 +39,12 @@ class Leg:
     pnr: str
     origin: str
     destination: str
-    carrier: str
-    number: str
+    carrier: str  # as printed: the IATA designator, or the 3-letter ICAO one some issuers print
+    number: str  # without leading zeros, its suffix kept: `834`, `583A`
     day_of_year: int
-    compartment: str
-    seat: str
-    check_in_sequence: str
+    compartment: str | None  # None on an itinerary document, printed before seats are given
+    seat: str | None
+    check_in_sequence: str | None
     passenger_status: str
     variable: str
 
@@ -49,7 +55,7 @@ class Leg:
 
 @dataclass(frozen=True)
 class BoardingPass:
-    passenger_name: str
+    passenger_name: str  # upper case, whatever case the issuer printed
     electronic_ticket: bool
     legs: tuple[Leg, ...]
 
@@ -65,17 +71,26 @@ class BoardingPass:
         return next((leg for leg in self.legs if leg.origin == station), None)
 
 
-NAME = re.compile(r"^[A-Z][A-Z' .\-]*(/[A-Z' .\-]*)?$")
-PNR = re.compile(r"^[A-Z0-9]{1,7} *$")
+# Every item but the name is ASCII: [0-9] and [A-Z], never \d or str.isdigit, which take any script's digits.
+# A name is letters of any script (issuers print MÜLLER or Mroz as well as DOE) with ' . - and blanks.
+_LETTER = r"[^\W\d_]"
+NAME = re.compile(rf"^{_LETTER}(?:{_LETTER}|[' .\-])*(?:/(?:{_LETTER}|[' .\-])*)?$")
+PNR = re.compile(r"^([A-Z0-9]{0,7}) *$")
 AIRPORT = re.compile(r"^[A-Z]{3}$")
-CARRIER = re.compile(r"^([A-Z0-9]{2}) $")
-FLIGHT_NUMBER = re.compile(r"^(\d{1,5})([A-Z]?) *$")
-DAY = re.compile(r"^\d{3}$")
-COMPARTMENT = re.compile(r"^[A-Z]$")
-SEAT = re.compile(r"^(\d{1,3}[A-Z]|INF|STBY) *$")
-SEQUENCE = re.compile(r"^\d{1,5}[A-Z]? *$")
+# A 2-character IATA designator and a blank (not two digits), or a 3-letter ICAO one (easyJet prints EZY).
+CARRIER = re.compile(r"^(?:(?![0-9]{2})([A-Z0-9]{2}) |([A-Z]{3}))$")
+# Up to 4 digits and an optional letter, left-aligned, or zero-padded to five (`01831`). Five digits that
+# do not start with 0 are refused: 18310 may be flight 1831 or a number no airline has.
+FLIGHT_NUMBER = re.compile(r"^0?([0-9]{1,4})([A-Z]?) *$")
+# Zero-padded by the standard; blank-padded on either side by some issuers (easyJet prints `99 `).
+DAY = re.compile(r"^ *([0-9]{1,3}) *$")
+COMPARTMENT = re.compile(r"^[A-Z ]$")
+SEAT = re.compile(r"^ *([0-9]{1,3}[A-Z]|INF|STBY)? *$")
+SEQUENCE = re.compile(r"^ *([0-9]{1,5}[A-Z]?)? *$")
 STATUS = re.compile(r"^[0-9A-Z]$")
 HEX = re.compile(r"^[0-9A-Fa-f]{2}$")
+CONDITIONAL = ">"  # the version indicator opening the conditional items
+SECURITY = "^"
 
 
 class _Reader:
@@ -92,41 +107,48 @@ class _Reader:
         self.pos += size
         return value
 
+    def match(self, size: int, field: str, pattern: re.Pattern[str], leg: int | None = None, hint: str = "") -> re.Match[str]:
+        return pattern.match(self.take(size, field, pattern, leg, hint))  # type: ignore[return-value]
+
 
 def parse(raw: str) -> BoardingPass:
     """Every mandatory item, validated; raises BcbpError naming the first bad one."""
-    if not raw.isascii() or not raw.isprintable():
-        raise BcbpError("boarding_pass", "only printable ASCII characters may appear")
+    if not raw.isprintable():
+        raise BcbpError("boarding_pass", "only printable characters may appear")
     reader = _Reader(raw)
     reader.take(1, "format code", re.compile("^M$"), hint=" (only format M is read)")
     legs_count = int(reader.take(1, "number of legs", re.compile("^[1-4]$"), hint=" (1 to 4)"))
     name = reader.take(20, "passenger name", None).rstrip()
     if NAME.match(name) is None:
-        raise BcbpError("passenger name", f"{name!r} is not SURNAME/GIVEN")
+        raise BcbpError("passenger name", f"{name!r} is not SURNAME/GIVEN in letters")
     ticket = reader.take(1, "electronic ticket indicator", re.compile("^[E ]$"), hint=" (E or blank)")
-    legs = tuple(_leg(reader, number) for number in range(1, legs_count + 1))
+    legs = [_leg(reader, number) for number in range(1, legs_count + 1)]
     rest = raw[reader.pos :]
-    if rest and not rest.startswith("^"):
-        raise BcbpError("number of legs", f"{len(rest)} characters follow the last of {legs_count} legs")
-    return BoardingPass(passenger_name=name, electronic_ticket=ticket == "E", legs=legs)
+    if rest and not rest.startswith(SECURITY):
+        if not (legs_count == 1 and not legs[0].variable and rest.startswith(CONDITIONAL)):
+            raise BcbpError("number of legs", f"{len(rest)} characters follow the last of {legs_count} legs")
+        # Qatar prints the conditional items after a variable field size of 00. With one leg that is
+        # unambiguous: nothing but security data may follow the last leg. With more, the next leg's
+        # start is unknown, and its PNR is refused above.
+        legs[0] = replace(legs[0], variable=rest.split(SECURITY, 1)[0])
+    return BoardingPass(passenger_name=name.upper(), electronic_ticket=ticket == "E", legs=tuple(legs))
 
 
 def _leg(reader: _Reader, leg: int) -> Leg:
-    pnr = reader.take(7, "PNR", PNR, leg).strip()
+    pnr = reader.match(7, "PNR", PNR, leg).group(1)
     origin = reader.take(3, "from", AIRPORT, leg, " (an IATA airport code)")
     destination = reader.take(3, "to", AIRPORT, leg, " (an IATA airport code)")
-    carrier = reader.take(3, "operating carrier", CARRIER, leg, " (a 2-character designator and a blank)").strip()
-    number_field = reader.take(5, "flight number", FLIGHT_NUMBER, leg, " (up to 4 digits and an optional suffix)")
-    digits, suffix = FLIGHT_NUMBER.match(number_field).groups()  # type: ignore[union-attr]
-    if int(digits) == 0 or int(digits) > 9999:
-        raise BcbpError("flight number", f"{number_field!r} is not a flight number from 1 to 9999", leg=leg)
-    day_field = reader.take(3, "date of flight", DAY, leg, " (a day of year, 001 to 366)")
+    iata, icao = reader.match(3, "operating carrier", CARRIER, leg, " (a 2-character designator and a blank, or 3 letters)").groups()
+    digits, suffix = reader.match(5, "flight number", FLIGHT_NUMBER, leg, " (up to 4 digits and an optional letter)").groups()
+    if int(digits) == 0:
+        raise BcbpError("flight number", "flight number 0 does not exist", leg=leg)
+    day_field = reader.match(3, "date of flight", DAY, leg, " (a day of year, 001 to 366)").group(1)
     day = int(day_field)
     if not 1 <= day <= 366:
         raise BcbpError("date of flight", f"{day_field!r} is not a day of year (001 to 366)", leg=leg)
-    compartment = reader.take(1, "compartment", COMPARTMENT, leg)
-    seat = reader.take(4, "seat", SEAT, leg, " (e.g. 001A, 12C, INF)").strip()
-    sequence = reader.take(5, "check-in sequence", SEQUENCE, leg).strip()
+    compartment = reader.take(1, "compartment", COMPARTMENT, leg).strip()
+    seat = reader.match(4, "seat", SEAT, leg, " (e.g. 001A, 12C, INF, or blank)").group(1)
+    sequence = reader.match(5, "check-in sequence", SEQUENCE, leg).group(1)
     status = reader.take(1, "passenger status", STATUS, leg)
     size = int(reader.take(2, "variable field size", HEX, leg, " (2 hexadecimal digits)"), 16)
     variable = reader.take(size, "variable field", None, leg) if size else ""
@@ -134,10 +156,10 @@ def _leg(reader: _Reader, leg: int) -> Leg:
         pnr=pnr,
         origin=origin,
         destination=destination,
-        carrier=carrier,
+        carrier=iata or icao,
         number=f"{int(digits)}{suffix}",
         day_of_year=day,
-        compartment=compartment,
+        compartment=compartment or None,
         seat=seat,
         check_in_sequence=sequence,
         passenger_status=status,

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
@@ -133,3 +133,32 @@ class BoardRow(BaseModel):
     flight: VisitFlight
     boarding_call_at: datetime | None
     boarding_call_sent: bool
+
+
+class BoardingPassScan(BaseModel):
+    boarding_pass: str = Field(min_length=1, max_length=2000, description="The scanned barcode (IATA BCBP, format M)")
+
+
+class ScannedLeg(BaseModel):
+    """One leg as check-in reads it; `flight_date` is inferred from the day of year and today at the origin."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    pnr: str
+    origin: str = Field(alias="from")
+    destination: str = Field(alias="to")
+    carrier: str
+    number: str
+    flight_no: str
+    day_of_year: int
+    flight_date: date
+    compartment: str | None
+    seat: str | None
+    sequence: str | None
+    passenger_status: str
+
+
+class ScannedBoardingPass(BaseModel):
+    passenger_name: str
+    electronic_ticket: bool
+    legs: list[ScannedLeg]

@@ -1,6 +1,8 @@
 """Check-in and check-out: the rules at the door, capacity under concurrency, and the visit's events."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -40,6 +42,15 @@ async def local_today(session: AsyncSession, station: str, now: datetime) -> dat
     return now.astimezone(ZoneInfo(await station_timezone(session, Station, station))).date()
 
 
+@contextmanager
+def boarding_pass_problems() -> Iterator[None]:
+    """A boarding pass that does not parse is a 422 naming the item at fault."""
+    try:
+        yield
+    except bcbp.BcbpError as error:
+        raise invalid("body.boarding_pass", str(error), "boarding_pass") from error
+
+
 async def _member(session: AsyncSession, member_id: str) -> Member:
     member = await session.get(Member, member_id)
     if member is None:
@@ -63,14 +74,12 @@ async def _identify(session: AsyncSession, lounge: Lounge, body: CheckIn, now: d
         order = await orders.expected_for(session=session, member_id=member.id, flight_no=flight_no, flight_date=body.flight.flight_date)
         return Arrival(flight_no, body.flight.flight_date, member=member, order=order)
     assert body.boarding_pass is not None
-    try:
+    with boarding_pass_problems():
         boarding_pass = bcbp.parse(body.boarding_pass)
         leg = boarding_pass.leg_from(lounge.station)
         if leg is None:
             raise conflict("not_entitled", f"no leg of this boarding pass departs from {lounge.station}")
         flight_date = bcbp.infer_date(leg.day_of_year, await local_today(session, lounge.station, now))
-    except bcbp.BcbpError as error:
-        raise invalid("body.boarding_pass", str(error), "boarding_pass") from error
     arrival = Arrival(leg.flight_no, flight_date, passenger_name=boarding_pass.passenger_name)
     if body.member_id is not None:
         arrival.member = await _member(session, body.member_id)

@@ -13,8 +13,19 @@ from lounge.lounges.models import Lounge
 from lounge.members.models import Member
 from lounge.sales import service as sales
 from lounge.sales.models import BillPublic
-from lounge.visits import service
-from lounge.visits.models import BoardRow, CheckIn, Checkout, Occupancy, Visit, VisitPublic, VisitStatus
+from lounge.visits import bcbp, service
+from lounge.visits.models import (
+    BoardingPassScan,
+    BoardRow,
+    CheckIn,
+    Checkout,
+    Occupancy,
+    ScannedBoardingPass,
+    ScannedLeg,
+    Visit,
+    VisitPublic,
+    VisitStatus,
+)
 
 router = APIRouter(tags=["visits"])
 
@@ -115,3 +126,29 @@ async def board(lounge_id: str, session: SessionDep, principal: Staff) -> list[B
         )
     far_future = "9999"
     return sorted(rows, key=lambda row: (row.boarding_call_at.isoformat() if row.boarding_call_at else far_future, row.visit_id))
+
+
+@router.post("/v1/boarding-passes/decode")
+async def decode_boarding_pass(body: BoardingPassScan, session: SessionDep, _principal: LoungeDesk) -> ScannedBoardingPass:
+    """What the reception tablet scanned, read as check-in reads it, so the desk sees it before checking anyone in."""
+    now = clock.now()
+    with service.boarding_pass_problems():
+        boarding_pass = bcbp.parse(body.boarding_pass)
+        legs = [
+            ScannedLeg(
+                pnr=leg.pnr,
+                origin=leg.origin,
+                destination=leg.destination,
+                carrier=leg.carrier,
+                number=leg.number,
+                flight_no=leg.flight_no,
+                day_of_year=leg.day_of_year,
+                flight_date=bcbp.infer_date(leg.day_of_year, await service.local_today(session, leg.origin, now)),
+                compartment=leg.compartment,
+                seat=leg.seat,
+                sequence=leg.check_in_sequence,
+                passenger_status=leg.passenger_status,
+            )
+            for leg in boarding_pass.legs
+        ]
+    return ScannedBoardingPass(passenger_name=boarding_pass.passenger_name, electronic_ticket=boarding_pass.electronic_ticket, legs=legs)
