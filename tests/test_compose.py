@@ -494,6 +494,8 @@ def test_dockerfile_runs_the_service_as_the_tests_do(compose, name, port):
         "--http",
         "httptools",
         "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "10",
     ]
     # The tests start services with ServiceProcess, whose command must be the image's, bar host and port.
     local = ServiceProcess(name, port, {}, Path("unused.log")).command()

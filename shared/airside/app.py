@@ -24,12 +24,17 @@ from airside.messaging.bus import Bus
 from airside.messaging.inbox import Consumer
 from airside.messaging.outbox import OutboxRelay
 from airside.messaging.streams import ConsumerSpec
+from airside.metrics_refresh import MetricsRefresher
 from airside.middleware import RequestContextMiddleware
 from airside.platform_routes import platform_router
 from airside.problems import PROBLEM_RESPONSES, install_problem_handlers
 from airside.settings import AirsideSettings
+from airside.shutdown import CloseWhileDraining, Drain
 
 log = logging.getLogger("airside.app")
+
+# How long the relay and the consumers get to finish the batch in hand once the server has stopped.
+DELIVERY_STOP_SECONDS = 10.0
 
 
 @dataclass
@@ -41,7 +46,25 @@ class Runtime:
     bus: Bus
     relay: OutboxRelay
     consumers: dict[str, Consumer]
+    metrics: MetricsRefresher
+    drain: Drain
+    # The relay and the consumers stop after their batch; the jobs and the refresher are cancelled.
+    delivery: list[asyncio.Task[None]] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        self.relay.stop()
+        for consumer in self.consumers.values():
+            consumer.stop()
+        late: set[asyncio.Task[None]] = set()
+        if self.delivery:
+            _stopped, late = await asyncio.wait(self.delivery, timeout=DELIVERY_STOP_SECONDS)
+        for task in (*late, *self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.delivery, *self.tasks, return_exceptions=True)
+        stopped = sorted(task.get_name() for task in self.delivery if task not in late)
+        log.info("delivery stopped", extra={"after_batch": stopped, "cancelled": sorted(task.get_name() for task in late)})
 
 
 Job = Callable[[Runtime], Awaitable[None]]
@@ -97,24 +120,28 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         bus = Bus(settings, definition.name)
         relay = OutboxRelay(db, bus, settings, definition.name)
         consumers = {spec.durable: Consumer(spec, db, bus, settings, definition.name) for spec in definition.consumers}
-        runtime = Runtime(settings=settings, db=db, bus=bus, relay=relay, consumers=consumers)
+        metrics = MetricsRefresher(
+            db, bus, list(consumers.values()), definition.name, settings.metrics_refresh_seconds, settings.nats_probe_timeout_seconds
+        )
+        runtime = Runtime(settings=settings, db=db, bus=bus, relay=relay, consumers=consumers, metrics=metrics, drain=drain)
         app.state.runtime = runtime
         app.state.db = db
         app.state.token_verifier = TokenVerifier(settings)
         app.state.cursor_key = settings.server_key("cursor")
         bus.start()
-        runtime.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        runtime.delivery.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         for consumer in consumers.values():
-            runtime.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
+            runtime.delivery.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
+        runtime.tasks.append(asyncio.create_task(metrics.run(), name="metrics-refresh"))
         for job in (housekeeping, *definition.jobs):
             runtime.tasks.append(asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")))
+        drain.install()
         log.info("service started", extra={"port": settings.port, "database": db.engine.dialect.name})
         try:
             yield
         finally:
-            for task in runtime.tasks:
-                task.cancel()
-            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            drain.uninstall()
+            await runtime.stop()
             await bus.close()
             await db.dispose()
 
@@ -125,6 +152,7 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         responses=PROBLEM_RESPONSES,
     )
     app.state.service_name = definition.name
+    drain = Drain(settings.drain_seconds)
     install_problem_handlers(app)
     if settings.cors_origins:
         app.add_middleware(
@@ -135,6 +163,7 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
             expose_headers=["ETag", "X-Correlation-ID"],
         )
     app.add_middleware(RequestContextMiddleware, service=definition.name)
+    app.add_middleware(CloseWhileDraining, drain=drain)
     app.include_router(platform_router)
     for router in definition.routers:
         app.include_router(router)

@@ -124,8 +124,10 @@ def run(data_dir: Path = Path(".data")) -> int:
         return 1
     finally:
         print("\nStopping…", flush=True)
+        for process in processes:  # each drains, finishes its requests and batches, then exits
+            process.terminate()
         for process in processes:
-            process.stop()
+            process.wait_stopped()
         if own_nats is not None:
             own_nats.stop()
         print("Stopped.")

@@ -16,9 +16,8 @@ from sqlalchemy import select
 
 from airside.auth import Principal, Role, require
 from airside.db import SessionDep
-from airside.messaging.inbox import DeadLetter, ReplayError, count_parked, replay
+from airside.messaging.inbox import DeadLetter, ReplayError, replay
 from airside.messaging.outbox import backlog, republish_since
-from airside.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import RETRY_AFTER_SECONDS, Problem, not_found
 
@@ -35,8 +34,11 @@ async def healthz() -> dict[str, str]:
 
 @platform_router.get("/readyz", tags=["platform"])
 async def readyz(request: Request) -> JSONResponse:
-    """200 when the database answers; NATS is reported, as `degraded` while it is away."""
+    """200 when the database answers; NATS is reported, as `degraded` while it is away or its pings or
+    publishes fail. 503 at once on SIGTERM, while the service drains."""
     runtime = request.app.state.runtime
+    if runtime.drain.draining:
+        return JSONResponse({"status": "draining", "service": request.app.state.service_name}, status_code=503)
     try:
         await runtime.db.ping()
     except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
@@ -53,7 +55,7 @@ async def readyz(request: Request) -> JSONResponse:
             "status": "ready",
             "service": request.app.state.service_name,
             "database": "ok",
-            "nats": "connected" if bus.connected else "degraded",
+            "nats": bus.status,
             "streams": "ok" if bus.connected and bus.topology_ready else "unknown",
             "outbox": {"pending": pending, "oldest_age_seconds": round(oldest_age, 3), "relay_leader": runtime.relay.is_leader},
         }
@@ -62,14 +64,9 @@ async def readyz(request: Request) -> JSONResponse:
 
 @platform_router.get("/metrics", tags=["platform"], response_class=Response)
 async def metrics(request: Request) -> Response:
-    runtime = request.app.state.runtime
-    service = request.app.state.service_name
-    pending, oldest_age = await backlog(runtime.db)
-    OUTBOX_BACKLOG.labels(service).set(pending)
-    OUTBOX_OLDEST_AGE.labels(service).set(oldest_age)
-    DEAD_LETTERS.labels(service).set(await count_parked(runtime.db))
-    for consumer in runtime.consumers.values():
-        await consumer.refresh_lag()
+    """Prometheus text of what was last read in the background (see `airside_metrics_age_seconds`): a
+    scrape never waits on NATS or the database, which is when it is needed most."""
+    request.app.state.runtime.metrics.report_ages()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -9,10 +9,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 import httpx
+
+# uvicorn's --timeout-graceful-shutdown, as the Dockerfiles set it: drain, this, and the delivery loops'
+# stop fit in compose's stop_grace_period (30 s).
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def nats_server_binary() -> str:
@@ -121,6 +127,16 @@ class NatsServer:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
 
+    @contextmanager
+    def hung(self) -> Iterator[None]:
+        """SIGSTOP for the block, SIGCONT after: the server hangs with its connections open, as a stuck host does."""
+        assert self.process is not None and self.process.poll() is None
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -155,6 +171,8 @@ class ServiceProcess:
             sys.executable, "-m", "uvicorn", f"{self.name}.main:app",
             "--host", self.host, "--port", str(self.port),
             "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+            # After the drain (airside.shutdown), requests still in flight get this long to finish.
+            "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_SECONDS),
         ]  # fmt: skip
 
     def start(self) -> ServiceProcess:
@@ -179,14 +197,22 @@ class ServiceProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
+        """SIGTERM: the service drains (AIRSIDE_DRAIN_SECONDS), finishes its requests and batches, and exits."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
+
+    def wait_stopped(self, timeout: float = 30) -> None:
+        if self.process is not None and self.process.poll() is None:
             try:
-                self.process.wait(15)
+                self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+
+    def stop(self) -> None:
+        self.terminate()
+        self.wait_stopped()
 
 
 class NatsCluster:

@@ -50,6 +50,14 @@ class AirsideSettings(BaseSettings):
     ack_wait_seconds: float = 30.0
     # Scheduled jobs (overdue confirmations, SLA timers, boarding calls) poll at this interval.
     scheduler_interval_seconds: float = 1.0
+    # On SIGTERM /readyz answers 503 while the listener keeps serving this long, so a load balancer
+    # stops sending before the listener closes; then requests in flight finish and the loops stop.
+    drain_seconds: float = 5.0
+    # /metrics serves values a background task refreshes at this interval (never NATS on the scrape);
+    # NATS is asked for a PING-like JetStream answer at the probe interval, within its timeout.
+    metrics_refresh_seconds: float = 5.0
+    nats_probe_seconds: float = 1.0
+    nats_probe_timeout_seconds: float = 1.0
 
     # Connections per process on PostgreSQL: replicas * (pool + overflow) must stay under max_connections.
     # No overflow by default: an overflow connection is opened for one request and closed after it,

@@ -77,14 +77,21 @@ PROBE = ServiceDefinition(
 )
 
 
-@pytest.fixture(scope="session")
-async def probe_settings(nats_server, databases) -> AirsideSettings:
-    settings = settings_for_test(PROBE, database_url=databases.create("probe"), nats_url=nats_server.url, migrate_on_start=False)
+async def probe_settings_on(databases, nats_url: str, database_name: str, **overrides) -> AirsideSettings:
+    """Settings of a probe on a fresh database of its own, its tables created."""
+    settings = settings_for_test(
+        PROBE, database_url=databases.create(database_name), nats_url=nats_url, migrate_on_start=False, **overrides
+    )
     db = Database(settings.database_url)
     async with db.engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
     await db.dispose()
     return settings
+
+
+@pytest.fixture(scope="session")
+async def probe_settings(nats_server, databases) -> AirsideSettings:
+    return await probe_settings_on(databases, nats_server.url, "probe")
 
 
 @pytest.fixture(scope="session")

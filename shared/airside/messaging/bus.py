@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -26,10 +27,47 @@ class Bus:
         self._task: asyncio.Task[None] | None = None
         self._on_ready: list[Callable[[], Awaitable[None]]] = []
         self._redeclare: asyncio.Task[None] | None = None
+        self._probe: asyncio.Task[None] | None = None
+        # A hung server keeps its TCP connection open for ~12 s: the probe and the relay notice sooner.
+        self._probe_failing = False
+        self._publish_failing = False
 
     @property
     def connected(self) -> bool:
         return self.nc is not None and self.nc.is_connected
+
+    @property
+    def status(self) -> str:
+        """`connected` while the server answers; `degraded` when it is away, or its pings or publishes fail."""
+        return "connected" if self.connected and not self._probe_failing and not self._publish_failing else "degraded"
+
+    def record_publish(self, *, succeeded: bool) -> None:
+        """The relay's latest publish outcome: a server that pongs but refuses publishes is degraded too."""
+        self._note("publishes", failing=not succeeded, was_failing=self._publish_failing)
+        self._publish_failing = not succeeded
+
+    async def probe(self) -> None:
+        """Ask JetStream for the account's info, within the probe timeout: a hung server fails this at once."""
+        failing = True
+        if self.nc is not None and self.nc.is_connected:
+            try:
+                reply = await self.nc.request("$JS.API.INFO", b"", timeout=self.settings.nats_probe_timeout_seconds)
+                failing = "error" in json.loads(reply.data)
+            except Exception:  # noqa: BLE001 - no answer in time is the answer
+                failing = True
+        self._note("pings", failing=failing, was_failing=self._probe_failing)
+        self._probe_failing = failing
+
+    def _note(self, what: str, *, failing: bool, was_failing: bool) -> None:
+        if failing and not was_failing:
+            log.warning(f"NATS {what} failing: reported as degraded", extra={"nats_url": self.settings.nats_url})
+        elif was_failing and not failing:
+            log.info(f"NATS {what} succeed again", extra={"nats_url": self.settings.nats_url})
+
+    async def _probe_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.nats_probe_seconds)
+            await self.probe()
 
     @property
     def js(self) -> JetStreamContext:
@@ -43,6 +81,7 @@ class Bus:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect_forever(), name=f"{self.service}-nats-connect")
+        self._probe = asyncio.create_task(self._probe_forever(), name=f"{self.service}-nats-probe")
 
     async def _connect_forever(self) -> None:
         delay = 0.2
@@ -96,6 +135,7 @@ class Bus:
 
     async def _reconnected(self) -> None:
         log.info("reconnected to NATS")
+        self._publish_failing = False  # a new connection: the relay's next publish tells again
         # A server restarted from an empty store has lost the streams: declare them again.
         self._redeclare = asyncio.create_task(self.declare_topology())
 
@@ -103,8 +143,9 @@ class Bus:
         log.debug("NATS client error", extra={"error": repr(exc)})
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in (self._task, self._probe):
+            if task is not None:
+                task.cancel()
         if self.nc is not None and not self.nc.is_closed:
             try:
                 await asyncio.wait_for(self.nc.close(), timeout=2)

@@ -25,7 +25,7 @@ from airside.logs import causation_id_var, correlation_id_var, trace_id_from, tr
 from airside.messaging.bus import Bus
 from airside.messaging.envelope import CloudEvent, EnvelopeError, parse_envelope
 from airside.messaging.streams import ConsumerSpec, ensure_consumer
-from airside.metrics import CONSUMER_EVENTS, CONSUMER_PENDING, CONSUMER_REDELIVERIES, DEAD_LETTERS
+from airside.metrics import CONSUMER_EVENTS, CONSUMER_PENDING, CONSUMER_REDELIVERIES
 from airside.settings import AirsideSettings
 
 log = logging.getLogger("airside.inbox")
@@ -90,6 +90,11 @@ class Consumer:
         self.name = spec.durable
         bus.on_ready(self.declare)
         self._declared = asyncio.Event()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Return from `run` once the batch in hand is committed and acked."""
+        self._stopping = True
 
     @property
     def max_deliver(self) -> int:
@@ -102,7 +107,7 @@ class Consumer:
 
     async def run(self) -> None:
         subscription: JetStreamContext.PullSubscription | None = None
-        while True:
+        while not self._stopping:
             try:
                 if not self.bus.connected or not self.bus.topology_ready:
                     await asyncio.sleep(0.2)
@@ -260,13 +265,9 @@ class Consumer:
         CONSUMER_EVENTS.labels(self.service, self.name, "dead_lettered").inc()
         await message.term()
 
-    async def refresh_lag(self) -> None:
-        if not self.bus.connected:
-            return
-        try:
-            info = await self.bus.js.consumer_info(self.spec.stream, self.spec.durable)
-        except Exception:  # noqa: BLE001 - metrics are best effort
-            return
+    async def refresh_lag(self, timeout: float) -> None:
+        """Read the consumer's lag from JetStream for /metrics (in the background); raises when NATS does not answer."""
+        info = await self.bus.js.consumer_info(self.spec.stream, self.spec.durable, timeout=timeout)
         CONSUMER_PENDING.labels(self.service, self.name).set(info.num_pending or 0)
 
 
@@ -305,7 +306,3 @@ async def replay(db: Database, consumers: dict[str, Consumer], dead_letter_id: i
 async def count_parked(db: Database) -> int:
     async with db.session() as session:
         return int((await session.execute(select(func.count()).where(DeadLetter.status == "parked"))).scalar_one())
-
-
-def refresh_dead_letter_gauge(service: str, parked: int) -> None:
-    DEAD_LETTERS.labels(service).set(parked)

@@ -121,14 +121,20 @@ class OutboxRelay:
         self._lock_conn: AsyncConnection | None = None
         self._lock_checked = 0.0
         self.is_leader = False
+        self._stopping = False
 
     def wake(self) -> None:
         self._wakeup.set()
 
+    def stop(self) -> None:
+        """Publish one last batch (what the drained requests wrote), then return from `run`."""
+        self._stopping = True
+        self.wake()
+
     async def run(self) -> None:
         _wake_callbacks.append(self.wake)
         try:
-            while True:
+            while not self._stopping:
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.outbox_sweep_seconds)
                 except TimeoutError:
@@ -153,7 +159,7 @@ class OutboxRelay:
             return
         while True:
             _published, batch_full, stalled = await self.publish_batch()
-            if stalled or not batch_full:
+            if stalled or not batch_full or self._stopping:
                 break
 
     async def _lead(self) -> bool:
@@ -230,6 +236,7 @@ class OutboxRelay:
                 else:
                     assert row.seq is not None
                     done.append(row.seq)
+            self.bus.record_publish(succeeded=len(done) == len(rows))
             if done:
                 await session.execute(
                     update(OutboxEvent).where(OutboxEvent.seq.in_(done)).values(published_at=published_at)  # type: ignore[union-attr]
@@ -260,6 +267,7 @@ class OutboxRelay:
                     OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
                 else:
                     done.append(seq)
+            self.bus.record_publish(succeeded=not failed)
             if done:
                 await conn.execute("UPDATE outbox_event SET published_at = $1 WHERE seq = ANY($2::bigint[])", published_at, done)
             if failed:
