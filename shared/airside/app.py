@@ -51,7 +51,6 @@ class Runtime:
     # The relay and the consumers stop after their batch; the jobs and the refresher are cancelled.
     delivery: list[asyncio.Task[None]] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def stop(self) -> None:
         self.relay.stop()
