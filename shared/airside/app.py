@@ -26,8 +26,9 @@ from airside.messaging.outbox import OutboxRelay
 from airside.messaging.streams import ConsumerSpec
 from airside.metrics_refresh import MetricsRefresher
 from airside.middleware import RequestContextMiddleware
+from airside.openapi_responses import document_responses
 from airside.platform_routes import platform_router
-from airside.problems import PROBLEM_RESPONSES, install_problem_handlers
+from airside.problems import install_problem_handlers
 from airside.settings import AirsideSettings
 from airside.shutdown import CloseWhileDraining, Drain
 
@@ -148,7 +149,6 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         title=definition.title,
         version="1.0.0",
         lifespan=lifespan,
-        responses=PROBLEM_RESPONSES,
     )
     app.state.service_name = definition.name
     drain = Drain(settings.drain_seconds)
@@ -166,4 +166,5 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
     app.include_router(platform_router)
     for router in definition.routers:
         app.include_router(router)
+    document_responses(app)
     return app

@@ -32,7 +32,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@platform_router.get("/readyz", tags=["platform"])
+@platform_router.get(
+    "/readyz", tags=["platform"], responses={503: {"description": "Not ready: the database is away, or the service is draining"}}
+)
 async def readyz(request: Request) -> JSONResponse:
     """200 when the database answers; NATS is reported, as `degraded` while it is away or its pings or
     publishes fail. 503 at once on SIGTERM, while the service drains."""
