@@ -23,7 +23,7 @@ from airside.problems import FieldError, Problem
 T = TypeVar("T")
 
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size")]
-CursorQuery = Annotated[str | None, Query(max_length=1000, description="next_cursor of the previous page, as it was given")]
+CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page, as it was given")]
 MAC_BYTES = 16
 
 
