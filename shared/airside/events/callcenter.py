@@ -45,13 +45,15 @@ class TicketEscalated(TicketEvent):
 
 
 class ComplaintApprovalRequested(TicketEvent):
-    compensation_minor: int
+    compensation_minor: int  # this proposal
     approver_role: str
+    # The complaint's compensation with this proposal (what was approved before, plus it): what decides the approver.
+    complaint_total_minor: int | None = None
 
 
 class ComplaintResolved(TicketEvent):
     resolution: str | None = None
-    compensation_minor: int = 0
+    compensation_minor: int = 0  # every approved proposal of the complaint together
 
 
 class ComplaintRouted(BaseModel):

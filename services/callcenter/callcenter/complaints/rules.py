@@ -1,9 +1,15 @@
-"""The complaint workflow (投诉处理) as pure rules: stages, moves and who approves which amount."""
+"""The complaint workflow (投诉处理) as pure rules: stages, moves and who approves which amount.
+
+The limits apply to a complaint's total compensation, what was approved on it before plus the
+proposal at hand, so that repeated small proposals cannot add up past a limit unapproved. Nobody
+approves their own proposal, whatever their role: 403 `/problems/own_proposal`. Rejecting it,
+which withdraws it and grants nothing, stays open to its proposer.
+"""
 
 from enum import StrEnum
 
 from airside.auth import Principal, Role
-from airside.problems import conflict
+from airside.problems import Problem, conflict
 
 # Compensation in minor units (fen): up to 200 CNY needs no approval, up to 1,000 CNY a team lead.
 NO_APPROVAL_UP_TO = 20_000
@@ -38,17 +44,24 @@ def require_stage(action: str, current: str | None) -> None:
         raise conflict("illegal_transition", f"a complaint at stage {current} cannot {action.replace('-', ' ')}", complaint_stage=current)
 
 
-def approver_role(compensation_minor: int) -> Role | None:
-    """Who must approve this amount: nobody, a team lead (or above) or a supervisor."""
-    if compensation_minor <= NO_APPROVAL_UP_TO:
+def approver_role(total_minor: int) -> Role | None:
+    """Who must approve a complaint's total compensation: nobody, a team lead (or above) or a supervisor."""
+    if total_minor <= NO_APPROVAL_UP_TO:
         return None
-    if compensation_minor <= TEAM_LEAD_UP_TO:
+    if total_minor <= TEAM_LEAD_UP_TO:
         return Role.team_lead
     return Role.supervisor
 
 
-def may_approve(principal: Principal, compensation_minor: int) -> bool:
-    needed = approver_role(compensation_minor)
+def may_approve(principal: Principal, total_minor: int) -> bool:
+    needed = approver_role(total_minor)
     if needed is None or principal.has(Role.admin, Role.supervisor):
         return True
     return needed == Role.team_lead and principal.has(Role.team_lead)
+
+
+def require_not_own_proposal(principal: Principal, proposed_by: str | None) -> None:
+    if proposed_by is not None and proposed_by == principal.sub:
+        raise Problem(
+            403, "own_proposal", "nobody approves their own proposal: another team lead or supervisor decides", title="Own proposal"
+        )

@@ -7,7 +7,7 @@ from airside.auth import Principal
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
 from airside.problems import forbidden
-from callcenter.complaints.rules import Stage, approver_role, may_approve, require_stage
+from callcenter.complaints.rules import Stage, approver_role, may_approve, require_not_own_proposal, require_stage
 from callcenter.tickets import records
 from callcenter.tickets.models import Ticket
 from callcenter.tickets.service import move, touch
@@ -35,16 +35,19 @@ async def propose(*, session: AsyncSession, ticket: Ticket, resolution: str, com
     require_stage("propose", ticket.complaint_stage)
     if ticket.complaint_stage == Stage.registered:
         await _stage(session, ticket, Stage.investigating, actor)
-    ticket.resolution, ticket.compensation_minor = resolution, compensation_minor
-    await _stage(session, ticket, Stage.resolution_proposed, actor, compensation_minor=compensation_minor)
-    needed = approver_role(compensation_minor)
+    # Nothing is pending at these stages: the complaint's compensation so far is what was approved.
+    total = (ticket.compensation_minor or 0) + compensation_minor
+    ticket.resolution, ticket.compensation_minor = resolution, total
+    await _stage(session, ticket, Stage.resolution_proposed, actor, compensation_minor=compensation_minor, total_minor=total)
+    needed = approver_role(total)
     ticket.approver_role = needed.value if needed else None
     if needed is None:
         await _stage(session, ticket, Stage.approved, actor, approval="not_needed")
         return ticket
+    ticket.compensation_pending_minor, ticket.compensation_proposed_by = compensation_minor, actor
     await _stage(session, ticket, Stage.awaiting_approval, actor, approver_role=needed.value)
     requested = cc_events.ComplaintApprovalRequested(
-        ticket=records.snapshot(ticket), compensation_minor=compensation_minor, approver_role=needed.value
+        ticket=records.snapshot(ticket), compensation_minor=compensation_minor, approver_role=needed.value, complaint_total_minor=total
     )
     record(session, cc_events.complaint_approval_requested, requested, subject=ticket.id)
     return ticket
@@ -52,12 +55,20 @@ async def propose(*, session: AsyncSession, ticket: Ticket, resolution: str, com
 
 def _require_approver(principal: Principal, ticket: Ticket) -> None:
     if not may_approve(principal, ticket.compensation_minor or 0):
-        raise forbidden(f"compensation of {ticket.compensation_minor} minor needs a {ticket.approver_role} to decide")
+        raise forbidden(f"compensation of {ticket.compensation_minor} minor in all needs a {ticket.approver_role} to decide")
+
+
+def _settle_proposal(ticket: Ticket, *, granted: bool) -> None:
+    if not granted:
+        ticket.compensation_minor = (ticket.compensation_minor or 0) - (ticket.compensation_pending_minor or 0)
+    ticket.compensation_pending_minor = ticket.compensation_proposed_by = None
 
 
 async def approve(*, session: AsyncSession, ticket: Ticket, principal: Principal) -> Ticket:
     require_stage("approve", ticket.complaint_stage)
+    require_not_own_proposal(principal, ticket.compensation_proposed_by)
     _require_approver(principal, ticket)
+    _settle_proposal(ticket, granted=True)
     await _stage(session, ticket, Stage.approved, principal.sub, approved_by=principal.sub)
     return ticket
 
@@ -65,6 +76,7 @@ async def approve(*, session: AsyncSession, ticket: Ticket, principal: Principal
 async def reject(*, session: AsyncSession, ticket: Ticket, principal: Principal, reason: str) -> Ticket:
     require_stage("reject", ticket.complaint_stage)
     _require_approver(principal, ticket)
+    _settle_proposal(ticket, granted=False)
     await _stage(session, ticket, Stage.investigating, principal.sub, rejected_by=principal.sub, reason=reason)
     return ticket
 

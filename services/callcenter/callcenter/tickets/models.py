@@ -120,7 +120,10 @@ class Ticket(SQLModel, table=True):
     # Complaint workflow
     complaint_stage: str | None = Field(default=None, max_length=30)
     resolution: str | None = Field(default=None, sa_type=Text)
+    # The complaint's compensation in all: every approved proposal plus the one awaiting approval, if any.
     compensation_minor: int | None = None
+    compensation_pending_minor: int | None = None
+    compensation_proposed_by: str | None = Field(default=None, max_length=200)  # of the pending proposal: not its approver
     approver_role: str | None = Field(default=None, max_length=20)
     # SLA: business minutes used per target up to sla_anchor_at; fired thresholds as bits.
     first_response_due: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -270,6 +273,7 @@ class TicketPublic(BaseModel):
     complaint_stage: str | None
     resolution: str | None
     compensation_minor: int | None
+    compensation_pending_minor: int | None
     approver_role: str | None
     first_response_due: datetime | None
     resolution_due: datetime | None
