@@ -8,6 +8,7 @@ world is delivered in order, the other as hypothesis plans it, both through the 
 inbox path on the real database; the worlds' final states must be equal.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,17 +28,11 @@ from booking.orders.models import Order, OrderHistory
 VISITS, FLIGHTS = "booking-lounge-visits", "booking-flights"
 
 
-@dataclass
-class World:
-    order: dict
-    events: list[CloudEvent]
-
-
 def visit_events(order: dict) -> list[CloudEvent]:
     """Lounge's check-in and check-out of the order's visit, each with the whole visit (lounge.md)."""
     checked_in_at = parse(order["meet_at"]) + timedelta(minutes=30)
     values = {
-        "id": f"visit-of-{order['id']}",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, order["id"])),  # one visit per world, a lounge id as lounge makes them
         "lounge_id": "PEK-T3-VIP",
         "station": order["station"],
         "member_id": order["member_id"],

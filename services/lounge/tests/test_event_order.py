@@ -27,6 +27,10 @@ from lounge.visits.models import Visit
 ORDERS, FLIGHTS = "lounge-booking", "lounge-flights"
 
 
+def member_of(order_id: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, order_id))
+
+
 def order_news(order_id: str, flight_no: str, std: datetime, variant: str) -> list[CloudEvent]:
     """Booking's events of one order, each with the whole order at its version."""
     escort, lounge = ("DEP_ESCORT",), ("DEP_ESCORT", "LOUNGE")
@@ -44,7 +48,7 @@ def order_news(order_id: str, flight_no: str, std: datetime, variant: str) -> li
         "lounge removed": [("created", lounge, "requested"), ("changed", escort, "requested"), ("confirmed", escort, "confirmed")],
         "lounge added": [("created", escort, "requested"), ("changed", lounge, "requested"), ("confirmed", lounge, "confirmed")],
     }[variant]
-    member_id = f"member-of-{order_id}"
+    member_id = member_of(order_id)
     events = []
     for version, (name, products, status) in enumerate(steps, start=1):
         snapshot = order_snapshot(
@@ -124,7 +128,7 @@ async def order_world(lounge, journey: Journey, plan) -> dict:
             "expected": row.model_dump(exclude={"order_id", "updated_at", "flight_date"}) if row else None,
             "flight": relative(flight.model_dump(exclude={"flight_no", "number", "flight_date", "updated_at"}), std) if flight else None,
         }
-    return anonymised(state, {order_id: "<order>", order_id[:6]: "<ref>", flight_no: "<flight>"})
+    return anonymised(state, {order_id: "<order>", member_of(order_id): "<member>", order_id[:6]: "<ref>", flight_no: "<flight>"})
 
 
 async def flight_world(lounge, frozen, journey: Journey, plan) -> dict:
