@@ -7,8 +7,9 @@ Create Date: 2026-12-01 21:40:00.000000
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from airside.migrations import add_platform_column
 
 revision: str = '0003'
 down_revision: str | None = '0002'
@@ -17,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column('idempotency_record', sa.Column('headers', sa.Text(), nullable=True))
+    add_platform_column(op, 'idempotency_record', 'headers')
 
 
 def downgrade() -> None:
