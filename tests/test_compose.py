@@ -2,9 +2,9 @@
 
 docker-compose.yml is validated against the Compose Specification schema and against what the platform
 asks of it; the NATS configs are parsed by the real nats-server; the Dockerfiles and .dockerignore are
-read for what the images run; and the environment compose declares is exercised by starting the three
-services with it, hosts mapped to loopback (`nats` -> this session's nats-server, `postgres` -> a fresh
-test database, each port -> a free one).
+read for what the images run (one Dockerfile, built with each service's arguments); and the environment
+compose declares is exercised by starting the three services with it and the image's command, hosts mapped
+to loopback (`nats` -> this session's nats-server, `postgres` -> a fresh test database, each port -> a free one).
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ import copy
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SCHEMA_FILE = ROOT / "tests" / "schemas" / "compose-spec.json"
 NATS_CONFIG_DIR = ROOT / "deploy" / "nats"
+DOCKERFILE = "Dockerfile"
 
 SERVICES = {"booking": 8001, "lounge": 8002, "callcenter": 8003}
 CLUSTER_NODES = {"nats-1", "nats-2", "nats-3"}
@@ -150,6 +153,71 @@ def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
         instructions.append((keyword.upper(), rest.strip()))
         current = ""
     return instructions
+
+
+@dataclass
+class Image:
+    """A service's image as `docker compose build` makes it: the one Dockerfile's instructions, its build arguments in place."""
+
+    service: str
+    instructions: list[tuple[str, str]]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return dict(item.split("=", 1) for keyword, value in self.instructions if keyword == "ENV" for item in shlex.split(value))
+
+    @property
+    def service_env(self) -> dict[str, str]:
+        """What the image sets for the service to run; PATH points into the image's own virtualenv, meaningless here."""
+        return {key: value for key, value in self.env.items() if key != "PATH"}
+
+    @property
+    def cmd(self) -> list[str]:
+        return json.loads(dict(self.instructions)["CMD"])
+
+    @property
+    def healthcheck_code(self) -> str:
+        test = json.loads(dict(self.instructions)["HEALTHCHECK"].split(" CMD ", 1)[1])
+        assert test[:2] == ["python", "-c"], test
+        return test[2]
+
+
+def image_of(compose: dict[str, Any], name: str) -> Image:
+    build = compose["services"][name]["build"]
+    declared: dict[str, str] = {}
+
+    def substitute(match: re.Match[str]) -> str:
+        variable = match["braced"] or match["named"]
+        return declared.get(variable, match[0])  # $PATH and the like are the base image's, left alone
+
+    instructions = []
+    for keyword, value in dockerfile_instructions(ROOT / build["context"] / build["dockerfile"]):
+        if keyword == "ARG":
+            variable = value.split("=", 1)[0]
+            declared[variable] = build["args"][variable]
+        elif keyword != "CMD":  # exec-form CMD is not substituted by Docker
+            value = _VARIABLE.sub(substitute, value)
+        instructions.append((keyword, value))
+    return Image(name, instructions)
+
+
+class ImageProcess(ServiceProcess):
+    """A service started as its image starts it: the image's CMD and ENV, on loopback and a free port."""
+
+    def __init__(self, image: Image, port: int, env: dict[str, str], log_file: Path) -> None:
+        super().__init__(image.service, port, {**env, **image.service_env, "UVICORN_PORT": str(port)}, log_file)
+        self.image = image
+
+    def command(self) -> list[str]:
+        program, *options = self.image.cmd
+        assert options[:2] == ["--host", "0.0.0.0"], options
+        return [sys.executable, "-m", program, "--host", self.host, *options[2:]]
+
+
+def run_image_healthcheck(image: Image, local_port: int) -> int:
+    """Run the image's HEALTHCHECK here, with the image's environment and the service's local port."""
+    env = {**os.environ, **image.service_env, "UVICORN_PORT": str(local_port)}
+    return subprocess.run([sys.executable, "-c", image.healthcheck_code], env=env, capture_output=True, timeout=20).returncode
 
 
 def dockerignore_patterns() -> list[re.Pattern[str]]:
@@ -271,9 +339,8 @@ def test_the_deployed_set_has_every_service(compose):
 @pytest.mark.parametrize(("name", "port"), SERVICES.items())
 def test_each_app_service_is_built_checked_and_configured(compose, name, port):
     service = compose["services"][name]
-    assert service["build"]["context"] == "."
-    assert service["build"]["dockerfile"] == f"services/{name}/Dockerfile"
-    assert (ROOT / service["build"]["dockerfile"]).is_file()
+    assert service["build"] == {"context": ".", "dockerfile": DOCKERFILE, "args": {"SERVICE": name, "PORT": str(port)}}
+    assert (ROOT / DOCKERFILE).is_file()
 
     assert service["restart"] in {"always", "unless-stopped"} or service["restart"].startswith("on-failure")
     assert {dependency: spec["condition"] for dependency, spec in service["depends_on"].items()} == {
@@ -474,21 +541,40 @@ def test_every_nats_config_parses_with_the_real_server(compose, tmp_path):
 # --- the images ------------------------------------------------------------------------------------------------
 
 
+def test_every_service_is_built_from_the_one_dockerfile_with_its_own_arguments(compose):
+    dockerfiles = []
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [sub for sub in subfolders if not sub.startswith(".") and sub != "node_modules"]
+        dockerfiles += [(Path(folder) / file).relative_to(ROOT).as_posix() for file in files if "dockerfile" in file.lower()]
+    assert dockerfiles == [DOCKERFILE]
+    builds = {name: compose["services"][name]["build"] for name in SERVICES}
+    assert {name: build["args"] for name, build in builds.items()} == {
+        name: {"SERVICE": name, "PORT": str(port)} for name, port in SERVICES.items()
+    }
+    assert len({json.dumps({**build, "args": None}) for build in builds.values()}) == 1, "only the arguments differ"
+
+    instructions = dockerfile_instructions(ROOT / DOCKERFILE)
+    arguments = [index for index, (keyword, _) in enumerate(instructions) if keyword == "ARG"]
+    assert [instructions[index][1] for index in arguments] == ["SERVICE", "PORT"], "no defaults: a build must name its service"
+    dependencies = next(index for index, (keyword, value) in enumerate(instructions) if keyword == "RUN" and "requirements.txt" in value)
+    assert dependencies < min(arguments), "the third-party layer comes before the arguments, so the three images share it"
+
+
 @pytest.mark.parametrize(("name", "port"), SERVICES.items())
 def test_dockerfile_runs_the_service_as_the_tests_do(compose, name, port):
-    path = ROOT / "services" / name / "Dockerfile"
-    instructions = dockerfile_instructions(path)
+    image = image_of(compose, name)
+    instructions = image.instructions
     keywords = [keyword for keyword, _ in instructions]
     assert instructions[0] == ("FROM", "python:3.11-slim")
 
-    cmd = json.loads(dict(instructions)["CMD"])
+    # uvicorn takes the app and the port from UVICORN_APP and UVICORN_PORT (its own environment
+    # options); the command is exec form, so uvicorn is PID 1 and gets the SIGTERM that drains it.
+    assert (image.env["UVICORN_APP"], image.env["UVICORN_PORT"]) == (f"{name}.main:app", str(port))
+    cmd = image.cmd
     assert cmd == [
         "uvicorn",
-        f"{name}.main:app",
         "--host",
         "0.0.0.0",
-        "--port",
-        str(port),
         "--loop",
         "uvloop",
         "--http",
@@ -500,7 +586,7 @@ def test_dockerfile_runs_the_service_as_the_tests_do(compose, name, port):
     # The tests start services with ServiceProcess, whose command must be the image's, bar host and port.
     local = ServiceProcess(name, port, {}, Path("unused.log")).command()
     assert local[1:3] == ["-m", "uvicorn"]
-    assert local[3:] == [*cmd[1:3], "127.0.0.1", *cmd[4:]]
+    assert local[3:] == [image.env["UVICORN_APP"], "--host", "127.0.0.1", "--port", str(port), *cmd[3:]]
 
     users = [index for index, keyword in enumerate(keywords) if keyword == "USER"]
     assert users, "the image must not run as root"
@@ -511,8 +597,7 @@ def test_dockerfile_runs_the_service_as_the_tests_do(compose, name, port):
     runs = " ".join(value for keyword, value in instructions if keyword == "RUN")
     assert f"pip install -c constraints.txt -e shared -e services/{name}" in runs
     assert str(port) in dict(instructions)["EXPOSE"].split()
-    healthcheck = json.loads(dict(instructions)["HEALTHCHECK"].split(" CMD ", 1)[1])
-    assert ["CMD", *healthcheck] == compose["services"][name]["healthcheck"]["test"]
+    assert "/readyz" in image.healthcheck_code  # run against the service in test_services_start_with_the_environment_compose_declares
 
     patterns = dockerignore_patterns()
     for keyword, value in instructions:
@@ -590,7 +675,7 @@ def test_services_start_with_the_environment_compose_declares(compose, nats_serv
         env = local_environment(
             compose, name, port, nats_url=nats_server.url, database_url=databases.create(f"compose_{name}"), local_port=local_ports[name]
         )
-        started.append(ServiceProcess(name, local_ports[name], env, tmp_path / "logs" / f"{name}.log").start())
+        started.append(ImageProcess(image_of(compose, name), local_ports[name], env, tmp_path / "logs" / f"{name}.log").start())
     for process in started:
         process.wait_ready(60)
 
@@ -614,13 +699,15 @@ def test_services_start_with_the_environment_compose_declares(compose, nats_serv
         signed = httpx.get(f"{process.url}/v1/members/x", headers={"Authorization": f"Bearer {token(TEST_SECRET)}"}, timeout=5)
         assert signed.status_code != 401, (name, signed.text)
 
-        # The compose healthcheck itself passes against the running service.
+        # The compose healthcheck and the image's pass against the running service.
         healthcheck = compose["services"][name]["healthcheck"]["test"]
         assert run_healthcheck(healthcheck, port, local_ports[name]) == 0, name
+        assert run_image_healthcheck(image_of(compose, name), local_ports[name]) == 0, name
 
     for process in started:
         process.stop()
         assert run_healthcheck(compose["services"][process.name]["healthcheck"]["test"], SERVICES[process.name], process.port) != 0
+        assert run_image_healthcheck(image_of(compose, process.name), process.port) != 0
 
 
 def test_production_refuses_to_start_without_the_secret(compose, nats_server, databases, tmp_path, clean_environ, started):

@@ -16,7 +16,7 @@ from typing import IO
 
 import httpx
 
-# uvicorn's --timeout-graceful-shutdown, as the Dockerfiles set it: drain, this, and the delivery loops'
+# uvicorn's --timeout-graceful-shutdown, as the Dockerfile sets it: drain, this, and the delivery loops'
 # stop fit in compose's stop_grace_period (30 s).
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
@@ -152,7 +152,7 @@ class NatsServer:
 
 
 class ServiceProcess:
-    """One Airside service under uvicorn, exactly as the Dockerfiles run it."""
+    """One Airside service under uvicorn, exactly as the Dockerfile runs it."""
 
     def __init__(self, name: str, port: int, env: dict[str, str], log_file: Path, host: str = "127.0.0.1") -> None:
         self.name = name
