@@ -36,6 +36,10 @@ class ProblemBody(BaseModel):
     errors: list[FieldError] | None = None
 
 
+# RFC 9457's members, and ours: what a problem's extension members must not be called.
+STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "errors"})
+
+
 class Problem(Exception):
     """A refusal the caller can act on; `slug` becomes the stable type URI `/problems/<slug>`."""
 
@@ -58,6 +62,8 @@ class Problem(Exception):
         self.errors = list(errors) if errors else None
         self.headers = headers
         self.extra = extra or {}
+        if shadowed := STANDARD_MEMBERS.intersection(self.extra):  # a `status: "new"` would hide the HTTP status
+            raise ValueError(f"a problem's extra members cannot be named {sorted(shadowed)}")
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -150,3 +150,11 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch):
     with pytest.raises(SettingsError):
         AirsideSettings(env="production").check_runnable()
     AirsideSettings(env="production", jwt_secret="a-production-secret-of-32-bytes-or-more").check_runnable()
+
+
+def test_a_problem_refuses_extension_members_named_like_its_own():
+    """The class of `status: "new"` hiding a 409's status: every standard member is refused as an extension."""
+    for name in ("type", "title", "status", "detail", "instance", "errors"):
+        with pytest.raises(ValueError, match=name):
+            Problem(409, "illegal_transition", "refused", extra={name: "new"})
+    assert Problem(409, "illegal_transition", "refused", extra={"requested_status": "new"}).body()["status"] == 409

@@ -40,7 +40,13 @@ async def test_status_machine_refuses_illegal_moves(client, callcenter):
     staff = auth("agent", stations=[station])
     ticket = await open_ticket(client, staff, station)
     url = f"/v1/tickets/{ticket['id']}/status"
-    assert (await client.post(url, json={"status": "closed"}, headers=staff)).status_code == 409
+    refused = await client.post(url, json={"status": "closed"}, headers=staff)
+    # The problem's `status` is the HTTP status (RFC 9457); the move refused is named beside it.
+    assert (refused.status_code, refused.headers["content-type"]) == (409, "application/problem+json")
+    assert refused.json() | {"detail": ""} == {
+        "type": "/problems/illegal_transition", "title": "Illegal transition", "status": 409, "detail": "",
+        "current_status": "new", "requested_status": "closed",
+    }  # fmt: skip
     assert (await client.post(url, json={"status": "open"}, headers=staff)).json()["status"] == "open"
     assert (await client.post(url, json={"status": "pending_internal"}, headers=staff)).json()["status"] == "pending_internal"
     resolved = (await client.post(url, json={"status": "resolved"}, headers=staff)).json()

@@ -37,4 +37,6 @@ def can_move(current: str, target: str) -> bool:
 
 def require_move(current: str, target: str) -> None:
     if target not in Status.__members__ or not can_move(current, target):
-        raise conflict("illegal_transition", f"a ticket that is {current} cannot become {target}", current_status=current, status=target)
+        raise conflict(
+            "illegal_transition", f"a ticket that is {current} cannot become {target}", current_status=current, requested_status=target
+        )
