@@ -16,8 +16,12 @@ from airside.logs import causation_id_var, correlation_id_var, traceparent
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
 
-class EnvelopeError(ValueError):
-    """The bytes are not an Airside event: parked at once, never retried."""
+class EventRefused(ValueError):
+    """An event its consumer will never apply, however often it comes: parked at once, never retried."""
+
+
+class EnvelopeError(EventRefused):
+    """The bytes are not an Airside event, or its payload does not parse."""
 
 
 class CloudEvent(BaseModel):

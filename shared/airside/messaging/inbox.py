@@ -2,8 +2,9 @@
 
 Each event's effects and its `(consumer, event_id)` row commit in one transaction; the ack
 follows the commit. A failing handler is nak'ed with a growing delay; at the delivery bound,
-or at once for bytes that are not an event, the event is parked and terminated so it never
-blocks the stream and is never lost.
+or at once for bytes that are not an event or an event refused for good (`EventRefused`), the event
+is parked and terminated so it never blocks the stream; while it cannot be parked (the database is
+away) it is nak'ed and comes back, so it is never lost.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from nats.js import JetStreamContext
 from sqlalchemy import Text, UniqueConstraint, func, select
 from sqlmodel import Field, SQLModel
 
-from airside.db import Database, UtcDateTime, insert_many_ignoring_duplicates, utcnow
+from airside.db import Database, UtcDateTime, insert_ignoring_duplicates, insert_many_ignoring_duplicates, utcnow
 from airside.logs import causation_id_var, correlation_id_var, trace_id_from, trace_id_var
 from airside.messaging.bus import Bus
-from airside.messaging.envelope import CloudEvent, EnvelopeError, parse_envelope
+from airside.messaging.envelope import CloudEvent, EnvelopeError, EventRefused, parse_envelope
 from airside.messaging.streams import ConsumerSpec, ensure_consumer
 from airside.metrics import CONSUMER_EVENTS, CONSUMER_PENDING, CONSUMER_REDELIVERIES
 from airside.settings import AirsideSettings
@@ -96,10 +97,9 @@ class Consumer:
         """Return from `run` once the batch in hand is committed and acked."""
         self._stopping = True
 
-    @property
-    def max_deliver(self) -> int:
-        # The server bound sits above ours so the last delivery still reaches the handler and gets parked.
-        return self.settings.dead_letter_after + 2
+    # No server bound: a message the server stopped delivering would sit in the stream, never parked. Our
+    # own bound (`dead_letter_after`) parks it, and a delivery that cannot park it naks it to come back.
+    max_deliver = -1
 
     async def declare(self) -> None:
         await ensure_consumer(self.bus.js, self.spec, max_deliver=self.max_deliver, ack_wait=self.settings.ack_wait_seconds)
@@ -194,24 +194,26 @@ class Consumer:
         with event_context(event):  # the retry and parking log lines carry the event's correlation too
             try:
                 outcome = await self.apply(event)
-            except EnvelopeError as exc:  # a payload that does not parse never will: park it now
+            except EventRefused as exc:  # a payload that does not parse, or a value no retry changes: park it now
                 await self._park(message, event, str(exc))
                 return
             except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
                 if delivered >= self.settings.dead_letter_after:
                     await self._park(message, event, repr(exc))
                 else:
-                    delays = self.settings.retry_delays
-                    delay = delays[min(delivered - 1, len(delays) - 1)]
                     log.warning(
                         "handler failed, retrying",
                         extra={"consumer": self.name, "event_id": event.id, "type": event.type, "delivered": delivered, "error": repr(exc)},
                     )
                     CONSUMER_EVENTS.labels(self.service, self.name, "retried").inc()
-                    await message.nak(delay=delay)
+                    await message.nak(delay=self._retry_delay(delivered))
                 return
         CONSUMER_EVENTS.labels(self.service, self.name, outcome).inc()
         await message.ack()
+
+    def _retry_delay(self, delivered: int) -> float:
+        delays = self.settings.retry_delays
+        return delays[min(delivered - 1, len(delays) - 1)]
 
     async def apply(self, event: CloudEvent) -> str:
         """Run the handler and record the event in one transaction; 'duplicate' if already done."""
@@ -241,26 +243,42 @@ class Consumer:
         return outcomes
 
     async def _park(self, message: Msg, event: CloudEvent | None, error: str) -> None:
+        """Store the message as a dead letter, then `term` it. When it cannot be stored (the database is
+        away), it is nak'ed instead and comes back: a message is always in the stream or parked."""
         meta = message.metadata
-        async with self.db.session() as session:
-            session.add(
-                DeadLetter(
-                    consumer=self.name,
-                    stream=meta.stream,
-                    stream_seq=meta.sequence.stream,
-                    subject=message.subject,
-                    event_id=event.id if event else None,
-                    event_type=event.type if event else None,
-                    payload=message.data.decode("utf-8", errors="replace"),
-                    error=error[:4000],
-                    num_delivered=meta.num_delivered,
-                    created_at=utcnow(),
+        letter = {
+            "consumer": self.name,
+            "stream": meta.stream,
+            "stream_seq": meta.sequence.stream,
+            "subject": message.subject,
+            "event_id": event.id if event else None,
+            "event_type": event.type if event else None,
+            "payload": message.data.decode("utf-8", errors="replace"),
+            "error": error[:4000],
+            "num_delivered": meta.num_delivered,
+            "status": "parked",
+            "created_at": utcnow(),
+        }
+        try:
+            async with self.db.session() as session:
+                # Parked already when an earlier delivery stored it and its term was lost: found by its stream
+                # position (bytes that are no event have no id for the unique key), or by the key in a race.
+                parked = await session.scalar(
+                    select(DeadLetter.id).where(
+                        DeadLetter.consumer == self.name, DeadLetter.stream == meta.stream, DeadLetter.stream_seq == meta.sequence.stream
+                    )
                 )
-            )
-            try:
+                if parked is None:
+                    await insert_ignoring_duplicates(session, DeadLetter, letter, index_elements=["consumer", "event_id", "stream_seq"])
                 await session.commit()
-            except Exception:  # noqa: BLE001 - parked already by an earlier delivery
-                await session.rollback()
+        except Exception as exc:  # noqa: BLE001 - not stored: the stream keeps the message until a delivery can park it
+            log.warning(
+                "dead letter not stored, the event comes back",
+                extra={"consumer": self.name, "subject": message.subject, "delivered": meta.num_delivered, "error": repr(exc)},
+            )
+            CONSUMER_EVENTS.labels(self.service, self.name, "retried").inc()
+            await message.nak(delay=self._retry_delay(meta.num_delivered))
+            return
         log.error("event dead-lettered", extra={"consumer": self.name, "subject": message.subject, "error": error[:500]})
         CONSUMER_EVENTS.labels(self.service, self.name, "dead_lettered").inc()
         await message.term()
@@ -285,7 +303,7 @@ async def replay(db: Database, consumers: dict[str, Consumer], dead_letter_id: i
         if event.type not in consumer.spec.handlers:
             raise ReplayError(f"{letter.consumer} has no handler for {event.type}")
         await consumer.apply(event)
-    except (EnvelopeError, ReplayError) as exc:
+    except (EventRefused, ReplayError) as exc:
         raise ReplayError(str(exc)) from exc
     except Exception as exc:
         async with db.session() as session:
