@@ -215,3 +215,39 @@ async def test_a_malformed_airline_flight_is_dead_lettered_at_once_and_later_new
     assert letter["num_delivered"] == 1 and letter["status"] == "parked" and letter["consumer"] == "booking-flights"
     assert letter["event_type"] == "airside.flight.status" and "payload invalid" in letter["error"]
     assert (await client.get(f"/v1/orders/{order['id']}", headers=LEAD)).json()["flight"]["status"] == "delayed"
+
+
+async def test_an_airline_status_a_day_ahead_is_dead_lettered_at_once_and_the_flight_takes_later_news(client, nats_server):
+    """A status stamped in the future would outrank every real one after it (the newest `updated_at` wins)."""
+    flight = new_flight(local(local_day(7), 16))
+    order = await new_order(client, flight=flight)
+    url = f"/v1/flights/{flight_no(flight)}/{flight['flight_date']}"
+    base = {key: flight[key] for key in ("carrier", "number", "flight_date", "origin", "destination")}
+    stamp = parse(order["flight"]["updated_at"])
+    ahead = await publish_airline_status(
+        nats_server.url, **base, status="cancelled", updated_at=iso(datetime.now(UTC) + timedelta(days=1, hours=1))
+    )
+    await publish_airline_status(nats_server.url, **base, status="delayed", updated_at=iso(stamp + timedelta(minutes=2)))
+
+    async def delayed():
+        body = (await client.get(url, headers=LEAD)).json()
+        return body if body["status"] == "delayed" else None
+
+    await wait_for(delayed, timeout=10, what="the later, real status applied")
+
+    async def parked():
+        letters = (await client.get("/v1/ops/dead-letters", params={"limit": 200}, headers=ADMIN)).json()["items"]
+        return next((letter for letter in letters if letter["event_id"] == ahead), None)
+
+    letter = await wait_for(parked, timeout=5, what="the status from the future dead-lettered")
+    assert letter["num_delivered"] == 1 and letter["consumer"] == "booking-flights" and "ahead of now" in letter["error"]
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=LEAD)).json()["flight"]["status"] == "delayed"
+
+
+async def test_ops_cannot_enter_a_status_stamped_more_than_a_day_ahead(client):
+    flight = (await new_order(client))["flight"]
+    url = f"/v1/flights/{flight['flight_no']}/{flight['flight_date']}/status"
+    ahead = await client.post(url, json={"status": "delayed", "updated_at": iso(datetime.now(UTC) + timedelta(days=2))}, headers=LEAD)
+    assert ahead.status_code == 422 and ahead.json()["errors"][0]["field"] == "body.updated_at", ahead.text
+    soon = await client.post(url, json={"status": "delayed", "updated_at": iso(datetime.now(UTC) + timedelta(minutes=1))}, headers=LEAD)
+    assert soon.status_code == 200, soon.text

@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from lounge_support import (
+    ADMIN,
     PEK_STAFF,
     a_flight,
     a_member,
@@ -31,6 +32,24 @@ async def test_the_flight_copy_keeps_the_newest_status_and_never_clears_a_field(
     flight = (await client.get(f"/v1/flights/{flight_no}/{flight_date}", headers=PEK_STAFF)).json()
     assert flight["status"] == "delayed" and flight["gate"] == "E12"
     assert datetime.fromisoformat(flight["etd"]) == etd and datetime.fromisoformat(flight["std"]) == std
+
+
+async def test_a_flight_status_a_day_ahead_is_dead_lettered_at_once_and_the_copy_takes_later_news(client, nats_server):
+    """A status stamped in the future would outrank every real one after it (the newest `updated_at` wins)."""
+    std = datetime(2031, 5, 5, 2, 0, tzinfo=UTC)
+    t0 = datetime.now(UTC)
+    flight_no, flight_date = await a_flight(client, nats_server.url, std, updated_at=t0)
+    await publish_flight(nats_server.url, flight_no[2:], std, status="cancelled", updated_at=t0 + timedelta(days=1, hours=1))
+    await publish_flight(nats_server.url, flight_no[2:], std, status="delayed", updated_at=t0 + timedelta(minutes=5))
+    await wait_for(lambda: flight_known(client, flight_no, flight_date, status="delayed"), timeout=5, what="the later, real status")
+
+    async def parked() -> dict | None:
+        letters = (await client.get("/v1/ops/dead-letters", params={"limit": 200}, headers=ADMIN)).json()["items"]
+        return next((letter for letter in letters if f'"number":"{flight_no[2:]}"' in letter["payload"]), None)
+
+    letter = await wait_for(parked, timeout=5, what="the status from the future dead-lettered")
+    assert (letter["consumer"], letter["num_delivered"], letter["status"]) == ("lounge-flights", 1, "parked")
+    assert '"status":"cancelled"' in letter["payload"] and "ahead of now" in letter["error"]
 
 
 async def test_a_flight_path_takes_one_flight_number(client):
@@ -84,5 +103,5 @@ async def test_an_order_teaches_lounge_its_flight_until_a_status_arrives(client,
         nats_server.url, order_snapshot(order_id=order_id, member_id=member_id, flight_no=f"CA{number}", flight_date=flight_date, std=std)
     )
     await wait_for(lambda: flight_known(client, f"CA{number}", flight_date), timeout=5, what="the flight from the order")
-    await publish_flight(nats_server.url, number, std, status="delayed", updated_at=datetime(2030, 1, 1, tzinfo=UTC))
+    await publish_flight(nats_server.url, number, std, status="delayed", updated_at=datetime.now(UTC))
     await wait_for(lambda: flight_known(client, f"CA{number}", flight_date, status="delayed"), timeout=5, what="the real status")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
+from airside import clock
 from airside.events.common import FlightStatus
-from airside.messaging.envelope import define
+from airside.messaging.envelope import CloudEvent, EventRefused, define
 
 
 class FlightStatusChanged(BaseModel):
@@ -33,3 +34,31 @@ class FlightStatusChanged(BaseModel):
 flight_status = define(
     "airside.flight.status", FlightStatusChanged, "A flight's schedule or status, from an airline system or booking.", producer="airline"
 )
+
+
+# A source's clock or time zone can be wrong. The copies keep the newest `updated_at`, so a status
+# stamped far ahead would outrank every real status after it and freeze the flight: it is refused.
+MAX_AHEAD = timedelta(days=1)
+
+
+class StatusFromTheFuture(EventRefused):
+    """A flight status whose `updated_at` lies more than MAX_AHEAD after the receiver's clock."""
+
+
+def checked_updated_at(updated_at: datetime) -> datetime:
+    """`updated_at` in UTC (a bare time is taken as UTC); refused when it lies more than a day ahead."""
+    stamp = updated_at.replace(tzinfo=UTC) if updated_at.tzinfo is None else updated_at.astimezone(UTC)
+    now = clock.now()
+    if stamp - now > MAX_AHEAD:
+        raise StatusFromTheFuture(
+            f"updated_at {stamp.isoformat()} lies more than {MAX_AHEAD.days} day ahead of now ({now.isoformat()}): "
+            "it would outrank every later status of the flight"
+        )
+    return stamp
+
+
+def received_status(event: CloudEvent) -> FlightStatusChanged:
+    """The status an event carries, as every consumer of flight status takes it (refused ones are parked at once)."""
+    status = flight_status.parse(event)
+    checked_updated_at(status.updated_at)
+    return status

@@ -1,10 +1,11 @@
 import re
 from datetime import date, datetime
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, field_validator
 from sqlmodel import Field, SQLModel
 
 from airside.db import UtcDateTime, utcnow
+from airside.events import flights as flight_events
 from airside.events.common import FlightInfo, FlightStatus
 
 FLIGHT_NO = re.compile(r"^([A-Z0-9]{2})(\d{1,4}[A-Z]?)$")
@@ -46,6 +47,12 @@ class FlightStatusUpdate(FlightTimes):
     status: FlightStatus
     reason: str | None = Field(default=None, max_length=500)
     updated_at: AwareDatetime | None = Field(default=None, description="When the status was known; now when absent")
+
+    @field_validator("updated_at")
+    @classmethod
+    def _not_ahead(cls, value: datetime | None) -> datetime | None:
+        """The rule every consumer of flight status applies: a status stamped more than a day ahead is refused."""
+        return value if value is None else flight_events.checked_updated_at(value)
 
 
 class Flight(SQLModel, table=True):
