@@ -141,11 +141,13 @@ def replay(
 def republish(
     service: Annotated[str, typer.Argument(help="booking, lounge or callcenter")],
     since: Annotated[datetime, typer.Option(help="Republish every event recorded since this time (UTC unless it says otherwise)")],
+    wait_seconds: Annotated[float, typer.Option(help="How long the service waits for its relay before answering (0-25)")] = 10,
     token: Annotated[str | None, typer.Option(help="Admin token; minted from the secret when absent")] = None,
 ) -> None:
-    """Publish again every event a service recorded since a time (rebuilds a lost stream)."""
+    """Publish again every event a service recorded since a time (rebuilds a lost stream); prints how many
+    were marked, how many the stream has, and how many are still pending."""
     moment = since if since.tzinfo else since.replace(tzinfo=UTC)
-    body = {"since": moment.isoformat()}
+    body = {"since": moment.isoformat(), "wait_seconds": wait_seconds}
     _show(httpx.post(f"{_service_url(service)}/v1/ops/republish", json=body, headers=_admin_headers(token), timeout=30))
 
 

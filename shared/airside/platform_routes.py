@@ -133,13 +133,18 @@ async def replay_dead_letter(dead_letter_id: DeadLetterId, request: Request, _ad
 
 class RepublishRequest(BaseModel):
     since: AwareDatetime
+    wait_seconds: float = Field(default=10, ge=0, le=25, description="How long to wait for the relay to publish them before answering")
 
 
 class RepublishResult(BaseModel):
-    events: int
+    marked: int = Field(description="Events recorded since `since`, each marked to be published again under a new message id")
+    published: int = Field(description="Of those, the events the stream had accepted when this answer was sent")
+    pending: int = Field(description="The rest, still in the outbox (NATS away, a long backlog): the relay publishes them when it can")
 
 
 @platform_router.post("/v1/ops/republish", tags=["ops"])
 async def republish(body: RepublishRequest, request: Request, _admin: AdminOnly) -> RepublishResult:
-    """Publish again every event recorded since a time, e.g. to rebuild a lost stream."""
-    return RepublishResult(events=await republish_since(request.app.state.runtime.db, body.since))
+    """Publish again every event recorded since a time, e.g. to rebuild a lost stream, and say how many the
+    stream has (consumers skip what they already applied)."""
+    done = await republish_since(request.app.state.runtime.db, body.since, wait_seconds=body.wait_seconds)
+    return RepublishResult(marked=done.marked, published=done.published, pending=done.pending)

@@ -3,8 +3,9 @@
 events.md rule 1. The writer adds rows inside the business transaction; after that commit the
 relay is woken at once, and a timer sweep catches anything a wake-up missed. Rows are selected
 by state (never by a high-water mark), published with `Nats-Msg-Id`, and marked only after the
-PubAck; housekeeping prunes them after the stream's retention. On PostgreSQL one replica leads
-through an advisory lock; the others stand by.
+PubAck, in commit order: an event not yet published holds back every one committed after it.
+Housekeeping prunes them after the stream's retention. On PostgreSQL one replica leads through an
+advisory lock; the others stand by.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +26,7 @@ from sqlmodel import Field, SQLModel
 from airside.db import Database, UtcDateTime, driver_connection, row_instance, utcnow
 from airside.messaging.bus import Bus
 from airside.messaging.envelope import CloudEvent, EventDefinition
+from airside.messaging.streams import stream_for
 from airside.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from airside.settings import AirsideSettings
 
@@ -48,6 +51,8 @@ class OutboxEvent(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=Text)
+    # How often ops asked for it again (`republish_since`); each time it goes out under a new Nats-Msg-Id.
+    republished: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 _WAKE_FLAG = "airside_outbox_written"
@@ -176,10 +181,11 @@ class OutboxRelay:
                 return True
             except Exception:  # noqa: BLE001 - the lock died with its connection
                 await self._release_leadership()
-        conn = await self.db.engine.connect()
+        # Autocommit: the lock and its checks must not leave a transaction open. A session "idle in
+        # transaction" is ended by a server's idle_in_transaction_session_timeout, and the lock with it.
+        conn = await (await self.db.engine.connect()).execution_options(isolation_level="AUTOCOMMIT")
         key = RELAY_LOCK_BASE + sum(self.service.encode())
         got = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})).scalar()
-        await conn.commit()
         if got:
             self._lock_conn = conn
             self._lock_checked = time.monotonic()
@@ -199,96 +205,99 @@ class OutboxRelay:
             self._lock_conn = None
 
     async def publish_batch(self) -> tuple[int, bool, bool]:
-        """Publish one batch in commit order; returns (published, batch was full, NATS stalled)."""
+        """Publish the next batch in commit order; returns (published, batch was full, stopped: an event
+        failed or waits for its retry, so the rest wait too)."""
         if self.db.is_postgres:
             return await self._publish_batch_lean()
         limit = self.settings.outbox_batch_size
-        now = utcnow()
         async with self.db.session() as session:
-            rows = (
-                (
-                    await session.execute(
-                        select(OutboxEvent)
-                        .where(OutboxEvent.published_at.is_(None), OutboxEvent.next_attempt_at <= now)  # type: ignore[union-attr]
-                        .order_by(OutboxEvent.seq)  # type: ignore[arg-type]
-                        .limit(limit)
-                        .with_for_update(skip_locked=True)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            if not rows:
+            columns = (OutboxEvent.seq, OutboxEvent.event_id, OutboxEvent.subject, OutboxEvent.envelope)
+            columns += (OutboxEvent.attempts, OutboxEvent.next_attempt_at, OutboxEvent.republished)
+            query = select(*columns).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.seq).limit(limit)  # type: ignore[union-attr, arg-type]
+            pending = [PendingEvent(*row) for row in (await session.execute(query)).all()]
+            if not pending:
                 return 0, False, False
-            # Publishing concurrently keeps the order on the wire (one connection, sends in call order)
-            # while not paying one round trip per event.
-            results = await self._publish_async([(row.subject, row.envelope, row.event_id) for row in rows])
-            published_at = utcnow()
-            done: list[int] = []
-            stalled = False
-            for row, result in zip(rows, results, strict=True):
-                if isinstance(result, BaseException):
-                    stalled = stalled or not self.bus.connected or isinstance(result, TimeoutError)
-                    row.attempts += 1
-                    row.last_error = repr(result)[:2000]
-                    row.next_attempt_at = published_at + retry_delay(row.attempts)
-                    OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
-                else:
-                    assert row.seq is not None
-                    done.append(row.seq)
-            self.bus.record_publish(succeeded=len(done) == len(rows))
-            if done:
+            outcome = await self._publish_in_commit_order(pending)
+            if outcome.published:
                 await session.execute(
-                    update(OutboxEvent).where(OutboxEvent.seq.in_(done)).values(published_at=published_at)  # type: ignore[union-attr]
+                    update(OutboxEvent).where(OutboxEvent.seq.in_(outcome.published)).values(published_at=outcome.at)  # type: ignore[union-attr]
                 )
+            if (failed := outcome.failure) is not None:
+                await session.execute(update(OutboxEvent).where(OutboxEvent.seq == failed.event.seq).values(**failed.values()))
             await session.commit()
-        OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
-        if stalled:
-            log.warning("publishing stalled; events stay in the outbox", extra={"pending_in_batch": len(rows) - len(done)})
-        return len(done), len(rows) == limit, stalled
+        return self._report(outcome, len(pending), limit)
 
     async def _publish_batch_lean(self) -> tuple[int, bool, bool]:
         """publish_batch on PostgreSQL's driver: the same statements, without mapping 500 rows to
         objects (which cost more CPU than publishing them: bench/PROFILE.md)."""
         limit = self.settings.outbox_batch_size
         async with driver_connection(self.db.engine) as conn, conn.transaction():
-            rows = await conn.fetch(PENDING_ROWS, utcnow(), limit)
-            if not rows:
+            pending = [PendingEvent(*row) for row in await conn.fetch(PENDING_ROWS, limit)]
+            if not pending:
                 return 0, False, False
-            results = await self._publish_async([(subject, envelope, event_id) for _seq, event_id, subject, envelope, _attempts in rows])
-            published_at = utcnow()
-            done: list[int] = []
-            failed: list[tuple[int, int, str, datetime]] = []
-            stalled = False
-            for (seq, _event_id, _subject, _envelope, attempts), result in zip(rows, results, strict=True):
-                if isinstance(result, BaseException):
-                    stalled = stalled or not self.bus.connected or isinstance(result, TimeoutError)
-                    failed.append((seq, attempts + 1, repr(result)[:2000], published_at + retry_delay(attempts + 1)))
-                    OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
-                else:
-                    done.append(seq)
-            self.bus.record_publish(succeeded=not failed)
-            if done:
-                await conn.execute("UPDATE outbox_event SET published_at = $1 WHERE seq = ANY($2::bigint[])", published_at, done)
-            if failed:
-                await conn.executemany(
-                    "UPDATE outbox_event SET attempts = $2, last_error = $3, next_attempt_at = $4 WHERE seq = $1", failed
-                )
-        OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
-        if stalled:
-            log.warning("publishing stalled; events stay in the outbox", extra={"pending_in_batch": len(failed)})
-        return len(done), len(rows) == limit, stalled
+            outcome = await self._publish_in_commit_order(pending)
+            if outcome.published:
+                await conn.execute("UPDATE outbox_event SET published_at = $1 WHERE seq = ANY($2::bigint[])", outcome.at, outcome.published)
+            if (failed := outcome.failure) is not None:
+                values = failed.values()
+                await conn.execute(
+                    "UPDATE outbox_event SET attempts = $2, last_error = $3, next_attempt_at = $4 WHERE seq = $1",
+                    failed.event.seq, values["attempts"], values["last_error"], values["next_attempt_at"],
+                )  # fmt: skip
+        return self._report(outcome, len(pending), limit)
 
-    async def _publish_async(self, messages: list[tuple[str, str, str]], timeout: float = 5) -> list[object]:
-        """PubAck or the exception, per message, in order. publish_async pipelines the batch on one
-        connection (order kept on the wire) for less CPU per message than gathering publish()."""
+    async def _publish_in_commit_order(self, pending: list[PendingEvent]) -> BatchOutcome:
+        """The ordering rule of both batch paths (events.md rule 1): the first unpublished event holds
+        back every event committed after it, whatever their streams or aggregates. It waits for its retry
+        time; once it has failed it goes out alone, and the rest follow only when the stream has it."""
+        head = pending[0]
+        if head.next_attempt_at > utcnow():
+            return BatchOutcome(waiting=True)
+        if head.attempts:
+            results = await self._publish_async(pending[:1])
+            if not isinstance(results[0], BaseException):
+                results += await self._publish_async(pending[1:])
+        else:
+            results = await self._publish_async(pending)
+        outcome = BatchOutcome(at=utcnow())
+        for row, result in zip(pending, results, strict=False):
+            if not isinstance(result, BaseException):
+                # What the stream accepted is recorded so even behind a failure; _publish_async stops at the
+                # first event it cannot send, so this is only a refusal by the server of one event alone.
+                outcome.published.append(row.seq)
+            elif outcome.failure is None:
+                away = isinstance(result, TimeoutError) or not self.bus.connected
+                outcome.failure = FailedPublish(row, result, outcome.at, server_away=away)
+        return outcome
+
+    def _report(self, outcome: BatchOutcome, selected: int, limit: int) -> tuple[int, bool, bool]:
+        OUTBOX_PUBLISHED.labels(self.service).inc(len(outcome.published))
+        if outcome.waiting:
+            return 0, selected == limit, True
+        self.bus.record_publish(succeeded=outcome.failure is None)
+        if (failed := outcome.failure) is not None:
+            OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
+            # Logged at every attempt (retries back off to once a minute): a poison event shows here, in the
+            # backlog and in the oldest event's age, and the events behind it are never published first.
+            log.warning(
+                "event not published; the events after it wait",
+                extra={"event_id": failed.event.event_id, "attempts": failed.event.attempts + 1, "error": repr(failed.error)[:500]},
+            )
+        return len(outcome.published), selected == limit, outcome.failure is not None
+
+    async def _publish_async(self, pending: list[PendingEvent], timeout: float = 5) -> list[object]:
+        """PubAck or the exception, per event, in order, up to the first event that could not be sent (the
+        rest are not sent). publish_async pipelines the batch on one connection (order kept on the wire)
+        for less CPU per message than gathering publish()."""
         js = self.bus.js
         futures: list[asyncio.Future[Any] | BaseException] = []
-        for subject, envelope, event_id in messages:
+        for row in pending:
             try:
-                futures.append(await js.publish_async(subject, envelope.encode(), headers={"Nats-Msg-Id": event_id}))
-            except Exception as exc:  # noqa: BLE001 - this one did not go out; the rest may still
+                stream_for(row.subject)  # a subject no stream holds is refused here, not sent
+                futures.append(await js.publish_async(row.subject, row.envelope.encode(), headers={"Nats-Msg-Id": row.msg_id}))
+            except Exception as exc:  # noqa: BLE001 - this one did not go out, so the ones after it must not
                 futures.append(exc)
+                break
         waiting = [future for future in futures if isinstance(future, asyncio.Future)]
         if waiting:
             _done, late = await asyncio.wait(waiting, timeout=timeout)
@@ -305,10 +314,53 @@ class OutboxRelay:
         return results
 
 
-# Selected by state, in commit order, skipping rows another relay holds (pitfalls.md).
+@dataclass(frozen=True)
+class PendingEvent:
+    """An outbox row waiting to be published, as the relay reads it."""
+
+    seq: int
+    event_id: str
+    subject: str
+    envelope: str
+    attempts: int
+    next_attempt_at: datetime
+    republished: int
+
+    @property
+    def msg_id(self) -> str:
+        # A deliberate republish needs a Nats-Msg-Id of its own: JetStream drops a repeated one inside its
+        # duplicate window (pitfalls.md). Consumers de-duplicate by the CloudEvent id, which stays the same.
+        return f"{self.event_id}:republished:{self.republished}" if self.republished else self.event_id
+
+
+@dataclass(frozen=True)
+class FailedPublish:
+    event: PendingEvent
+    error: BaseException
+    at: datetime
+    # NATS not answering is no fault of the event: it is tried again in a second, not after a growing
+    # delay that would keep the whole outbox waiting once the server is back.
+    server_away: bool
+
+    def values(self) -> dict[str, Any]:
+        attempts = self.event.attempts + 1
+        delay = retry_delay(1 if self.server_away else attempts)
+        return {"attempts": attempts, "last_error": repr(self.error)[:2000], "next_attempt_at": self.at + delay}
+
+
+@dataclass
+class BatchOutcome:
+    at: datetime | None = None
+    published: list[int] = field(default_factory=list)
+    failure: FailedPublish | None = None
+    waiting: bool = False  # the first unpublished event waits for its retry time
+
+
+# Selected by state (pitfalls.md), in commit order. FOR UPDATE without SKIP LOCKED: a row another
+# transaction holds (a republish marking it, a relay handing over) is waited for, never jumped.
 PENDING_ROWS = """
-SELECT seq, event_id, subject, envelope, attempts FROM outbox_event
-WHERE published_at IS NULL AND next_attempt_at <= $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED
+SELECT seq, event_id, subject, envelope, attempts, next_attempt_at, republished FROM outbox_event
+WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE
 """
 
 
@@ -327,18 +379,33 @@ async def backlog(db: Database) -> tuple[int, float]:
     return int(count), max((utcnow() - oldest).total_seconds(), 0.0)
 
 
-async def republish_since(db: Database, since: datetime) -> int:
-    """Mark every event recorded since `since` for publishing again (a stream rebuilt from the outbox).
+@dataclass(frozen=True)
+class Republished:
+    marked: int  # events recorded since the time, marked to be published again
+    published: int  # of those, the ones the stream had accepted by the answer
+    pending: int  # the rest, still in the outbox: the relay publishes them when it can
 
-    Consumers' inbox tables make the repeats harmless.
-    """
+
+async def republish_since(db: Database, since: datetime, *, wait_seconds: float) -> Republished:
+    """Publish again every event recorded since `since` (a stream rebuilt from the outbox), each under
+    a new Nats-Msg-Id (`PendingEvent.msg_id`); wait up to `wait_seconds` for the relay to publish them,
+    and say how many it did. Consumers' inbox tables make the repeats harmless."""
     async with db.session() as session:
+        last_seq = await session.scalar(select(func.max(OutboxEvent.seq)))
+        marked = OutboxEvent.created_at >= since, OutboxEvent.seq <= (last_seq or 0)  # type: ignore[operator]
         result = await session.execute(
             update(OutboxEvent)
-            .where(OutboxEvent.created_at >= since)  # type: ignore[operator]
-            .values(published_at=None, attempts=0, next_attempt_at=utcnow(), last_error=None)
+            .where(*marked)
+            .values(published_at=None, attempts=0, next_attempt_at=utcnow(), last_error=None, republished=OutboxEvent.republished + 1)
         )
         await session.commit()
-    for wake in _wake_callbacks:
-        wake()
-    return int(result.rowcount or 0)
+    count = int(result.rowcount or 0)
+    wake_relays()
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        async with db.session() as session:
+            unpublished = int(await session.scalar(select(func.count()).where(*marked, OutboxEvent.published_at.is_(None))) or 0)  # type: ignore[union-attr]
+        if not unpublished or time.monotonic() >= deadline:
+            # An event recorded in the same instant and not marked may count as pending: never more claimed than done.
+            return Republished(marked=count, published=max(count - unpublished, 0), pending=min(unpublished, count))
+        await asyncio.sleep(0.1)
