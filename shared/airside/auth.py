@@ -73,10 +73,6 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
     @property
-    def is_admin(self) -> bool:
-        return Role.admin in self.roles
-
-    @property
     def is_staff(self) -> bool:
         return bool(self.roles & STAFF_ROLES)
 

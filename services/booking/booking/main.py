@@ -5,7 +5,8 @@ from airside.jobs import periodic
 from booking import models  # noqa: F401 - registers every table
 from booking.concierges.views import router as concierges_router
 from booking.config import Settings
-from booking.flights.consumers import FLIGHT_STATUS_CONSUMER
+from booking.flight_changes.consumers import FLIGHT_STATUS_CONSUMER
+from booking.flight_changes.views import router as flight_changes_router
 from booking.flights.views import router as flights_router
 from booking.members.views import router as members_router
 from booking.ops.views import router as ops_router
@@ -27,6 +28,7 @@ SERVICE = ServiceDefinition(
         members_router,
         products_router,
         flights_router,
+        flight_changes_router,
         orders_router,
         order_actions_router,
         concierges_router,

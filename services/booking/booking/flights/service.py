@@ -10,9 +10,10 @@ from airside import clock
 from airside.db import insert_ignoring_duplicates
 from airside.events import flights as flight_events
 from airside.events.common import FlightStatus
+from airside.flight_numbers import split_flight_no
 from airside.messaging.outbox import record
 from airside.problems import not_found
-from booking.flights.models import Flight, split_flight_no
+from booking.flights.models import Flight
 
 # The fields a status event may carry; an absent (or null) one keeps what booking holds.
 CHANGEABLE = ("status", "std", "sta", "etd", "eta", "atd", "ata", "gate")
@@ -54,10 +55,10 @@ async def apply_change(
     updated_at: datetime,
     reason: str | None = None,
 ) -> FlightChange | None:
-    """Create or change a flight and move its open orders; None when the news is not newer than ours."""
-    # Imported here: orders import flights, and a flight change reaches back into orders.
-    from booking.orders import disruption
+    """Create or change the flight record; None when the news is not newer than ours.
 
+    Its open orders follow in booking.flight_changes, which calls this and then the orders' side.
+    """
     fields = {name: value.value if isinstance(value, FlightStatus) else value for name, value in fields.items()}
     fields = {name: value for name, value in fields.items() if name in CHANGEABLE and value is not None}
     created = False
@@ -92,8 +93,6 @@ async def apply_change(
         newly_cancelled=flight.cancelled and not was_cancelled,
     )
     _publish(session, flight, reason)
-    if not created:
-        await disruption.flight_changed(session=session, change=change)
     return change
 
 
@@ -106,7 +105,10 @@ def _shift(old: datetime | None, new: datetime | None) -> timedelta:
 async def ensure_flight(
     *, session: AsyncSession, flight_no: str, flight_date: date, origin: str, destination: str, std: datetime | None, sta: datetime | None
 ) -> Flight:
-    """The flight an order names: known ones keep their schedule, filling only what they lack."""
+    """The flight an order names: known ones keep their schedule, filling only what they lack.
+
+    Filling a time it lacked moves no order (there was no time to move from), so this is the record's own write.
+    """
     flight = await session.get(Flight, (flight_no, flight_date))
     if flight is not None:
         missing = {name: value for name, value in (("std", std), ("sta", sta)) if value is not None and getattr(flight, name) is None}

@@ -1,100 +1,26 @@
+"""Reading a flight; entering one or its status (which moves orders) is booking.flight_changes.views."""
+
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 
-from airside import clock
-from airside.auth import CurrentUser, Principal, Role, require
+from airside.auth import CurrentUser
 from airside.db import SessionDep
-from airside.idempotency import IdempotencyDep
-from airside.problems import Problem, forbidden
+from airside.flight_numbers import FLIGHT_NO_PATTERN
 from booking.flights import service
-from booking.flights.models import FLIGHT_NO_PATTERN, Flight, FlightPublic, FlightStatusUpdate, FlightUpsert
+from booking.flights.models import Flight, FlightPublic
 
 router = APIRouter(prefix="/v1/flights", tags=["flights"])
 
 FlightNo = Annotated[str, Path(pattern=FLIGHT_NO_PATTERN, description="Carrier and number, e.g. CA1831 or 3U8888")]
 FlightDate = Annotated[date, Path(description="The origin's local date")]
-UPSERT_ROLES = (Role.concierge_lead, Role.station_manager, Role.service)
-STATUS_ROLES = (Role.concierge_lead, Role.station_manager, Role.service)
 
 
-def _public(flight: Flight) -> FlightPublic:
+def flight_public(flight: Flight) -> FlightPublic:
     return FlightPublic.model_validate(flight.info().model_dump())
-
-
-def _require_station(principal: Principal, origin: str, destination: str) -> None:
-    """Staff enter flights that leave from or arrive at one of their stations."""
-    if not (principal.covers(origin) or principal.covers(destination)):
-        raise forbidden(f"you work at neither {origin} nor {destination}")
-
-
-def _stale(flight_no: str) -> Problem:
-    return Problem(409, "stale_status", f"booking already holds a newer status of {flight_no}")
 
 
 @router.get("/{flight_no}/{flight_date}")
 async def get_flight(flight_no: FlightNo, flight_date: FlightDate, session: SessionDep, _user: CurrentUser) -> FlightPublic:
-    return _public(await service.get_flight(session=session, flight_no=flight_no, flight_date=flight_date))
-
-
-@router.put("/{flight_no}/{flight_date}")
-async def upsert_flight(
-    flight_no: FlightNo,
-    flight_date: FlightDate,
-    body: FlightUpsert,
-    session: SessionDep,
-    principal: Annotated[Principal, Depends(require(*UPSERT_ROLES))],
-    idempotency: IdempotencyDep,
-) -> FlightPublic:
-    _require_station(principal, body.origin, body.destination)
-
-    async def act() -> FlightPublic:
-        fields = body.model_dump(exclude={"origin", "destination"}, exclude_unset=True)
-        change = await service.apply_change(
-            session=session,
-            flight_no=flight_no,
-            flight_date=flight_date,
-            origin=body.origin,
-            destination=body.destination,
-            fields=fields,
-            updated_at=clock.now(),
-        )
-        if change is None:
-            raise _stale(flight_no)
-        return _public(change.flight)
-
-    return await idempotency.execute(session, act)  # type: ignore[return-value]
-
-
-@router.post("/{flight_no}/{flight_date}/status")
-async def enter_status(
-    flight_no: FlightNo,
-    flight_date: FlightDate,
-    body: FlightStatusUpdate,
-    session: SessionDep,
-    principal: Annotated[Principal, Depends(require(*STATUS_ROLES))],
-    idempotency: IdempotencyDep,
-) -> FlightPublic:
-    """Ops enter a status by hand; it is applied here and published like an airline system's."""
-    flight = await service.get_flight(session=session, flight_no=flight_no, flight_date=flight_date)
-    _require_station(principal, flight.origin, flight.destination)
-
-    async def act() -> FlightPublic:
-        fields = body.model_dump(exclude={"reason", "updated_at"}, exclude_unset=True)
-        fields["status"] = body.status
-        change = await service.apply_change(
-            session=session,
-            flight_no=flight_no,
-            flight_date=flight_date,
-            origin=flight.origin,
-            destination=flight.destination,
-            fields=fields,
-            updated_at=body.updated_at or clock.now(),
-            reason=body.reason,
-        )
-        if change is None:
-            raise _stale(flight_no)
-        return _public(change.flight)
-
-    return await idempotency.execute(session, act)  # type: ignore[return-value]
+    return flight_public(await service.get_flight(session=session, flight_no=flight_no, flight_date=flight_date))

@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside.auth import Principal, Role, require
 from airside.problems import forbidden, not_found
 from booking.concierges import service as concierges
-from booking.orders import records
 from booking.orders.models import Order
 
 ORDER_DESK = (Role.agent, Role.team_lead, Role.concierge_lead, Role.station_manager)
@@ -58,6 +57,3 @@ async def order_for_worker(session: AsyncSession, principal: Principal, order_id
     if concierge is None or order.concierge_id != concierge.id:
         raise forbidden("this order is not assigned to you")
     return order
-
-
-__all__ = ["Changer", "Confirmer", "Creator", "Lead", "Worker", "order_for_worker", "records", "visible_order"]

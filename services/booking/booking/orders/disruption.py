@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,12 +11,10 @@ from airside.events import booking as events
 from airside.messaging.outbox import record
 from booking.concierges.availability import lock_concierge, unavailable_because
 from booking.flights.models import Flight
+from booking.flights.service import FlightChange
 from booking.orders import records, times
 from booking.orders.models import Order
 from booking.orders.transitions import OPEN, RESCHEDULABLE, Status
-
-if TYPE_CHECKING:
-    from booking.flights.service import FlightChange
 
 ACTOR = "airside/flight-status"
 DISRUPTION_MINUTES = 60

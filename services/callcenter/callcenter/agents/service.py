@@ -3,7 +3,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.auth import Principal
-from airside.problems import conflict
+from airside.problems import conflict, not_found
 from callcenter.agents.models import Agent, AgentCreate
 
 
@@ -32,3 +32,11 @@ async def list_agents(*, session: AsyncSession, stations: frozenset[str] | None,
 async def acting_agent(session: AsyncSession, principal: Principal) -> Agent | None:
     """A caller acts as the agent whose subject is the token's sub."""
     return (await session.execute(select(Agent).where(Agent.subject == principal.sub))).scalars().first()
+
+
+async def agent_of_stations(session: AsyncSession, principal: Principal, agent_id: str) -> Agent:
+    """An agent of the caller's stations; any other is not found."""
+    agent = await session.get(Agent, agent_id)
+    if agent is None or not principal.covers(agent.station):
+        raise not_found("agent")
+    return agent

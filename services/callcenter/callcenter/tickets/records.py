@@ -10,7 +10,7 @@ from airside.auth import Principal
 from airside.events import callcenter as cc_events
 from airside.problems import not_found
 from callcenter.sla.service import breached
-from callcenter.tickets.models import SlaBreached, Ticket, TicketHistory, TicketPublic, TicketSummary
+from callcenter.tickets.models import SlaBreached, Ticket, TicketCall, TicketHistory, TicketNote, TicketPublic, TicketSummary
 
 
 def snapshot(ticket: Ticket) -> cc_events.TicketSnapshot:
@@ -52,3 +52,21 @@ async def visible_ticket(session: AsyncSession, principal: Principal, ticket_id:
     else:
         principal.require_station_to_see(ticket.station, "ticket")
     return ticket
+
+
+async def notes_of(session: AsyncSession, ticket: Ticket, *, public_only: bool) -> list[TicketNote]:
+    """The ticket's notes, oldest first; a member sees the public ones only."""
+    query = select(TicketNote).where(TicketNote.ticket_id == ticket.id).order_by(TicketNote.created_at, TicketNote.id)  # type: ignore[arg-type]
+    if public_only:
+        query = query.where(TicketNote.visibility == "public")
+    return list((await session.execute(query)).scalars())
+
+
+async def calls_of(session: AsyncSession, ticket: Ticket) -> list[TicketCall]:
+    query = select(TicketCall).where(TicketCall.ticket_id == ticket.id).order_by(TicketCall.created_at)  # type: ignore[arg-type]
+    return list((await session.execute(query)).scalars())
+
+
+async def history_of(session: AsyncSession, ticket: Ticket) -> list[TicketHistory]:
+    query = select(TicketHistory).where(TicketHistory.ticket_id == ticket.id).order_by(TicketHistory.at, TicketHistory.id)  # type: ignore[arg-type]
+    return list((await session.execute(query)).scalars())

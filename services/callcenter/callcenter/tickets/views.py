@@ -4,17 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
-from sqlalchemy import select
 
 from airside.auth import Principal, Role, require
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
-from airside.problems import forbidden, not_found
+from airside.problems import forbidden
 from airside.types import RecordId
 from airside.versioning import IfMatch, etag, set_etag, stale
-from callcenter.agents.models import Agent
-from callcenter.agents.service import acting_agent
+from callcenter.agents.service import acting_agent, agent_of_stations
 from callcenter.sla.models import Priority
 from callcenter.tickets import claims, records, search, service
 from callcenter.tickets.models import (
@@ -27,10 +25,7 @@ from callcenter.tickets.models import (
     NoteCreate,
     NotePublic,
     StatusChange,
-    TicketCall,
     TicketCreate,
-    TicketHistory,
-    TicketNote,
     TicketPublic,
     TicketType,
     TicketUpdate,
@@ -148,10 +143,8 @@ async def add_note(
 @router.get("/v1/tickets/{ticket_id}/notes")
 async def list_notes(ticket_id: str, session: SessionDep, principal: Reader) -> list[NotePublic]:
     ticket = await records.visible_ticket(session, principal, ticket_id)
-    query = select(TicketNote).where(TicketNote.ticket_id == ticket.id).order_by(TicketNote.created_at, TicketNote.id)  # type: ignore[arg-type]
-    if principal.is_member_only:
-        query = query.where(TicketNote.visibility == "public")
-    return [NotePublic.model_validate(note, from_attributes=True) for note in (await session.execute(query)).scalars()]
+    notes = await records.notes_of(session, ticket, public_only=principal.is_member_only)
+    return [NotePublic.model_validate(note, from_attributes=True) for note in notes]
 
 
 @router.post("/v1/tickets/{ticket_id}/calls", status_code=201, response_model=CallPublic)
@@ -168,17 +161,13 @@ async def log_call(ticket_id: str, body: CallCreate, session: SessionDep, princi
 @router.get("/v1/tickets/{ticket_id}/calls")
 async def list_calls(ticket_id: str, session: SessionDep, principal: StaffReader) -> list[CallPublic]:
     ticket = await records.visible_ticket(session, principal, ticket_id)
-    rows = await session.execute(select(TicketCall).where(TicketCall.ticket_id == ticket.id).order_by(TicketCall.created_at))  # type: ignore[arg-type]
-    return [CallPublic.model_validate(call, from_attributes=True) for call in rows.scalars()]
+    return [CallPublic.model_validate(call, from_attributes=True) for call in await records.calls_of(session, ticket)]
 
 
 @router.get("/v1/tickets/{ticket_id}/history")
 async def history(ticket_id: str, session: SessionDep, principal: StaffReader) -> list[HistoryEntry]:
     ticket = await records.visible_ticket(session, principal, ticket_id)
-    rows = await session.execute(
-        select(TicketHistory).where(TicketHistory.ticket_id == ticket.id).order_by(TicketHistory.at, TicketHistory.id)  # type: ignore[arg-type]
-    )
-    return [HistoryEntry.model_validate(entry, from_attributes=True) for entry in rows.scalars()]
+    return [HistoryEntry.model_validate(entry, from_attributes=True) for entry in await records.history_of(session, ticket)]
 
 
 @router.post("/v1/tickets/{ticket_id}/assign", response_model=TicketPublic)
@@ -188,9 +177,7 @@ async def assign(ticket_id: str, body: AssignBody, session: SessionDep, principa
         me = await acting_agent(session, principal)
         if (me is None or me.id != body.agent_id) and not principal.has(Role.team_lead, Role.supervisor, Role.admin):
             raise forbidden("only a team lead or supervisor assigns tickets to someone else")
-        agent = await session.get(Agent, body.agent_id)
-        if agent is None or not principal.covers(agent.station):
-            raise not_found("agent")
+        agent = await agent_of_stations(session, principal, body.agent_id)
         return records.public(await service.assign(session=session, ticket=ticket, agent=agent, actor=principal.sub))
 
     return await idempotency.execute(session, act, headers=_etag)

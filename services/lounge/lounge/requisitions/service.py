@@ -8,13 +8,14 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from airside.auth import Principal
 from airside.db import insert_ignoring_duplicates, utcnow
 from airside.events import lounge as lounge_events
 from airside.messaging.outbox import record
-from airside.problems import conflict, invalid
+from airside.problems import conflict, invalid, not_found
 from lounge.lounges.models import Lounge
+from lounge.quantities import QtyLine
 from lounge.requisitions.models import Requisition, RequisitionLine, RequisitionLinePublic, RequisitionPublic, RequisitionStatus
-from lounge.stock.models import QtyLine
 
 Status = RequisitionStatus
 
@@ -37,6 +38,28 @@ async def add_to_draft(*, session: AsyncSession, lounge: Lounge, sku: str, qty: 
     draft = (await session.execute(select(Requisition).where(Requisition.draft_key == lounge.id))).scalar_one()
     await insert_ignoring_duplicates(session, RequisitionLine, {"requisition_id": draft.id, "sku": sku, "qty": qty, "received_qty": 0})
     return draft
+
+
+async def requisition_to_see(*, session: AsyncSession, principal: Principal, requisition_id: str) -> Requisition:
+    """A requisition of the caller's stations; another station's is not found."""
+    requisition = await session.get(Requisition, requisition_id)
+    if requisition is None or not principal.covers(requisition.station):
+        raise not_found("requisition")
+    return requisition
+
+
+async def list_requisitions(
+    *, session: AsyncSession, principal: Principal, lounge_id: str | None, status: RequisitionStatus | None
+) -> list[Requisition]:
+    """The newest 200 of the caller's stations, by lounge and status when given."""
+    query = select(Requisition).order_by(Requisition.created_at.desc(), Requisition.id).limit(200)  # type: ignore[attr-defined]
+    if (stations := principal.station_filter()) is not None:
+        query = query.where(Requisition.station.in_(stations))  # type: ignore[attr-defined]
+    if lounge_id is not None:
+        query = query.where(Requisition.lounge_id == lounge_id)
+    if status is not None:
+        query = query.where(Requisition.status == status.value)
+    return list((await session.execute(query)).scalars())
 
 
 async def lines_of(session: AsyncSession, requisition_id: str) -> list[RequisitionLine]:
@@ -104,17 +127,15 @@ async def reject(*, session: AsyncSession, requisition: Requisition, by: str, re
     return requisition
 
 
-async def receive(*, session: AsyncSession, requisition: Requisition, lounge: Lounge, lines: list[QtyLine], now: datetime) -> Requisition:
-    """The goods arrived: stock up by what was actually received (which may differ from what was asked)."""
-    from lounge.stock import service as stock  # stock imports this module for drafts
-
+async def receive(*, session: AsyncSession, requisition: Requisition, lines: list[QtyLine], now: datetime) -> Requisition:
+    """The goods arrived: what was actually received (which may differ from what was asked) is recorded on the
+    requisition; stock goes up by it in lounge.stock.receive_requisition, which calls this."""
     await _move(session, requisition, Status.approved, Status.received, received_at=now)
     ordered = {line.sku: line for line in await lines_of(session, requisition.id)}
     for index, line in enumerate(lines):
         if line.sku not in ordered:
             raise invalid(f"body.lines.{index}.sku", f"{line.sku} is not on this requisition")
         ordered[line.sku].received_qty += line.qty
-    await stock.receive(session=session, lounge=lounge, lines=lines)
     record(
         session,
         lounge_events.requisition_received,

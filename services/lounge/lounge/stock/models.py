@@ -5,6 +5,7 @@ from sqlalchemy import JSON, CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from airside.db import UtcDateTime
+from lounge.quantities import QtyLine
 
 
 class StockItem(SQLModel, table=True):
@@ -55,15 +56,6 @@ class StockPublic(BaseModel):
     on_hand: int
     reorder_point: int
     reorder_qty: int
-
-
-class QtyLine(BaseModel):
-    sku: str = Field(schema_extra={"pattern": "^[A-Z0-9_-]{2,40}$"})
-    qty: int = Field(ge=1, le=100_000)
-
-
-class QtyLines(BaseModel):
-    lines: list[QtyLine] = Field(min_length=1, max_length=200)
 
 
 class CountLine(BaseModel):

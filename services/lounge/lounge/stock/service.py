@@ -10,8 +10,10 @@ from airside.events import lounge as lounge_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid
 from lounge.lounges.models import Lounge
+from lounge.quantities import QtyLine
 from lounge.requisitions import service as requisitions
-from lounge.stock.models import CountRequest, Delivery, QtyLine, StockCount, StockCountLine, StockItem
+from lounge.requisitions.models import Requisition
+from lounge.stock.models import CountRequest, Delivery, StockCount, StockCountLine, StockItem
 
 
 async def take(*, session: AsyncSession, lounge: Lounge, sku: str, qty: int) -> None:
@@ -84,6 +86,15 @@ async def receive(*, session: AsyncSession, lounge: Lounge, lines: list[QtyLine]
         await give_back(session=session, lounge=lounge, sku=line.sku, qty=line.qty)
 
 
+async def receive_requisition(*, session: AsyncSession, requisition: Requisition, lines: list[QtyLine], now: datetime) -> Requisition:
+    """A requisition's goods arrived: the requisition records what came, and stock goes up by it."""
+    received = await requisitions.receive(session=session, requisition=requisition, lines=lines, now=now)
+    lounge = await session.get(Lounge, requisition.lounge_id)
+    assert lounge is not None  # a requisition's lounge is never deleted
+    await receive(session=session, lounge=lounge, lines=lines)
+    return received
+
+
 async def deliver(*, session: AsyncSession, lounge: Lounge, lines: list[QtyLine], by: str, now: datetime) -> Delivery:
     await receive(session=session, lounge=lounge, lines=lines)
     delivery = Delivery(
@@ -139,6 +150,3 @@ async def count(
         subject=stock_count.id,
     )
     return stock_count, lines
-
-
-__all__ = ["conflict", "count", "deliver", "give_back", "levels", "receive", "take"]

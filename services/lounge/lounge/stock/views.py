@@ -4,8 +4,11 @@ from airside import clock
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
 from lounge.access import LoungeDesk, lounge_to_create_at, lounge_to_see
+from lounge.quantities import QtyLine, QtyLines
+from lounge.requisitions import service as requisitions
+from lounge.requisitions.models import RequisitionPublic
 from lounge.stock import service
-from lounge.stock.models import CountLinePublic, CountRequest, DeliveryPublic, QtyLine, QtyLines, StockCountPublic, StockPublic
+from lounge.stock.models import CountLinePublic, CountRequest, DeliveryPublic, StockCountPublic, StockPublic
 
 router = APIRouter(tags=["stock"])
 
@@ -32,6 +35,20 @@ async def count_stock(
         )
 
     return await idempotency.execute(session, act, status_code=201)  # type: ignore[return-value]
+
+
+# Goods in: stock's, like a delivery; the requisition records what came (lounge.requisitions).
+@router.post("/v1/requisitions/{requisition_id}/receive", tags=["requisitions"])
+async def receive_requisition(
+    requisition_id: str, body: QtyLines, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
+) -> RequisitionPublic:
+    requisition = await requisitions.requisition_to_see(session=session, principal=principal, requisition_id=requisition_id)
+
+    async def act() -> RequisitionPublic:
+        received = await service.receive_requisition(session=session, requisition=requisition, lines=body.lines, now=clock.now())
+        return await requisitions.public(session, received)
+
+    return await idempotency.execute(session, act)  # type: ignore[return-value]
 
 
 @router.post("/v1/lounges/{lounge_id}/deliveries", status_code=201)

@@ -63,10 +63,6 @@ class BoardingPass:
     def surname(self) -> str:
         return self.passenger_name.split("/", 1)[0]
 
-    @property
-    def given_name(self) -> str:
-        return self.passenger_name.split("/", 1)[1] if "/" in self.passenger_name else ""
-
     def leg_from(self, station: str) -> Leg | None:
         return next((leg for leg in self.legs if leg.origin == station), None)
 

@@ -11,11 +11,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from airside.auth import Principal
 from airside.copies import station_timezone
 from airside.db import insert_ignoring_duplicates
 from airside.events import lounge as lounge_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid, not_found
+from lounge.access import may_see_visit
 from lounge.flights.models import Flight, normal_flight_no
 from lounge.lounges.models import Lounge
 from lounge.members.models import Member
@@ -24,7 +26,7 @@ from lounge.orders.models import ExpectedVisit
 from lounge.sales import service as sales
 from lounge.stations import Station
 from lounge.visits import bcbp, rules
-from lounge.visits.models import CheckIn, Entitlement, LoungeOccupancy, Visit, VisitFlight, VisitPublic, VisitStatus
+from lounge.visits.models import BoardRow, CheckIn, LoungeOccupancy, Visit, VisitFlight, VisitPublic, VisitStatus
 
 
 @dataclass
@@ -225,11 +227,47 @@ def flight_view(visit: Visit, flight: Flight | None) -> VisitFlight:
     return VisitFlight.model_validate(flight, from_attributes=True)
 
 
-async def visit_or_404(session: AsyncSession, visit_id: str) -> Visit:
+async def visit_to_see(*, session: AsyncSession, principal: Principal, visit_id: str) -> Visit:
+    """A visit the caller may read (staff of its station, or the member it is for); any other is not found."""
     visit = await session.get(Visit, visit_id)
-    if visit is None:
+    if visit is None or not may_see_visit(principal, visit.station, visit.member_id):
         raise not_found("visit")
     return visit
 
 
-__all__ = ["Entitlement", "check_in", "check_out", "public", "snapshot"]
+async def visit_to_work_on(*, session: AsyncSession, principal: Principal, visit_id: str) -> Visit:
+    """A visit of the caller's stations, for the desk to change; any other is not found."""
+    visit = await session.get(Visit, visit_id)
+    if visit is None or not principal.covers(visit.station):
+        raise not_found("visit")
+    return visit
+
+
+async def list_visits(*, session: AsyncSession, lounge_id: str, status: VisitStatus | None, limit: int) -> list[Visit]:
+    """The lounge's visits, newest check-in first."""
+    query = select(Visit).where(Visit.lounge_id == lounge_id).order_by(Visit.checked_in_at.desc(), Visit.id).limit(limit)  # type: ignore[attr-defined]
+    if status is not None:
+        query = query.where(Visit.status == status.value)
+    return list((await session.execute(query)).scalars())
+
+
+async def board(*, session: AsyncSession, lounge: Lounge) -> list[BoardRow]:
+    """The reception screen: open visits with flight, gate and boarding call time, soonest call first."""
+    query = select(Visit).where(Visit.lounge_id == lounge.id, Visit.status == VisitStatus.checked_in.value)  # type: ignore[arg-type]
+    rows = []
+    for visit in (await session.execute(query)).scalars():
+        flight = await session.get(Flight, (visit.flight_no, visit.flight_date))
+        member = await session.get(Member, visit.member_id) if visit.member_id else None
+        rows.append(
+            BoardRow(
+                visit_id=visit.id,
+                member_id=visit.member_id,
+                name=member.name if member else visit.passenger_name,
+                guests=visit.guests,
+                flight=flight_view(visit, flight),
+                boarding_call_at=visit.boarding_call_at,
+                boarding_call_sent=visit.boarding_call_sent_for is not None and visit.boarding_call_sent_for == visit.boarding_call_at,
+            )
+        )
+    far_future = "9999"
+    return sorted(rows, key=lambda row: (row.boarding_call_at.isoformat() if row.boarding_call_at else far_future, row.visit_id))

@@ -1,16 +1,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from airside import clock
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
-from airside.problems import forbidden, not_found
-from lounge.access import LoungeDesk, Staff, VisitReader, lounge_to_create_at, lounge_to_see, may_see_visit
-from lounge.flights.models import Flight
-from lounge.lounges.models import Lounge
-from lounge.members.models import Member
+from airside.problems import forbidden
+from lounge.access import LoungeDesk, Staff, VisitReader, lounge_to_create_at, lounge_to_see
 from lounge.sales import service as sales
 from lounge.sales.models import BillPublic
 from lounge.visits import bcbp, service
@@ -22,7 +18,6 @@ from lounge.visits.models import (
     Occupancy,
     ScannedBoardingPass,
     ScannedLeg,
-    Visit,
     VisitPublic,
     VisitStatus,
 )
@@ -56,27 +51,18 @@ async def list_visits(
     if principal.is_member_only:
         raise forbidden("members see their own visits one by one")
     await lounge_to_see(session, principal, lounge_id)
-    query = select(Visit).where(Visit.lounge_id == lounge_id).order_by(Visit.checked_in_at.desc(), Visit.id).limit(limit)  # type: ignore[attr-defined]
-    if status is not None:
-        query = query.where(Visit.status == status.value)
-    return [await service.public(session, visit) for visit in (await session.execute(query)).scalars()]
-
-
-async def _visit_to_see(session: SessionDep, principal: VisitReader, visit_id: str) -> Visit:
-    visit = await session.get(Visit, visit_id)
-    if visit is None or not may_see_visit(principal, visit.station, visit.member_id):
-        raise not_found("visit")
-    return visit
+    visits = await service.list_visits(session=session, lounge_id=lounge_id, status=status, limit=limit)
+    return [await service.public(session, visit) for visit in visits]
 
 
 @router.get("/v1/visits/{visit_id}")
 async def get_visit(visit_id: str, session: SessionDep, principal: VisitReader) -> VisitPublic:
-    return await service.public(session, await _visit_to_see(session, principal, visit_id))
+    return await service.public(session, await service.visit_to_see(session=session, principal=principal, visit_id=visit_id))
 
 
 @router.get("/v1/visits/{visit_id}/bill")
 async def get_bill(visit_id: str, session: SessionDep, principal: VisitReader) -> BillPublic:
-    visit = await _visit_to_see(session, principal, visit_id)
+    visit = await service.visit_to_see(session=session, principal=principal, visit_id=visit_id)
     return await sales.bill_public(session, visit.bill_id)
 
 
@@ -84,9 +70,7 @@ async def get_bill(visit_id: str, session: SessionDep, principal: VisitReader) -
 async def check_out(
     visit_id: str, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep, body: Checkout | None = None
 ) -> CheckedOut:
-    visit = await session.get(Visit, visit_id)
-    if visit is None or not principal.covers(visit.station):
-        raise not_found("visit")
+    visit = await service.visit_to_work_on(session=session, principal=principal, visit_id=visit_id)
 
     async def act() -> CheckedOut:
         closed = await service.check_out(
@@ -107,25 +91,7 @@ async def occupancy(lounge_id: str, session: SessionDep, principal: Staff) -> Oc
 @router.get("/v1/lounges/{lounge_id}/board")
 async def board(lounge_id: str, session: SessionDep, principal: Staff) -> list[BoardRow]:
     """The reception screen: open visits with flight, gate and boarding call time, soonest first."""
-    lounge: Lounge = await lounge_to_see(session, principal, lounge_id)
-    query = select(Visit).where(Visit.lounge_id == lounge.id, Visit.status == VisitStatus.checked_in.value)  # type: ignore[arg-type]
-    rows = []
-    for visit in (await session.execute(query)).scalars():
-        flight = await session.get(Flight, (visit.flight_no, visit.flight_date))
-        member = await session.get(Member, visit.member_id) if visit.member_id else None
-        rows.append(
-            BoardRow(
-                visit_id=visit.id,
-                member_id=visit.member_id,
-                name=member.name if member else visit.passenger_name,
-                guests=visit.guests,
-                flight=service.flight_view(visit, flight),
-                boarding_call_at=visit.boarding_call_at,
-                boarding_call_sent=visit.boarding_call_sent_for is not None and visit.boarding_call_sent_for == visit.boarding_call_at,
-            )
-        )
-    far_future = "9999"
-    return sorted(rows, key=lambda row: (row.boarding_call_at.isoformat() if row.boarding_call_at else far_future, row.visit_id))
+    return await service.board(session=session, lounge=await lounge_to_see(session, principal, lounge_id))
 
 
 @router.post("/v1/boarding-passes/decode")
