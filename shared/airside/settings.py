@@ -99,6 +99,11 @@ class AirsideSettings(BaseSettings):
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
 
+    @property
+    def is_embedded(self) -> bool:
+        """The one-command run on a laptop: AIRSIDE_ENV=embedded, or no AIRSIDE_ENV and SQLite."""
+        return self.env == "embedded" or (self.env is None and not self.is_postgres)
+
     def signing_secret(self) -> str:
         """The server secret: signs HS256 tokens and keys the cursors (also in RS256 mode, where no
         token is signed with it). The embedded run falls back to the published development secret."""
