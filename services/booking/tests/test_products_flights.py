@@ -44,7 +44,7 @@ async def test_flight_routes_take_one_flight_no_and_parse_it(client):
         response = await client.put(f"/v1/flights/{number}/{day}", json=body, headers=LEAD)
         assert response.status_code == 200, response.text
         assert response.json()["carrier"] + response.json()["number"] == number
-    for bad in ("C1", "CA12345", "ca1831", "CAA1831"):
+    for bad in ("C1", "CA12345", "ca1831", "CAA1831", "CA\u0661\u0668\u0663\u0661", "3U\uff18\uff18"):  # digits of other scripts too
         assert (await client.put(f"/v1/flights/{bad}/{day}", json=body, headers=LEAD)).status_code == 422
 
 

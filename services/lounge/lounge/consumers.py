@@ -5,10 +5,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside.copies import copy_handlers
 from airside.events import booking as booking_events
 from airside.events import flights as flight_events
-from airside.messaging.envelope import CloudEvent, EnvelopeError
+from airside.messaging.envelope import CloudEvent
 from airside.messaging.streams import ConsumerSpec
 from lounge.flights import service as flights
-from lounge.flights.models import FLIGHT_NO
 from lounge.members.models import Member
 from lounge.orders import service as orders
 from lounge.stations import Station
@@ -22,10 +21,7 @@ async def apply_order(session: AsyncSession, event: CloudEvent) -> None:
 
 async def apply_flight_status(session: AsyncSession, event: CloudEvent) -> None:
     status = flight_events.received_status(event)
-    flight_no = f"{status.carrier}{status.number}"
-    if FLIGHT_NO.match(flight_no) is None:
-        raise EnvelopeError(f"{flight_no!r} is not a flight number")  # never parses: parked at once
-    change = await flights.apply_status(session=session, flight_no=flight_no, status=status)
+    change = await flights.apply_status(session=session, flight_no=status.flight_no, status=status)
     if change is not None:
         await boarding.on_flight_change(session=session, change=change)
 

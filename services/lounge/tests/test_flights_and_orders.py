@@ -59,6 +59,14 @@ async def test_a_flight_path_takes_one_flight_number(client):
     assert (await client.get("/v1/flights/CA1831/2031-05-01", headers=auth("member", member_id="m"))).status_code == 403
 
 
+async def test_a_flight_number_with_digits_of_another_script_is_refused_by_path_and_by_check_in(client):
+    arabic_indic_1831 = "\u0661\u0668\u0663\u0661"  # int() reads it as 1831: check-in took it for CA1831
+    assert (await client.get(f"/v1/flights/CA{arabic_indic_1831}/2031-05-01", headers=PEK_STAFF)).status_code == 422
+    body = {"member_id": str(uuid.uuid4()), "flight": {"carrier": "CA", "number": arabic_indic_1831, "flight_date": "2031-05-01"}}
+    response = await client.post("/v1/lounges/PEK-T3-VIP/visits", json=body, headers=PEK_STAFF)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.flight.number", response.text
+
+
 async def test_staff_of_other_stations_do_not_see_the_flight(client, nats_server):
     flight_no, flight_date = await a_flight(client, nats_server.url, datetime(2031, 5, 2, 2, tzinfo=UTC), origin="PEK", destination="KMG")
     assert (await client.get(f"/v1/flights/{flight_no}/{flight_date}", headers=auth("lounge_staff", stations=["KMG"]))).status_code == 200

@@ -8,14 +8,15 @@ from pydantic import BaseModel, Field
 
 from airside import clock
 from airside.events.common import FlightStatus
+from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 from airside.messaging.envelope import CloudEvent, EventRefused, define
 
 
 class FlightStatusChanged(BaseModel):
     """An absent field means unchanged, never cleared; older `updated_at` than held is ignored."""
 
-    carrier: str = Field(pattern=r"^[A-Z0-9]{2}$")
-    number: str = Field(pattern=r"^\d{1,4}[A-Z]?$")
+    carrier: str = Field(pattern=CARRIER_PATTERN)
+    number: str = Field(pattern=NUMBER_PATTERN)
     flight_date: date
     origin: str = Field(pattern=r"^[A-Z]{3}$", description="IATA airport code")
     destination: str = Field(pattern=r"^[A-Z]{3}$", description="IATA airport code")
@@ -29,6 +30,11 @@ class FlightStatusChanged(BaseModel):
     ata: datetime | None = None
     gate: str | None = None
     reason: str | None = None
+
+    @property
+    def flight_no(self) -> str:
+        """Always a flight number: the carrier and number patterns are the parts of airside.flight_numbers'."""
+        return f"{self.carrier}{self.number}"
 
 
 flight_status = define(

@@ -6,10 +6,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events import flights as flight_events
-from airside.messaging.envelope import CloudEvent, EnvelopeError
+from airside.messaging.envelope import CloudEvent
 from airside.messaging.streams import ConsumerSpec
 from booking.flight_changes.service import apply_flight_change
-from booking.flights.models import FLIGHT_NO
 from booking.flights.service import CHANGEABLE
 
 
@@ -20,15 +19,12 @@ def _utc(value: Any) -> Any:
 
 async def on_flight_status(session: AsyncSession, event: CloudEvent) -> None:
     status = flight_events.flight_status.parse(event)
-    flight_no = f"{status.carrier}{status.number}"
-    if FLIGHT_NO.match(flight_no) is None:
-        raise EnvelopeError(f"{flight_no!r} is not a flight number")  # never parses: parked at once
     updated_at = _utc(status.updated_at)
     fields = {name: _utc(getattr(status, name)) for name in CHANGEABLE if name in status.model_fields_set}
     fields["status"] = status.status
     await apply_flight_change(
         session=session,
-        flight_no=flight_no,
+        flight_no=status.flight_no,
         flight_date=status.flight_date,
         origin=status.origin,
         destination=status.destination,

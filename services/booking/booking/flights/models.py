@@ -1,4 +1,3 @@
-import re
 from datetime import date, datetime
 
 from pydantic import AwareDatetime, field_validator
@@ -8,19 +7,7 @@ from airside.db import UtcDateTime, utcnow
 from airside.events import flights as flight_events
 from airside.events.common import FlightInfo, FlightStatus
 
-FLIGHT_NO = re.compile(r"^([A-Z0-9]{2})(\d{1,4}[A-Z]?)$")
-FLIGHT_NO_PATTERN = FLIGHT_NO.pattern
-CARRIER_PATTERN = r"^[A-Z0-9]{2}$"
-NUMBER_PATTERN = r"^\d{1,4}[A-Z]?$"
 AIRPORT_PATTERN = r"^[A-Z]{3}$"
-
-
-def split_flight_no(flight_no: str) -> tuple[str, str]:
-    """`CA1831` → (`CA`, `1831`); never split greedily by a route (pitfalls.md)."""
-    match = FLIGHT_NO.match(flight_no)
-    if match is None:
-        raise ValueError(f"{flight_no!r} is not a flight number like CA1831")
-    return match.group(1), match.group(2)
 
 
 class FlightTimes(SQLModel):

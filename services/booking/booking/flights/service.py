@@ -10,9 +10,10 @@ from airside import clock
 from airside.db import insert_ignoring_duplicates
 from airside.events import flights as flight_events
 from airside.events.common import FlightStatus
+from airside.flight_numbers import split_flight_no
 from airside.messaging.outbox import record
 from airside.problems import not_found
-from booking.flights.models import Flight, split_flight_no
+from booking.flights.models import Flight
 
 # The fields a status event may carry; an absent (or null) one keeps what booking holds.
 CHANGEABLE = ("status", "std", "sta", "etd", "eta", "atd", "ata", "gate")

@@ -11,8 +11,9 @@ from sqlmodel import Field, SQLModel
 from airside.db import UtcDateTime, utcnow
 from airside.events.booking import FeesCollected, OrderSnapshot
 from airside.events.common import Money
+from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 from airside.types import PersonName, StationCode
-from booking.flights.models import AIRPORT_PATTERN, CARRIER_PATTERN, NUMBER_PATTERN
+from booking.flights.models import AIRPORT_PATTERN
 
 SsrCode = Literal["WCHR", "WCHS", "WCHC", "BLND", "DEAF", "DPNA", "UMNR", "MEDA", "MAAS"]
 

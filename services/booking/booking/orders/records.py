@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside import clock
 from airside.events.booking import FeesCollected, OrderItem, OrderSnapshot
 from airside.events.common import FlightInfo, Money, Passenger, Person
+from airside.flight_numbers import split_flight_no
 from airside.problems import conflict, not_found
 from airside.versioning import bump_version
 from booking.concierges.models import Concierge
@@ -48,18 +49,13 @@ async def snapshot(session: AsyncSession, order: Order) -> OrderSnapshot:
 
 def snapshot_of(order: Order, flight: Flight | None, concierge: Person | None) -> OrderSnapshot:
     """The snapshot from rows already read (the lean write paths read them in one round trip)."""
-    flight_info = (
-        flight.info()
-        if flight is not None
-        else FlightInfo(
-            flight_no=order.flight_no,
-            carrier=order.flight_no[:2],
-            number=order.flight_no[2:],
-            flight_date=order.flight_date,
-            origin="",
-            destination="",
+    if flight is not None:
+        flight_info = flight.info()
+    else:
+        carrier, number = split_flight_no(order.flight_no)
+        flight_info = FlightInfo(
+            flight_no=order.flight_no, carrier=carrier, number=number, flight_date=order.flight_date, origin="", destination=""
         )
-    )
     return OrderSnapshot(
         id=order.id,
         ref=order.ref,

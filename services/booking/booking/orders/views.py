@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from airside.auth import CurrentUser
 from airside.db import DatabaseDep, SessionDep
+from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import forbidden
 from airside.types import RecordId
 from airside.versioning import IfMatch, etag, set_etag
-from booking.flights.models import FLIGHT_NO_PATTERN
 from booking.orders import lean, records, search, service
 from booking.orders.access import Changer, Creator, visible_order
 from booking.orders.models import MEMBER_CHANNELS, HistoryEntry, OrderCreate, OrderHistory, OrderPublic, OrderUpdate

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, BigInteger, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
 from airside.db import UtcDateTime, utcnow
+from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.types import Phone, StationCode
 from callcenter.sla.models import Priority
 from callcenter.tickets.transitions import Status
@@ -42,7 +43,6 @@ MEMBER_CHANNELS = frozenset({Channel.web, Channel.app})
 # Partial-index predicates; the claim and auto-close queries repeat them so the planner can use them.
 CLAIMABLE_ROWS = text("assignee IS NULL AND status IN ('new', 'open')")
 RESOLVED_ROWS = text("status = 'resolved'")
-FLIGHT_NO_PATTERN = r"^[A-Z0-9]{2}[0-9]{1,4}[A-Z]?$"
 Tag = str
 
 

@@ -1,4 +1,3 @@
-import re
 from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
@@ -6,8 +5,6 @@ from sqlmodel import Field, SQLModel
 from airside.db import UtcDateTime
 from airside.events.common import FlightStatus
 
-FLIGHT_NO = re.compile(r"^([A-Z0-9]{2})(\d{1,4}[A-Z]?)$")
-FLIGHT_NO_PATTERN = FLIGHT_NO.pattern
 # Fields a flight status may carry; an absent one keeps what lounge holds.
 TIMES = ("std", "etd", "atd", "sta", "eta", "ata")
 CHANGEABLE = (*TIMES, "gate", "reason")
@@ -46,14 +43,6 @@ class Flight(FlightBase, table=True):
 
 class FlightPublic(FlightBase):
     pass
-
-
-def split_flight_no(flight_no: str) -> tuple[str, str]:
-    """`CA1831` → (`CA`, `1831`); a route never splits this greedily (pitfalls.md)."""
-    match = FLIGHT_NO.match(flight_no)
-    if match is None:
-        raise ValueError(f"{flight_no!r} is not a flight number like CA1831")
-    return match.group(1), match.group(2)
 
 
 def normal_flight_no(carrier: str, number: str) -> str:

@@ -5,9 +5,10 @@ from fastapi import APIRouter, Depends, Path
 
 from airside.auth import STAFF_ROLES, Principal, require
 from airside.db import SessionDep
+from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.problems import not_found
 from lounge.flights import service
-from lounge.flights.models import FLIGHT_NO_PATTERN, FlightPublic
+from lounge.flights.models import FlightPublic
 
 router = APIRouter(prefix="/v1/flights", tags=["flights"])
 

@@ -6,6 +6,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from airside.db import UtcDateTime
+from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 
 
 class VisitStatus(StrEnum):
@@ -58,8 +59,8 @@ class LoungeOccupancy(SQLModel, table=True):
 
 
 class FlightRef(BaseModel):
-    carrier: str = Field(schema_extra={"pattern": r"^[A-Z0-9]{2}$"})
-    number: str = Field(schema_extra={"pattern": r"^\d{1,4}[A-Z]?$"})
+    carrier: str = Field(schema_extra={"pattern": CARRIER_PATTERN})
+    number: str = Field(schema_extra={"pattern": NUMBER_PATTERN})
     flight_date: date
 
 
