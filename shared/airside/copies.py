@@ -1,7 +1,7 @@
-"""Local copies other services keep of booking's stations and members, and the handlers that fill them.
+"""Local copies of other services' records, and the handlers that fill the copies of booking's stations and members.
 
-A copy applies a member snapshot only when its `version` is newer than the one held (events.md
-rule 4), so redelivered and out-of-order events never move a copy backwards.
+Newest version wins (docs/events.md, delivery rule 4): every copy of a versioned snapshot is written
+by keep_newest, so redelivered and out-of-order events never move a copy backwards.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime
+from airside.db import UtcDateTime, dialect_insert
 from airside.events import booking as booking_events
 from airside.events.common import Tier
 from airside.messaging.envelope import CloudEvent
@@ -58,18 +58,40 @@ def station_copier(table: type[StationT]) -> Handler:
     return apply_station
 
 
+async def keep_newest(session: AsyncSession, table: Any, values: dict[str, Any], *, key: str = "id", version: str = "version") -> bool:
+    """INSERT the copy, or UPDATE the row with the same `key` when `values` carry a higher `version`; an
+    older or repeated snapshot changes nothing. True when the row was written.
+
+    One statement on both databases, so consumers racing on one record never abort each other; a row
+    the session holds is read again when written, so the session sees the copy as now stored.
+    """
+    insert = dialect_insert(session)
+    cache_key = (insert, table, tuple(values), key, version)
+    statement = _newest_wins.get(cache_key)
+    if statement is None:  # built once per table and column set: building it costs more than running it
+        columns = table.__table__.c
+        upsert = insert(table.__table__)
+        statement = _newest_wins[cache_key] = upsert.on_conflict_do_update(
+            index_elements=[key],
+            set_={name: upsert.excluded[name] for name in values if name != key},
+            where=columns[version] < upsert.excluded[version],
+        ).returning(columns[key])
+    written = (await session.execute(statement, values)).first() is not None
+    held = session.identity_map.get(session.identity_key(table, values[key]))
+    if written and held is not None:
+        await session.refresh(held)
+    return written
+
+
+_newest_wins: dict[tuple[Any, ...], Any] = {}
+
+
 def member_copier(table: type[MemberT]) -> Handler:
     columns = set(table.model_fields)
 
     async def apply_member(session: AsyncSession, event: CloudEvent) -> None:
         snapshot = booking_events.member_registered.parse(event).member
-        values: dict[str, Any] = {key: value for key, value in snapshot.model_dump().items() if key in columns}
-        row = await session.get(table, snapshot.id)
-        if row is None:
-            session.add(table(**values))
-        elif row.version < snapshot.version:
-            for key, value in values.items():
-                setattr(row, key, value)
+        await keep_newest(session, table, {key: value for key, value in snapshot.model_dump().items() if key in columns})
 
     return apply_member
 

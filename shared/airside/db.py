@@ -331,7 +331,7 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Any, values: 
     Racing writers of one business key never abort each other's transaction this way.
     """
     # The values go as parameters, not into the statement: it compiles once and is cached.
-    statement = _insert_for(_dialect(session))(table.__table__).on_conflict_do_nothing(**conflict)
+    statement = dialect_insert(session)(table.__table__).on_conflict_do_nothing(**conflict)
     result = await session.execute(statement, values)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -340,31 +340,10 @@ async def insert_many_ignoring_duplicates(
     session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: Any, **conflict: Any
 ) -> set[Any]:
     """The same for many rows in one statement; the `key` column's values of the rows inserted."""
-    statement = _insert_for(_dialect(session))(table).values(rows).on_conflict_do_nothing(**conflict).returning(key)
+    statement = dialect_insert(session)(table).values(rows).on_conflict_do_nothing(**conflict).returning(key)
     return set((await session.execute(statement)).scalars())
 
 
-async def upsert_newer(session: AsyncSession, table: Any, values: dict[str, Any], *, key: str, version: str = "version") -> None:
-    """INSERT, or UPDATE the row with the same `key` when `values` carry a higher `version`: a copy of
-    another service's record in one statement, where an older or repeated snapshot changes nothing."""
-    dialect = _dialect(session)
-    cache_key = (dialect, table, tuple(values), key, version)
-    statement = _upserts.get(cache_key)
-    if statement is None:  # built once per table and column set: building it costs more than running it
-        insert = _insert_for(dialect)(table.__table__)
-        changed = {name: insert.excluded[name] for name in values if name != key}
-        statement = _upserts[cache_key] = insert.on_conflict_do_update(
-            index_elements=[key], set_=changed, where=table.__table__.c[version] < insert.excluded[version]
-        )
-    await session.execute(statement, values)
-
-
-_upserts: dict[tuple[Any, ...], Any] = {}
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
-def _insert_for(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+def dialect_insert(session: AsyncSession) -> Any:
+    """The INSERT of the session's database, with its ON CONFLICT clauses (PostgreSQL's or SQLite's)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

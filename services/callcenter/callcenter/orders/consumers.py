@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
-from airside.db import upsert_newer
+from airside.copies import keep_newest
 from airside.events import booking as booking_events
 from airside.events import lounge as lounge_events
 from airside.messaging.envelope import CloudEvent
@@ -51,12 +51,12 @@ async def keep_copy(session: AsyncSession, order: booking_events.OrderSnapshot) 
         "flight_no": order.flight.flight_no,
         "version": order.version,
     }
-    await upsert_newer(session, OrderCopy, {"id": order.id, **values}, key="id")
+    await keep_newest(session, OrderCopy, {"id": order.id, **values})
 
 
 async def held_copy(session: AsyncSession, order_id: str) -> OrderCopy:
-    """The copy as now held, the newest news of the order (read again: the upsert bypassed the identity map)."""
-    held = await session.get(OrderCopy, order_id, populate_existing=True)
+    """The copy as now held, the newest news of the order."""
+    held = await session.get(OrderCopy, order_id)
     assert held is not None
     return held
 
@@ -215,7 +215,7 @@ async def on_visit(session: AsyncSession, event: CloudEvent) -> None:
         "checked_in_at": visit.checked_in_at,
         "version": visit.version,
     }
-    await upsert_newer(session, VisitCopy, values, key="id")
+    await keep_newest(session, VisitCopy, values)
     if visit.member_id is None and visit.order_id is None:
         return
     unlinked = await session.execute(

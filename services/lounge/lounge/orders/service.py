@@ -1,10 +1,11 @@
-"""Expected visits from booking's order events: newer snapshots win, cancellations drop them."""
+"""Expected visits from booking's order events: the newest snapshot wins (airside.copies), cancellations drop them."""
 
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from airside.copies import keep_newest
 from airside.db import utcnow
 from airside.events.booking import OrderSnapshot
 from lounge.flights import service as flights
@@ -18,21 +19,17 @@ NO_LOUNGE = "no_lounge"
 
 
 async def apply_order(*, session: AsyncSession, order: OrderSnapshot) -> ExpectedVisit | None:
-    """Apply a newer snapshot: the snapshots of an order leave the same row in whatever order they arrive."""
+    """Keep the newest snapshot: the snapshots of an order leave the same row in whatever order they arrive."""
     has_lounge = any(item.product == LOUNGE_PRODUCT for item in order.items)
     row = await session.get(ExpectedVisit, order.id)
     if row is None and not has_lounge and order.version == 1:
         return None  # an order lounge never needs to know (yet): nothing older can come
     if has_lounge:
         await flights.remember_from_order(session=session, info=order.flight)
-    if row is not None and row.order_version >= order.version:
-        if has_lounge and row.status == NO_LOUNGE:
-            row.status = "dropped"  # a late, older snapshot shows the order had a LOUNGE item: it was dropped
-            await session.flush()
-        return row  # redelivered or out of order: the copy never moves backwards
     had_lounge = has_lounge or (row is not None and row.status != NO_LOUNGE)
     status = "expected" if has_lounge and order.status not in DROPPING_STATUSES else "dropped" if had_lounge else NO_LOUNGE
     values = {
+        "order_id": order.id,
         "order_ref": order.ref,
         "member_id": order.member_id,
         "station": order.station,
@@ -45,12 +42,12 @@ async def apply_order(*, session: AsyncSession, order: OrderSnapshot) -> Expecte
         "order_version": order.version,
         "updated_at": utcnow(),
     }
-    if row is None:
-        row = ExpectedVisit(order_id=order.id, **values)
-        session.add(row)
-    else:
-        row.sqlmodel_update(values)
-    await session.flush()
+    written = await keep_newest(session, ExpectedVisit, values, key="order_id", version="order_version")
+    row = await session.get(ExpectedVisit, order.id)
+    assert row is not None
+    if not written and has_lounge and row.status == NO_LOUNGE:
+        row.status = "dropped"  # a late, older snapshot shows the order had a LOUNGE item: it was dropped
+        await session.flush()
     return row
 
 

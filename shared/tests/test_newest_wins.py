@@ -1,0 +1,72 @@
+"""Newest version wins: the one rule every copy of another service's record is written by (airside.copies.keep_newest)."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import Field, SQLModel
+
+from airside.copies import keep_newest
+from airside.db import Database
+
+
+class CopiedRecord(SQLModel, table=True):
+    """A copy as the services keep them: the record's id, what it says, and its version."""
+
+    __tablename__ = "test_copied_record"
+
+    id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=20)
+    note: str | None = Field(default=None, max_length=20)
+    version: int
+
+
+def snapshot(record_id: str, version: int) -> dict[str, object]:
+    """Version n of the record: a redelivery of n is the same snapshot again."""
+    return {"id": record_id, "name": f"name {version}", "note": None if version % 3 == 0 else f"note {version}", "version": version}
+
+
+@pytest.fixture(scope="module")
+async def database(databases) -> AsyncIterator[Database]:
+    db = Database(databases.create("newest_wins"))
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda sync: CopiedRecord.__table__.create(sync))  # type: ignore[attr-defined]
+    yield db
+    await db.dispose()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    versions=st.lists(st.integers(1, 40), min_size=1, max_size=12),  # any order, any number of redeliveries
+    per_batch=st.integers(1, 12),  # consumers apply a batch of events in one transaction
+)
+async def test_any_order_of_versioned_snapshots_leaves_the_newest(database, versions, per_batch):
+    record_id = str(uuid.uuid4())
+    newest = 0
+    for start in range(0, len(versions), per_batch):
+        async with database.session() as session:
+            for version in versions[start : start + per_batch]:
+                written = await keep_newest(session, CopiedRecord, snapshot(record_id, version))
+                assert written is (version > newest), f"version {version} after {newest}"
+                newest = max(newest, version)
+                held = await session.get(CopiedRecord, record_id)  # the session reads the copy as now stored
+                assert held is not None and held.model_dump() == snapshot(record_id, newest)
+            await session.commit()
+    async with database.session() as session:
+        stored = await session.get(CopiedRecord, record_id)
+        assert stored is not None and stored.model_dump() == snapshot(record_id, max(versions))
+
+
+async def test_a_copy_the_session_holds_is_read_again_after_a_newer_snapshot(database):
+    record_id = str(uuid.uuid4())
+    async with database.session() as session:
+        await keep_newest(session, CopiedRecord, snapshot(record_id, 1))
+        held = await session.get(CopiedRecord, record_id)
+        assert held is not None and held.version == 1
+        assert await keep_newest(session, CopiedRecord, snapshot(record_id, 2))
+        assert held.version == 2 and held.note == "note 2"
+        assert not await keep_newest(session, CopiedRecord, snapshot(record_id, 1))
+        assert held.version == 2
+        await session.commit()
