@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from pydantic import BaseModel
 
 from airside.messaging.envelope import define
+from airside.types import EventDateTime, IsoDate
 
 PRODUCER = "lounge"
 
@@ -19,13 +18,13 @@ class VisitSnapshot(BaseModel):
     member_id: str | None = None
     order_id: str | None = None
     flight_no: str
-    flight_date: date
+    flight_date: IsoDate
     guests: int
     entitlement: str
     status: str
-    checked_in_at: datetime
-    checked_out_at: datetime | None = None
-    boarding_call_at: datetime | None = None
+    checked_in_at: EventDateTime
+    checked_out_at: EventDateTime | None = None
+    boarding_call_at: EventDateTime | None = None
 
 
 class VisitEvent(BaseModel):
@@ -33,19 +32,27 @@ class VisitEvent(BaseModel):
 
 
 class VisitFlightChanged(VisitEvent):
-    new_etd: datetime | None = None
+    new_etd: EventDateTime | None = None
     delay_minutes: int
 
 
-class SaleLine(BaseModel):
-    line_id: str
+class SoldItem(BaseModel):
+    """What a sale line sold, as the event, the bill and the daily sales list all show it; money in minor units."""
+
     sku: str
     name: str
     category: str
     qty: int
     unit_price_minor: int
-    amount_minor: int
+    amount_minor: int  # what the guest pays: 0 for a complimentary line
     complimentary: bool
+
+
+SOLD_ITEM_FIELDS = frozenset(SoldItem.model_fields)
+
+
+class SaleLine(SoldItem):
+    line_id: str
 
 
 class SaleCompleted(BaseModel):

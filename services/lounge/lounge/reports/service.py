@@ -11,23 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.copies import station_timezone
+from airside.events.lounge import SOLD_ITEM_FIELDS, SoldItem
 from lounge.lounges.models import Lounge
 from lounge.sales.models import Bill, BillStatus, SaleLine
 from lounge.stations import Station
 
 
-class ReportLine(BaseModel):
+class ReportLine(SoldItem):
     line_id: str
     bill_id: str
     visit_id: str
     sold_at: datetime
-    sku: str
-    name: str
-    category: str
-    qty: int
-    unit_price_minor: int
-    amount_minor: int
-    complimentary: bool
     bill_status: str
     payment_method: str | None
 
@@ -81,7 +75,7 @@ async def daily_sales(*, session: AsyncSession, lounge: Lounge, day: date) -> Da
                 sold_at=line.sold_at,
                 bill_status=bill.status,
                 payment_method=bill.payment_method,
-                **line.model_dump(include={"sku", "name", "category", "qty", "unit_price_minor", "amount_minor", "complimentary"}),
+                **line.model_dump(include=SOLD_ITEM_FIELDS),
             )
         )
         by_category[line.category] += line.amount_minor

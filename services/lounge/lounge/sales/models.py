@@ -5,6 +5,7 @@ from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
 from airside.db import UtcDateTime
+from airside.events.lounge import SoldItem
 
 # Bill lines that are not menu items: the day pass and guest fees charged at check-in.
 ENTRY_CATEGORY = "entry"
@@ -68,15 +69,8 @@ class VoidRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class SaleLinePublic(BaseModel):
+class SaleLinePublic(SoldItem):
     id: str
-    sku: str
-    name: str
-    category: str
-    qty: int
-    unit_price_minor: int
-    amount_minor: int
-    complimentary: bool
     sold_at: datetime
     voided_at: datetime | None
     void_reason: str | None

@@ -158,9 +158,7 @@ async def record_completed(*, session: AsyncSession, visit: Visit, bill: Bill, s
 
 
 def event_line(line: SaleLine) -> lounge_events.SaleLine:
-    return lounge_events.SaleLine(
-        line_id=line.id, **line.model_dump(include={"sku", "name", "category", "qty", "unit_price_minor", "amount_minor", "complimentary"})
-    )
+    return lounge_events.SaleLine(line_id=line.id, **line.model_dump(include=lounge_events.SOLD_ITEM_FIELDS))
 
 
 async def bill_public(session: AsyncSession, bill_id: str) -> BillPublic:
