@@ -140,6 +140,10 @@ async def load_station_day(url: str, data: BookingData, *, day: date, orders: in
         _order_row(rng, data, start + timedelta(seconds=rng.randrange(5 * 3600, 23 * 3600)), rng.choice(statuses), index)
         for index in range(orders)
     ]
+    await _copy_orders(url, rows)
+
+
+async def _copy_orders(url: str, rows: list[tuple[Any, ...]]) -> None:
     conn = await asyncpg.connect(url)
     try:
         await conn.copy_records_to_table("service_order", records=rows, columns=ORDER_COLUMNS)
@@ -153,12 +157,7 @@ async def load_orders_in_service(url: str, data: BookingData, *, orders: int, se
     rng = random.Random(13 + serial)
     meet_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
     rows = [_order_row(rng, data, meet_at, "in_service", 10_000 * (1 + serial % 9) + index) for index in range(orders)]
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.copy_records_to_table("service_order", records=rows, columns=ORDER_COLUMNS)
-        await settle(conn, "service_order")
-    finally:
-        await conn.close()
+    await _copy_orders(url, rows)
     return [row[0] for row in rows]
 
 
