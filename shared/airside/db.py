@@ -346,4 +346,9 @@ async def insert_many_ignoring_duplicates(
 
 def dialect_insert(session: AsyncSession) -> Any:
     """The INSERT of the session's database, with its ON CONFLICT clauses (PostgreSQL's or SQLite's)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert_of(session.get_bind().dialect.name)
+
+
+def insert_of(dialect: str) -> Any:
+    """The INSERT of a dialect by name, with its ON CONFLICT clauses."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -8,7 +8,7 @@ both commit (the second hits the primary key, rolls back and answers the first's
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,14 +17,15 @@ from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Text
+from sqlalchemy import Text, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from airside.auth import CurrentUser
 from airside.db import UtcDateTime, utcnow
-from airside.problems import invalid
+from airside.problems import Problem, invalid
+from airside.statements import WritePlan
 
 # Visible ASCII, as a UUID or any client's token is: no blank, no spaces, nothing a log or a column would mangle.
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,200}$"
@@ -45,15 +46,21 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime, index=True)
 
 
-def _replay(request_hash: str, expected_hash: str, status_code: int, body: str, headers: str | None) -> JSONResponse:
-    if request_hash != expected_hash:
-        raise invalid("Idempotency-Key", "this key was used with a different request body", "idempotency_key_reused")
-    replayed = {**(orjson.loads(headers) if headers else {}), "Idempotent-Replay": "true"}
-    return JSONResponse(orjson.loads(body), status_code=status_code, headers=replayed)
+# The stored answer, as the fast write paths read it joined to their own row and `LOOKUP` reads it alone.
+RECORD = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+REPLAY_COLUMNS = tuple(RECORD.c[name].label(f"idempotency_{name}") for name in ("request_hash", "status_code", "body", "headers"))
 
 
-def _stored_headers(headers: dict[str, str]) -> str | None:
-    return orjson.dumps(headers).decode() if headers else None
+def recorded() -> Any:
+    """The join condition of this request's record (parameters from `Idempotency.params`)."""
+    return (
+        (RECORD.c.caller == bindparam("idempotency_caller", type_=RECORD.c.caller.type))
+        & (RECORD.c.route == bindparam("idempotency_route", type_=RECORD.c.route.type))
+        & (RECORD.c.key == bindparam("idempotency_key", type_=RECORD.c.key.type))
+    )
+
+
+LOOKUP = select(*REPLAY_COLUMNS).where(recorded())
 
 
 class Idempotency:
@@ -63,13 +70,41 @@ class Idempotency:
         self.route = route
         self.request_hash = request_hash
 
-    async def _stored(self, session: AsyncSession) -> JSONResponse | None:
+    def params(self) -> dict[str, Any]:
+        return {"idempotency_caller": self.caller, "idempotency_route": self.route, "idempotency_key": self.key}
+
+    def replay_of(self, row: Mapping[str, Any] | None) -> JSONResponse | None:
+        """The first answer, from a row holding REPLAY_COLUMNS (all None when nothing was stored)."""
+        if self.key is None or row is None or row["idempotency_request_hash"] is None:
+            return None
+        if row["idempotency_request_hash"] != self.request_hash:
+            raise invalid("Idempotency-Key", "this key was used with a different request body", "idempotency_key_reused")
+        headers = row["idempotency_headers"]
+        replayed = {**(orjson.loads(headers) if headers else {}), "Idempotent-Replay": "true"}
+        return JSONResponse(orjson.loads(row["idempotency_body"]), status_code=row["idempotency_status_code"], headers=replayed)
+
+    def record_values(self, status_code: int, body: Any, headers: dict[str, str]) -> dict[str, Any]:
+        """The record of an answer (`body` JSON-ready), written in the transaction of the change it answers."""
+        return {
+            "caller": self.caller,
+            "route": self.route,
+            "key": self.key,
+            "request_hash": self.request_hash,
+            "status_code": status_code,
+            "body": orjson.dumps(body).decode(),
+            "headers": orjson.dumps(headers).decode() if headers else None,
+            "created_at": utcnow(),
+        }
+
+    def add_record(self, plan: WritePlan, status_code: int, body: Any, headers: dict[str, str]) -> None:
+        """The record of the answer as one more row of the write plan that makes the change (none without a key)."""
+        if self.key is not None:
+            plan.add(RECORD, self.record_values(status_code, body, headers))
+
+    async def stored(self, session: AsyncSession) -> JSONResponse | None:
         if self.key is None:
             return None
-        record = await session.get(IdempotencyRecord, (self.caller, self.route, self.key))
-        if record is None:
-            return None
-        return _replay(record.request_hash, self.request_hash, record.status_code, record.body, record.headers)
+        return self.replay_of((await session.execute(LOOKUP, self.params())).mappings().first())
 
     async def execute(
         self,
@@ -80,29 +115,26 @@ class Idempotency:
         headers: Callable[[Any], dict[str, str]] | None = None,
     ) -> JSONResponse:
         """Run `action` (which must not commit), store its response with it, and commit once."""
-        if (replay := await self._stored(session)) is not None:
+        if (replay := await self.stored(session)) is not None:
             return replay
-        result = await action()
+        try:
+            result = await action()
+        except Problem:
+            # A retry racing its first request read before that committed, and lost to it (a version moved on):
+            # the first answer is the answer.
+            await session.rollback()
+            if (replay := await self.stored(session)) is not None:
+                return replay
+            raise
         body = encode(result)
         response_headers = headers(result) if headers else {}
         if self.key is not None:
-            session.add(
-                IdempotencyRecord(
-                    caller=self.caller,
-                    route=self.route,
-                    key=self.key,
-                    request_hash=self.request_hash,
-                    status_code=status_code,
-                    body=orjson.dumps(body).decode(),
-                    headers=_stored_headers(response_headers),
-                    created_at=utcnow(),
-                )
-            )
+            session.add(IdempotencyRecord(**self.record_values(status_code, body, response_headers)))
         try:
             await session.commit()
         except IntegrityError:
             await session.rollback()
-            if self.key is not None and (replay := await self._stored(session)) is not None:
+            if self.key is not None and (replay := await self.stored(session)) is not None:
                 return replay
             raise
         return JSONResponse(body, status_code=status_code, headers=response_headers)
@@ -114,37 +146,6 @@ def encode(result: Any) -> Any:
     if isinstance(result, BaseModel):
         return result.model_dump(mode="json", by_alias=True)
     return jsonable_encoder(result)
-
-
-class LeanIdempotency:
-    """The same records for write paths on the raw PostgreSQL driver (one statement, no Session)."""
-
-    LOOKUP = "SELECT request_hash, status_code, body, headers FROM idempotency_record WHERE caller = $1 AND route = $2 AND key = $3"
-    # The columns a lean path inserts and their types (INSERT … SELECT does not infer them from the target).
-    COLUMNS = (("caller", "varchar"), ("route", "varchar"), ("key", "varchar"), ("request_hash", "varchar"), ("status_code", "int"),
-               ("body", "text"), ("headers", "text"), ("created_at", "timestamptz"))  # fmt: skip
-
-    @staticmethod
-    def insert_from(source: str, first: int) -> str:
-        """A data-modifying CTE's INSERT of the record, once per row of `source`, its values from `$first` on (see values)."""
-        placeholders = ", ".join(f"${first + i}::{kind}" for i, (_, kind) in enumerate(LeanIdempotency.COLUMNS))
-        return (
-            f"INSERT INTO idempotency_record ({', '.join(name for name, _ in LeanIdempotency.COLUMNS)}) SELECT {placeholders} FROM {source}"
-        )
-
-    @staticmethod
-    async def stored(idempotency: Idempotency, conn: Any) -> JSONResponse | None:
-        if idempotency.key is None:
-            return None
-        row = await conn.fetchrow(LeanIdempotency.LOOKUP, idempotency.caller, idempotency.route, idempotency.key)
-        if row is None:
-            return None
-        return _replay(row["request_hash"], idempotency.request_hash, row["status_code"], row["body"], row["headers"])
-
-    @staticmethod
-    def values(idempotency: Idempotency, status_code: int, body: Any, headers: dict[str, str]) -> tuple[Any, ...]:
-        return (idempotency.caller, idempotency.route, idempotency.key, idempotency.request_hash, status_code,
-                orjson.dumps(body).decode(), _stored_headers(headers), utcnow())  # fmt: skip
 
 
 async def idempotency(

@@ -11,6 +11,7 @@ advisory lock; the others stand by.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -18,17 +19,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Index, Integer, Text, event, func, select, text, update
+from sqlalchemy import BigInteger, Index, Integer, Text, bindparam, event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from airside.db import Database, UtcDateTime, driver_connection, row_instance, utcnow
+from airside.db import Database, UtcDateTime, row_instance, utcnow
 from airside.messaging.bus import Bus
 from airside.messaging.envelope import CloudEvent, EventDefinition
 from airside.messaging.streams import stream_for
 from airside.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from airside.settings import AirsideSettings
+from airside.statements import Runner
 
 log = logging.getLogger("airside.outbox")
 
@@ -78,13 +80,21 @@ def record(
 def outbox_row(
     definition: EventDefinition[Any], payload: BaseModel, *, subject: str | None, source: str | None = None
 ) -> tuple[OutboxEvent, CloudEvent]:
-    """The outbox row of one event, not yet added anywhere: lean write paths insert it themselves
-    in their own statement (and call `wake_relays` after their commit)."""
+    """The outbox row of one event, not yet added anywhere."""
+    values, envelope = outbox_values(definition, payload, subject=subject, source=source)
+    # Built like a loaded row (no per-field instrumentation); a Session still inserts it as a new one.
+    return row_instance(OutboxEvent, values), envelope
+
+
+def outbox_values(
+    definition: EventDefinition[Any], payload: BaseModel, *, subject: str | None, source: str | None = None
+) -> tuple[dict[str, Any], CloudEvent]:
+    """The columns of one event's outbox row, for a write plan (airside.statements) to insert; the
+    writer calls `wake_relays` after its commit."""
     envelope = definition.build(payload, subject=subject, source=source or f"airside/{definition.producer}")
     now = utcnow()
-    # Built like a loaded row (no per-field instrumentation); a Session still inserts it as a new one.
-    values = {"event_id": envelope.id, "subject": definition.subject, "envelope": envelope.to_json().decode()}
-    return row_instance(OutboxEvent, {**values, "created_at": now, "next_attempt_at": now}), envelope
+    values = {"event_id": envelope.id, "subject": definition.subject, "envelope": envelope.to_json().decode(), "created_at": now}
+    return {**values, "next_attempt_at": now, "attempts": 0, "republished": 0}, envelope
 
 
 def wake_relays() -> None:
@@ -206,44 +216,19 @@ class OutboxRelay:
 
     async def publish_batch(self) -> tuple[int, bool, bool]:
         """Publish the next batch in commit order; returns (published, batch was full, stopped: an event
-        failed or waits for its retry, so the rest wait too)."""
-        if self.db.is_postgres:
-            return await self._publish_batch_lean()
+        failed or waits for its retry, so the rest wait too). Plain rows on the driver's connection: mapping
+        500 rows to objects cost more CPU than publishing them (bench/PROFILE.md)."""
         limit = self.settings.outbox_batch_size
-        async with self.db.session() as session:
-            columns = (OutboxEvent.seq, OutboxEvent.event_id, OutboxEvent.subject, OutboxEvent.envelope)
-            columns += (OutboxEvent.attempts, OutboxEvent.next_attempt_at, OutboxEvent.republished)
-            query = select(*columns).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.seq).limit(limit)  # type: ignore[union-attr, arg-type]
-            pending = [PendingEvent(*row) for row in (await session.execute(query)).all()]
+        async with Runner.open(self.db) as run, run.transaction():
+            pending = [PendingEvent(**row) for row in await run.rows(PENDING_ROWS, {"limit": limit})]
             if not pending:
                 return 0, False, False
             outcome = await self._publish_in_commit_order(pending)
             if outcome.published:
-                await session.execute(
-                    update(OutboxEvent).where(OutboxEvent.seq.in_(outcome.published)).values(published_at=outcome.at)  # type: ignore[union-attr]
-                )
+                marked = {f"seq_{index}": seq for index, seq in enumerate(outcome.published)}
+                await run.rows(_mark_published(len(marked)), {**marked, "published_at": outcome.at})
             if (failed := outcome.failure) is not None:
-                await session.execute(update(OutboxEvent).where(OutboxEvent.seq == failed.event.seq).values(**failed.values()))
-            await session.commit()
-        return self._report(outcome, len(pending), limit)
-
-    async def _publish_batch_lean(self) -> tuple[int, bool, bool]:
-        """publish_batch on PostgreSQL's driver: the same statements, without mapping 500 rows to
-        objects (which cost more CPU than publishing them: bench/PROFILE.md)."""
-        limit = self.settings.outbox_batch_size
-        async with driver_connection(self.db.engine) as conn, conn.transaction():
-            pending = [PendingEvent(*row) for row in await conn.fetch(PENDING_ROWS, limit)]
-            if not pending:
-                return 0, False, False
-            outcome = await self._publish_in_commit_order(pending)
-            if outcome.published:
-                await conn.execute("UPDATE outbox_event SET published_at = $1 WHERE seq = ANY($2::bigint[])", outcome.at, outcome.published)
-            if (failed := outcome.failure) is not None:
-                values = failed.values()
-                await conn.execute(
-                    "UPDATE outbox_event SET attempts = $2, last_error = $3, next_attempt_at = $4 WHERE seq = $1",
-                    failed.event.seq, values["attempts"], values["last_error"], values["next_attempt_at"],
-                )  # fmt: skip
+                await run.rows(MARK_FAILED, {"failed_seq": failed.event.seq, **failed.values()})
         return self._report(outcome, len(pending), limit)
 
     async def _publish_in_commit_order(self, pending: list[PendingEvent]) -> BatchOutcome:
@@ -356,12 +341,29 @@ class BatchOutcome:
     waiting: bool = False  # the first unpublished event waits for its retry time
 
 
-# Selected by state (pitfalls.md), in commit order. FOR UPDATE without SKIP LOCKED: a row another
-# transaction holds (a republish marking it, a relay handing over) is waited for, never jumped.
-PENDING_ROWS = """
-SELECT seq, event_id, subject, envelope, attempts, next_attempt_at, republished FROM outbox_event
-WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE
-"""
+# Selected by state (pitfalls.md), in commit order. FOR UPDATE without SKIP LOCKED (PostgreSQL; SQLite
+# has one writer): a row another transaction holds (a republish marking it, a relay handing over) is
+# waited for, never jumped.
+OUTBOX = OutboxEvent.__table__  # type: ignore[attr-defined]
+PENDING_ROWS = (
+    select(*(OUTBOX.c[name] for name in PendingEvent.__dataclass_fields__))
+    .where(OUTBOX.c.published_at.is_(None))
+    .order_by(OUTBOX.c.seq)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update()
+)
+MARK_FAILED = (
+    update(OUTBOX)
+    .where(OUTBOX.c.seq == bindparam("failed_seq", type_=OUTBOX.c.seq.type))
+    .values({name: bindparam(name, type_=OUTBOX.c[name].type) for name in ("attempts", "last_error", "next_attempt_at")})
+)
+
+
+@functools.cache
+def _mark_published(count: int) -> Any:
+    """The UPDATE marking `count` rows published, built once per count (at most a batch's size)."""
+    seqs = [bindparam(f"seq_{index}", type_=OUTBOX.c.seq.type) for index in range(count)]
+    return update(OUTBOX).where(OUTBOX.c.seq.in_(seqs)).values(published_at=bindparam("published_at", type_=OUTBOX.c.published_at.type))
 
 
 async def backlog(db: Database) -> tuple[int, float]:

@@ -6,12 +6,12 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from airside.db import SessionDep
+from airside.db import DatabaseDep, SessionDep
 from airside.idempotency import Idempotency, IdempotencyDep
 from airside.versioning import etag
 from booking.concierges import service as concierges
 from booking.concierges.models import Candidate
-from booking.orders import actions, lean, records
+from booking.orders import actions, records
 from booking.orders.access import Changer, Confirmer, Lead, Worker, order_for_worker, visible_order
 from booking.orders.models import AssignBody, CancelBody, CompleteBody, ConfirmBody, NoShowBody, Order, OrderPublic
 
@@ -57,17 +57,9 @@ async def start(order_id: str, session: SessionDep, principal: Worker, idempoten
 
 @router.post("/{order_id}/complete", response_model=OrderPublic)
 async def complete(
-    order_id: str, session: SessionDep, principal: Worker, idempotency: IdempotencyDep, body: CompleteBody | None = None
+    order_id: str, db: DatabaseDep, principal: Worker, idempotency: IdempotencyDep, body: CompleteBody | None = None
 ) -> JSONResponse:
-    if session.bind.dialect.name == "postgresql":  # the hot transition (P2): two round trips, no Session
-        engine = session.bind
-        return await lean.complete_order(
-            engine=engine, order_id=order_id, body=body or CompleteBody(), principal=principal, idempotency=idempotency
-        )  # type: ignore[arg-type]
-    order = await order_for_worker(session, principal, order_id)
-    return await _run(
-        session, idempotency, lambda: actions.complete(session=session, order=order, actor=principal.sub, body=body or CompleteBody())
-    )
+    return await actions.complete(db=db, order_id=order_id, principal=principal, body=body or CompleteBody(), idempotency=idempotency)
 
 
 @router.post("/{order_id}/no-show", response_model=OrderPublic)

@@ -1,15 +1,22 @@
 """The status machine's moves: confirm, assign, start, complete, no-show, cancel (booking.md)."""
 
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
+from airside.auth import Principal
+from airside.db import Database, row_instance
 from airside.events import booking as events
-from airside.events.common import Money
-from airside.messaging.outbox import record
-from airside.problems import conflict
+from airside.events.common import Money, Person
+from airside.idempotency import LOOKUP, Idempotency, encode
+from airside.messaging.outbox import OUTBOX, outbox_values, record, wake_relays
+from airside.problems import conflict, not_found
+from airside.statements import Duplicate, Runner, apply
+from airside.versioning import etag
 from booking.concierges.availability import lock_concierge, unavailable_because
 from booking.flights.models import Flight
-from booking.orders import fees, records, times
+from booking.orders import fees, records, statements, times
+from booking.orders.access import ensure_worker
 from booking.orders.models import CancelBody, CompleteBody, NoShowBody, Order
 from booking.orders.transitions import Status, require_transition
 from booking.products import service as products
@@ -58,19 +65,48 @@ async def start(*, session: AsyncSession, order: Order, actor: str) -> Order:
     return order
 
 
-async def complete(*, session: AsyncSession, order: Order, actor: str, body: CompleteBody) -> Order:
-    require_transition("complete", order.status)
-    collected = body.fees_collected
-    values: dict[str, object] = {"status": Status.completed.value}
-    if collected is not None:
-        values.update(fees_collected_minor=collected.amount_minor, fees_method=collected.method)
-    order = await records.save(session, order, values=values, action="completed", actor=actor)
-    payload = events.OrderCompleted(
-        order=await records.snapshot(session, order),
-        fees_collected=events.FeesCollected(**collected.model_dump()) if collected else None,
-    )
-    record(session, events.order_completed, payload, subject=order.id)
-    return order
+async def complete(*, db: Database, order_id: str, principal: Principal, body: CompleteBody, idempotency: Idempotency) -> JSONResponse:
+    """The hot move (P2's producer): one read of the order with its flight, concierge and any stored answer,
+    one write plan (the versioned save, its history line, order.completed, the answer)."""
+    async with Runner.open(db) as run:
+        row = await run.first(statements.ORDER_IN_CONTEXT, {"order_id": order_id, **idempotency.params()})
+        if row is None:
+            raise not_found("order")
+        order = row_instance(Order, {name: row[name] for name in statements.ORDER_COLUMNS})
+        ensure_worker(principal, order, row["concierge_subject"])  # who may act comes before a replay
+        if (replay := idempotency.replay_of(row)) is not None:
+            return replay
+        require_transition("complete", order.status)
+        collected = body.fees_collected
+        values: dict[str, object] = {
+            "status": Status.completed.value,
+            "fees_collected_minor": order.fees_collected_minor,
+            "fees_method": order.fees_method,
+        }
+        if collected is not None:
+            values.update(fees_collected_minor=collected.amount_minor, fees_method=collected.method)
+        plan, done = records.change_plan(order, values, action="completed", actor=principal.sub)
+        flight = row_instance(Flight, statements.prefixed(row, "flight_", statements.FLIGHT_COLUMNS)) if row["flight_flight_no"] else None
+        concierge = Person(id=order.concierge_id, name=row["concierge_name"] or "") if order.concierge_id else None
+        snapshot = records.snapshot_of(done, flight, concierge)
+        payload = events.OrderCompleted(
+            order=snapshot, fees_collected=events.FeesCollected(**collected.model_dump()) if collected else None
+        )
+        event, _envelope = outbox_values(events.order_completed, payload, subject=order.id)
+        plan.add(OUTBOX, event)
+        answer, headers = encode(records.public_of(done, snapshot)), {"ETag": etag(done.version)}
+        idempotency.add_record(plan, 200, answer, headers)
+        try:
+            written = await apply(run, plan)
+        except Duplicate:
+            written = False
+        if not written:
+            # A racing request changed the order first; if it was this request's first try, its answer is the answer.
+            if (replay := idempotency.replay_of(await run.first(LOOKUP, idempotency.params()))) is not None:
+                return replay
+            raise records.concurrent_change()
+    wake_relays()
+    return JSONResponse(answer, headers=headers)
 
 
 async def no_show(*, session: AsyncSession, order: Order, actor: str, body: NoShowBody) -> Order:

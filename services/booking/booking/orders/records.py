@@ -3,18 +3,19 @@
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
+from airside.db import row_instance
 from airside.events.booking import FeesCollected, OrderItem, OrderSnapshot
 from airside.events.common import FlightInfo, Money, Passenger, Person
 from airside.flight_numbers import split_flight_no
 from airside.problems import conflict, not_found
-from airside.versioning import bump_version
+from airside.statements import Runner, WritePlan, apply
 from booking.concierges.models import Concierge
 from booking.flights.models import Flight
-from booking.orders.models import Order, OrderHistory, OrderPublic
+from booking.orders.models import Order, OrderPublic
+from booking.orders.statements import HISTORY, ORDER_COLUMNS, order_change
 from booking.stations.models import Station
 
 
@@ -48,7 +49,7 @@ async def snapshot(session: AsyncSession, order: Order) -> OrderSnapshot:
 
 
 def snapshot_of(order: Order, flight: Flight | None, concierge: Person | None) -> OrderSnapshot:
-    """The snapshot from rows already read (the lean write paths read them in one round trip)."""
+    """The snapshot from rows already read (creating and completing read them in one round trip)."""
     if flight is not None:
         flight_info = flight.info()
     else:
@@ -106,32 +107,42 @@ def public_of(order: Order, snapshot: OrderSnapshot) -> OrderPublic:
     )
 
 
-def history_values(order: Order, *, actor: str, details: dict[str, Any] | None = None) -> tuple[Any, ...]:
-    """(status, actor, at, details as JSON) of a history line, for the lean write paths' statements."""
-    return order.status, actor, clock.now(), orjson.dumps(details or {}).decode()
+def history_row(order: Order, *, action: str, actor: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The history line of the order's version just written."""
+    return {
+        "order_id": order.id,
+        "version": order.version,
+        "action": action,
+        "status": order.status,
+        "actor": actor,
+        "at": clock.now(),
+        "details": details or {},
+    }
 
 
-def add_history(session: AsyncSession, order: Order, *, action: str, actor: str, details: dict[str, Any] | None = None) -> None:
-    session.add(
-        OrderHistory(
-            order_id=order.id,
-            version=order.version,
-            action=action,
-            status=order.status,
-            actor=actor,
-            at=clock.now(),
-            details=details or {},
-        )
-    )
+def change_plan(
+    order: Order, values: dict[str, Any], *, action: str, actor: str, details: dict[str, Any] | None = None
+) -> tuple[WritePlan, Order]:
+    """The versioned save of `values` on the order as read, with its history line: the plan and the order it writes."""
+    names = tuple(sorted(values))
+    changed = {**values, "updated_at": clock.now()}
+    done = row_instance(Order, {**{name: getattr(order, name) for name in ORDER_COLUMNS}, **changed, "version": order.version + 1})
+    head = {f"set_{name}": value for name, value in changed.items()}
+    plan = WritePlan(order_change(names), {**head, "where_id": order.id, "where_version": order.version})
+    plan.add(HISTORY, history_row(done, action=action, actor=actor, details=details))
+    return plan, done
+
+
+def concurrent_change() -> Exception:
+    return conflict("concurrent_change", "the order changed while this request ran; read it again and retry")
 
 
 async def save(
     session: AsyncSession, order: Order, *, values: dict[str, Any], action: str, actor: str, details: dict[str, Any] | None = None
 ) -> Order:
     """Apply a change only to the version we read (a racing change makes this one a 409), and keep it in history."""
-    changed = await bump_version(session, Order, order.id, order.version, {**values, "updated_at": clock.now()})
-    if not changed:
-        raise conflict("concurrent_change", "the order changed while this request ran; read it again and retry")
+    plan, _done = change_plan(order, values, action=action, actor=actor, details=details)
+    if not await apply(await Runner.of_session(session), plan):
+        raise concurrent_change()
     await session.refresh(order)
-    add_history(session, order, action=action, actor=actor, details=details)
     return order

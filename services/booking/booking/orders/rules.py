@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
@@ -15,7 +14,7 @@ from airside.problems import conflict, invalid
 from booking.flights import service as flights
 from booking.flights.models import Flight
 from booking.orders import fees, times
-from booking.orders.models import FlightRef, ItemIn, Order, OrderCreate, PassengerIn
+from booking.orders.models import FlightRef, ItemIn, OrderCreate, PassengerIn
 from booking.products import service as products
 from booking.products.models import DEFAULT_MIN_LEAD_MINUTES, Product
 
@@ -24,10 +23,14 @@ REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over 
 
 
 async def resolve_products(*, session: AsyncSession, items: list[ItemIn]) -> list[Product]:
+    return chosen_products(items, await products.products_by_code(session=session, codes=[item.product for item in items]))
+
+
+def chosen_products(items: list[ItemIn], known: dict[str, Product]) -> list[Product]:
+    """The products an order names, each once and each known (else 422 naming the item)."""
     codes = [item.product for item in items]
     if len(set(codes)) != len(codes):
         raise invalid("body.items", "name each product once")
-    known = await products.products_by_code(session=session, codes=codes)
     for index, code in enumerate(codes):
         if code not in known:
             raise invalid(f"body.items.{index}.product", f"unknown product {code}")
@@ -56,17 +59,8 @@ def check_station(station: str, direction: str, flight: FlightRef) -> None:
 
 
 async def flight_for(*, session: AsyncSession, ref: FlightRef, direction: str) -> Flight:
-    """The flight an order names: a known one must have the order's route; an unknown one needs std (departure) or sta."""
-    known = await session.get(Flight, (ref.flight_no, ref.flight_date))
-    if known is not None:
-        for side in ("origin", "destination"):
-            if getattr(known, side) != getattr(ref, side):
-                route = f"{known.origin} → {known.destination}"
-                raise invalid(f"body.flight.{side}", f"booking knows {ref.flight_no} on {ref.flight_date} as {route}")
-    else:
-        needed = "std" if direction == "departure" else "sta"
-        if getattr(ref, needed) is None:
-            raise invalid(f"body.flight.{needed}", f"booking does not know {ref.flight_no} on {ref.flight_date}; give its {needed}")
+    """The flight an order names, created or filled in from the order when booking lacks it."""
+    check_flight(await session.get(Flight, (ref.flight_no, ref.flight_date)), ref, direction)
     return await flights.ensure_flight(
         session=session,
         flight_no=ref.flight_no,
@@ -76,6 +70,26 @@ async def flight_for(*, session: AsyncSession, ref: FlightRef, direction: str) -
         std=ref.std,
         sta=ref.sta,
     )
+
+
+def check_flight(known: Flight | None, ref: FlightRef, direction: str) -> None:
+    """A known flight must have the order's route; an unknown one needs std (departure) or sta."""
+    if known is not None:
+        for side in ("origin", "destination"):
+            if getattr(known, side) != getattr(ref, side):
+                route = f"{known.origin} → {known.destination}"
+                raise invalid(f"body.flight.{side}", f"booking knows {ref.flight_no} on {ref.flight_date} as {route}")
+    else:
+        needed = "std" if direction == "departure" else "sta"
+        if getattr(ref, needed) is None:
+            raise invalid(f"body.flight.{needed}", f"booking does not know {ref.flight_no} on {ref.flight_date}; give its {needed}")
+
+
+def flight_to_write(known: Flight | None, ref: FlightRef) -> bool:
+    """Whether the order brings booking a flight it lacks, or a time its flight lacks (flights.ensure_flight)."""
+    if known is None:
+        return True
+    return any(getattr(ref, name) is not None and getattr(known, name) is None for name in ("std", "sta"))
 
 
 def meet_at_for(direction: str, flight: Flight, given: datetime | None) -> datetime:
@@ -131,7 +145,7 @@ def order_times(meet_at: datetime, zone: ZoneInfo, chosen: list[Product]) -> tim
 def new_order_values(
     body: OrderCreate, *, flight: Flight, chosen: list[Product], pricing: Pricing, order_times: times.OrderTimes, created_by: str
 ) -> dict[str, Any]:
-    """The columns of a new order, all but its ref (the Session and lean paths find one differently)."""
+    """The columns of a new order, all but its ref (drawn again should it be taken)."""
     return dict(
         member_id=body.member_id,
         station=body.station,
@@ -156,12 +170,5 @@ def new_order_values(
 
 
 def random_ref(station: str) -> str:
+    """A short code read out on the phone, e.g. PEK-7KQ2MX; the unique index backs it."""
     return f"{station}-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(6))
-
-
-async def new_ref(session: AsyncSession, station: str) -> str:
-    """A short code read out on the phone, e.g. PEK-7KQ2MX; the unique index backs the check."""
-    while True:
-        ref = random_ref(station)
-        if not await session.scalar(select(func.count()).where(Order.ref == ref)):
-            return ref

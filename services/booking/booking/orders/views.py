@@ -1,6 +1,5 @@
 """Order routes: create, read, change, history, search; the status moves are in action_views."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -13,9 +12,9 @@ from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import forbidden
-from airside.types import RecordId
-from airside.versioning import IfMatch, etag, set_etag
-from booking.orders import lean, records, search, service
+from airside.types import IsoDate, RecordId
+from airside.versioning import IfMatch, set_etag
+from booking.orders import records, search, service
 from booking.orders.access import Changer, Creator, visible_order
 from booking.orders.models import MEMBER_CHANNELS, HistoryEntry, OrderCreate, OrderHistory, OrderPublic, OrderUpdate
 from booking.orders.transitions import Status
@@ -32,18 +31,7 @@ async def create_order(body: OrderCreate, db: DatabaseDep, principal: Creator, i
             raise forbidden("members book through the app or the web")
     else:
         principal.require_station_to_create(body.station)
-    if db.is_postgres:
-        answer = await lean.create_order(engine=db.engine, body=body, principal=principal, idempotency=idempotency)
-        if answer is not None:
-            return answer  # type: ignore[return-value]
-
-    async with db.session() as session:
-
-        async def act() -> OrderPublic:
-            order = await service.create_order(session=session, body=body, principal=principal)
-            return await records.public(session, order)
-
-        return await idempotency.execute(session, act, status_code=201, headers=lambda order: {"ETag": etag(order.version)})  # type: ignore[return-value]
+    return await service.create_order(db=db, body=body, principal=principal, idempotency=idempotency)  # type: ignore[return-value]
 
 
 @router.get("")
@@ -52,7 +40,7 @@ async def search_orders(
     principal: CurrentUser,
     cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
     station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
-    day: Annotated[date | None, Query(alias="date", description="The station's local day of meet_at")] = None,
+    day: Annotated[IsoDate | None, Query(alias="date", description="The station's local day of meet_at")] = None,
     status: Status | None = None,
     member_id: Annotated[str | None, Query(max_length=36)] = None,
     flight_no: Annotated[str | None, Query(pattern=FLIGHT_NO_PATTERN)] = None,
