@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -224,5 +225,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(StatementError, on_database_error)
+    app.add_exception_handler(asyncpg.PostgresError, on_database_error)  # the raw driver paths (`driver_connection`)
     app.add_exception_handler(OverflowError, on_database_error)
     app.add_middleware(CrashGuard)

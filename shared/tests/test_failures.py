@@ -49,6 +49,14 @@ UNREACHABLE = {
 }
 
 
+# A value the database refuses, as the raw driver raises it (not wrapped by SQLAlchemy): the caller's data.
+REFUSED_BY_THE_RAW_DRIVER = {
+    "NUL in a text": lambda: asyncpg.CharacterNotInRepertoireError('invalid byte sequence for encoding "UTF8": 0x00'),
+    "number out of range": lambda: asyncpg.NumericValueOutOfRangeError("integer out of range"),
+    "bad datetime": lambda: asyncpg.DatetimeFieldOverflowError("date/time field value out of range"),
+}
+
+
 @pytest.fixture
 async def unreachable_client():
     app = FastAPI()
@@ -57,6 +65,14 @@ async def unreachable_client():
     @app.get("/unreachable/{kind}")
     async def unreachable(kind: str) -> None:
         raise UNREACHABLE[kind]()
+
+    @app.get("/refused/{kind}")
+    async def refused(kind: str) -> None:
+        raise REFUSED_BY_THE_RAW_DRIVER[kind]()
+
+    @app.get("/raw-crash")
+    async def raw_crash() -> None:
+        raise asyncpg.UndefinedTableError('relation "nowhere" does not exist')
 
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
         yield client
@@ -69,6 +85,17 @@ async def test_every_way_the_database_is_unreachable_is_503_with_retry_after(unr
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == "/problems/unavailable"
     assert int(response.headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("kind", REFUSED_BY_THE_RAW_DRIVER)
+async def test_a_value_the_raw_driver_refuses_is_422(unreachable_client, kind):
+    response = await unreachable_client.get(f"/refused/{kind}")
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == "/problems/validation_error"
+
+
+async def test_another_raw_driver_error_is_a_500(unreachable_client):
+    assert (await unreachable_client.get("/raw-crash")).status_code == 500
 
 
 @pytest.fixture
