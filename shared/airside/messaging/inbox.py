@@ -22,7 +22,7 @@ from sqlalchemy import Text, UniqueConstraint, func, select
 from sqlmodel import Field, SQLModel
 
 from airside.db import Database, UtcDateTime, insert_ignoring_duplicates, insert_many_ignoring_duplicates, utcnow
-from airside.logs import causation_id_var, correlation_id_var, trace_id_from, trace_id_var
+from airside.logs import causation_id_var, correlation_id_var, trace_id_from, trace_id_var, without_phone_numbers
 from airside.messaging.bus import Bus
 from airside.messaging.envelope import CloudEvent, EnvelopeError, EventRefused, parse_envelope
 from airside.messaging.streams import ConsumerSpec, ensure_consumer
@@ -254,7 +254,7 @@ class Consumer:
             "event_id": event.id if event else None,
             "event_type": event.type if event else None,
             "payload": message.data.decode("utf-8", errors="replace"),
-            "error": error[:4000],
+            "error": without_phone_numbers(error)[:4000],  # a handler's error may quote a caller's phone
             "num_delivered": meta.num_delivered,
             "status": "parked",
             "created_at": utcnow(),
@@ -309,7 +309,7 @@ async def replay(db: Database, consumers: dict[str, Consumer], dead_letter_id: i
         async with db.session() as session:
             stored = await session.get(DeadLetter, dead_letter_id)
             assert stored is not None
-            stored.error = repr(exc)[:4000]
+            stored.error = without_phone_numbers(repr(exc))[:4000]
             await session.commit()
         raise ReplayError(repr(exc)) from exc
     async with db.session() as session:
