@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from pydantic import BaseModel
 
 from airside.messaging.envelope import define
-from airside.types import EventDateTime, IsoDate
 
 PRODUCER = "lounge"
 
@@ -18,13 +19,13 @@ class VisitSnapshot(BaseModel):
     member_id: str | None = None
     order_id: str | None = None
     flight_no: str
-    flight_date: IsoDate
+    flight_date: date
     guests: int
     entitlement: str
     status: str
-    checked_in_at: EventDateTime
-    checked_out_at: EventDateTime | None = None
-    boarding_call_at: EventDateTime | None = None
+    checked_in_at: datetime
+    checked_out_at: datetime | None = None
+    boarding_call_at: datetime | None = None
 
 
 class VisitEvent(BaseModel):
@@ -32,7 +33,7 @@ class VisitEvent(BaseModel):
 
 
 class VisitFlightChanged(VisitEvent):
-    new_etd: EventDateTime | None = None
+    new_etd: datetime | None = None
     delay_minutes: int
 
 
