@@ -98,6 +98,7 @@ class Runner:
 
     @staticmethod
     async def of_session(session: AsyncSession) -> Runner:
+        await session.flush()  # what the Session holds is written first, as its own statements would autoflush it
         connection = await session.connection()
         pooled = await connection.get_raw_connection()
         if connection.dialect.name == "postgresql" and not pooled.driver_connection.is_in_transaction():
