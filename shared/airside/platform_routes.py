@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from airside.auth import Principal, Role, require
@@ -20,6 +20,7 @@ from airside.messaging.inbox import DeadLetter, ReplayError, replay
 from airside.messaging.outbox import backlog, republish_since
 from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import RETRY_AFTER_SECONDS, Problem, not_found
+from airside.types import IsoDateTime
 
 platform_router = APIRouter()
 AdminOnly = Annotated[Principal, Depends(require(Role.admin))]
@@ -132,7 +133,7 @@ async def replay_dead_letter(dead_letter_id: DeadLetterId, request: Request, _ad
 
 
 class RepublishRequest(BaseModel):
-    since: AwareDatetime
+    since: IsoDateTime
     wait_seconds: float = Field(default=10, ge=0, le=25, description="How long to wait for the relay to publish them before answering")
 
 

@@ -1,10 +1,13 @@
 """Field types several services validate the same way."""
 
-from datetime import time
-from typing import Annotated
+import re
+from collections.abc import Callable
+from datetime import date, datetime, time
+from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import AfterValidator, PlainSerializer, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 
 def _e164(value: str) -> str:
@@ -36,3 +39,36 @@ LocalTime = Annotated[
         {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "examples": ["09:00"], "description": "Local time, HH:MM"}
     ),
 ]
+
+
+# RFC 3339's full-date and date-time (what OpenAPI's `format: date` and `date-time` mean), ASCII digits
+# only. Pydantic's lax parsing also reads numbers, and strings of digits, as unix timestamps (any
+# number was 1970-01-01) and a midnight date-time as a date; strict mode refuses the strings a
+# query or path parameter arrives as. So the text's shape is checked first, then pydantic parses it
+# (and rejects 2024-02-30). Objects our own code passes (a date, a datetime) go through as they are.
+_FULL_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_DATE = re.compile(_FULL_DATE)
+# The offset is optional here so that a bare time is refused as AwareDatetime says: "should have timezone info".
+_DATE_TIME = re.compile(_FULL_DATE + r"[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?")
+
+
+def _iso_text(shape: re.Pattern[str], kind: str, example: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, date) or (isinstance(value, str) and shape.fullmatch(value)):
+            return value
+        raise PydanticCustomError(f"{kind}_format", f"Input should be an ISO 8601 {kind} string such as {example}")
+
+    return check
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text(_DATE, "date", "2024-05-01"))]
+"""A calendar date as YYYY-MM-DD."""
+
+_INSTANT_TEXT = BeforeValidator(_iso_text(_DATE_TIME, "datetime", "2024-05-01T09:30:00+08:00"))
+
+IsoDateTime = Annotated[AwareDatetime, _INSTANT_TEXT]
+"""An instant as an ISO 8601 date-time with its UTC offset (Z or +08:00); a bare local time is refused."""
+
+EventDateTime = Annotated[datetime, _INSTANT_TEXT]
+"""An instant in an event from a peer: ISO 8601 text as IsoDateTime, the offset left to the consumer's
+rule (flight status reads a bare time as UTC, events.flights), as the published contract always had it."""

@@ -30,6 +30,8 @@ def sample(annotation: Any, name: str = "") -> Any:
     if name in NAMED:
         return NAMED[name]
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:  # airside.types' IsoDate, EventDateTime
+        return sample(typing.get_args(annotation)[0], name)
     if origin in (typing.Union, types.UnionType):
         return sample(next(arg for arg in typing.get_args(annotation) if arg is not type(None)), name)
     if origin is list:

@@ -1,12 +1,12 @@
 """Stations as booking announces them, with the call center's business calendar per station."""
 
-from datetime import date, time
+from datetime import time
 
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from airside.copies import StationCopy
-from airside.types import LocalTime
+from airside.types import IsoDate, LocalTime
 
 
 class Station(StationCopy, table=True):
@@ -20,7 +20,7 @@ class Station(StationCopy, table=True):
 class Calendar(SQLModel):
     opens: LocalTime = Field(description="Local time business hours start")
     closes: LocalTime = Field(description="Local time business hours end")
-    holidays: list[date] = Field(default_factory=list, description="Local dates without business hours")
+    holidays: list[IsoDate] = Field(default_factory=list, description="Local dates without business hours")
 
 
 class CalendarPublic(Calendar):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 
 from airside.events.common import FlightInfo, Money, Passenger, Person, Tier
 from airside.messaging.envelope import define
+from airside.types import EventDateTime
 
 PRODUCER = "booking"
 
@@ -27,7 +26,7 @@ class MemberSnapshot(BaseModel):
     email: str | None = None
     status: str = "active"
     version: int
-    updated_at: datetime
+    updated_at: EventDateTime
 
 
 class MemberEvent(BaseModel):
@@ -50,14 +49,14 @@ class OrderSnapshot(BaseModel):
     flight: FlightInfo
     items: list[OrderItem]
     passengers: list[Passenger]
-    meet_at: datetime
-    staff_report_at: datetime
-    confirm_by: datetime
+    meet_at: EventDateTime
+    staff_report_at: EventDateTime
+    confirm_by: EventDateTime
     meeting_point: str | None = None
     concierge: Person | None = None
     source_ticket_id: str | None = None
     price: Money
-    updated_at: datetime | None = None
+    updated_at: EventDateTime | None = None
 
 
 class OrderEvent(BaseModel):
@@ -90,8 +89,8 @@ class OrderCancelled(OrderEvent):
 
 
 class OrderRescheduled(OrderEvent):
-    old_meet_at: datetime
-    new_meet_at: datetime
+    old_meet_at: EventDateTime
+    new_meet_at: EventDateTime
     delay_minutes: int
 
 

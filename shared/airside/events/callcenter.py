@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 
 from airside.messaging.envelope import define
+from airside.types import EventDateTime
 
 PRODUCER = "callcenter"
 
@@ -36,7 +35,7 @@ class TicketStatusChanged(TicketEvent):
 
 class TicketSlaEvent(TicketEvent):
     target: str  # first_response | resolution
-    due_at: datetime
+    due_at: EventDateTime
 
 
 class TicketEscalated(TicketEvent):
@@ -71,7 +70,7 @@ class CallbackSnapshot(BaseModel):
     station: str
     purpose: str
     status: str
-    due_at: datetime
+    due_at: EventDateTime
     attempts: int
 
 

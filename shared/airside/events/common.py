@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
+
+from airside.types import EventDateTime, IsoDate
 
 
 class Tier(StrEnum):
@@ -35,18 +36,18 @@ class FlightInfo(BaseModel):
     flight_no: str
     carrier: str
     number: str
-    flight_date: date
+    flight_date: IsoDate
     origin: str
     destination: str
-    std: datetime | None = None
-    sta: datetime | None = None
-    etd: datetime | None = None
-    eta: datetime | None = None
-    atd: datetime | None = None
-    ata: datetime | None = None
+    std: EventDateTime | None = None
+    sta: EventDateTime | None = None
+    etd: EventDateTime | None = None
+    eta: EventDateTime | None = None
+    atd: EventDateTime | None = None
+    ata: EventDateTime | None = None
     status: FlightStatus = FlightStatus.scheduled
     gate: str | None = None
-    updated_at: datetime | None = None
+    updated_at: EventDateTime | None = None
 
 
 class Person(BaseModel):

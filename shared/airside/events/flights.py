@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
@@ -10,6 +10,7 @@ from airside import clock
 from airside.events.common import FlightStatus
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 from airside.messaging.envelope import CloudEvent, EventRefused, define
+from airside.types import EventDateTime, IsoDate
 
 
 class FlightStatusChanged(BaseModel):
@@ -17,17 +18,17 @@ class FlightStatusChanged(BaseModel):
 
     carrier: str = Field(pattern=CARRIER_PATTERN)
     number: str = Field(pattern=NUMBER_PATTERN)
-    flight_date: date
+    flight_date: IsoDate
     origin: str = Field(pattern=r"^[A-Z]{3}$", description="IATA airport code")
     destination: str = Field(pattern=r"^[A-Z]{3}$", description="IATA airport code")
     status: FlightStatus
-    updated_at: datetime
-    std: datetime | None = None
-    etd: datetime | None = None
-    atd: datetime | None = None
-    sta: datetime | None = None
-    eta: datetime | None = None
-    ata: datetime | None = None
+    updated_at: EventDateTime
+    std: EventDateTime | None = None
+    etd: EventDateTime | None = None
+    atd: EventDateTime | None = None
+    sta: EventDateTime | None = None
+    eta: EventDateTime | None = None
+    ata: EventDateTime | None = None
     gate: str | None = None
     reason: str | None = None
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from pydantic import BaseModel
 
 from airside.messaging.envelope import define
+from airside.types import EventDateTime, IsoDate
 
 PRODUCER = "lounge"
 
@@ -19,13 +18,13 @@ class VisitSnapshot(BaseModel):
     member_id: str | None = None
     order_id: str | None = None
     flight_no: str
-    flight_date: date
+    flight_date: IsoDate
     guests: int
     entitlement: str
     status: str
-    checked_in_at: datetime
-    checked_out_at: datetime | None = None
-    boarding_call_at: datetime | None = None
+    checked_in_at: EventDateTime
+    checked_out_at: EventDateTime | None = None
+    boarding_call_at: EventDateTime | None = None
 
 
 class VisitEvent(BaseModel):
@@ -33,7 +32,7 @@ class VisitEvent(BaseModel):
 
 
 class VisitFlightChanged(VisitEvent):
-    new_etd: datetime | None = None
+    new_etd: EventDateTime | None = None
     delay_minutes: int
 
 

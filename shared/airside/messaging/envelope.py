@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 import orjson
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from airside.db import utcnow
 from airside.logs import causation_id_var, correlation_id_var, traceparent
+from airside.types import EventDateTime
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
@@ -32,7 +32,7 @@ class CloudEvent(BaseModel):
     source: str
     type: str
     subject: str | None = None
-    time: datetime
+    time: EventDateTime
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str | None = None
     correlationid: str | None = None

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -6,6 +5,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from airside.auth import Principal, Role, require
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
+from airside.types import IsoDate
 from booking.concierges import service
 from booking.concierges.models import Concierge, ConciergeCreate, ConciergePublic, Schedule, ShiftIn, ShiftPublic
 
@@ -52,7 +52,7 @@ async def get_concierge(concierge_id: str, session: SessionDep, principal: Lead)
 @router.put("/{concierge_id}/shifts/{day}")
 async def put_shifts(
     concierge_id: str,
-    day: date,
+    day: IsoDate,
     shifts: Annotated[list[ShiftIn], Body(max_length=6)],
     session: SessionDep,
     principal: Lead,
@@ -64,6 +64,6 @@ async def put_shifts(
 
 
 @router.get("/{concierge_id}/schedule")
-async def get_schedule(concierge_id: str, day: Annotated[date, Query(alias="date")], session: SessionDep, principal: Lead) -> Schedule:
+async def get_schedule(concierge_id: str, day: Annotated[IsoDate, Query(alias="date")], session: SessionDep, principal: Lead) -> Schedule:
     concierge = await _visible(session, principal, concierge_id)
     return await service.schedule(session=session, concierge=concierge, day=day)

@@ -1,22 +1,23 @@
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, field_validator
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from airside.db import UtcDateTime, utcnow
 from airside.events import flights as flight_events
 from airside.events.common import FlightInfo, FlightStatus
+from airside.types import IsoDateTime
 
 AIRPORT_PATTERN = r"^[A-Z]{3}$"
 
 
 class FlightTimes(SQLModel):
-    std: AwareDatetime | None = None
-    sta: AwareDatetime | None = None
-    etd: AwareDatetime | None = None
-    eta: AwareDatetime | None = None
-    atd: AwareDatetime | None = None
-    ata: AwareDatetime | None = None
+    std: IsoDateTime | None = None
+    sta: IsoDateTime | None = None
+    etd: IsoDateTime | None = None
+    eta: IsoDateTime | None = None
+    atd: IsoDateTime | None = None
+    ata: IsoDateTime | None = None
     gate: str | None = Field(default=None, max_length=10)
 
 
@@ -33,7 +34,7 @@ class FlightStatusUpdate(FlightTimes):
 
     status: FlightStatus
     reason: str | None = Field(default=None, max_length=500)
-    updated_at: AwareDatetime | None = Field(default=None, description="When the status was known; now when absent")
+    updated_at: IsoDateTime | None = Field(default=None, description="When the status was known; now when absent")
 
     @field_validator("updated_at")
     @classmethod

@@ -1,6 +1,5 @@
 """Reading a flight; entering one or its status (which moves orders) is booking.flight_changes.views."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -8,13 +7,14 @@ from fastapi import APIRouter, Path
 from airside.auth import CurrentUser
 from airside.db import SessionDep
 from airside.flight_numbers import FLIGHT_NO_PATTERN
+from airside.types import IsoDate
 from booking.flights import service
 from booking.flights.models import Flight, FlightPublic
 
 router = APIRouter(prefix="/v1/flights", tags=["flights"])
 
 FlightNo = Annotated[str, Path(pattern=FLIGHT_NO_PATTERN, description="Carrier and number, e.g. CA1831 or 3U8888")]
-FlightDate = Annotated[date, Path(description="The origin's local date")]
+FlightDate = Annotated[IsoDate, Path(description="The origin's local date")]
 
 
 def flight_public(flight: Flight) -> FlightPublic:

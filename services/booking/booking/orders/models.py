@@ -3,7 +3,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, BigInteger, Index, Integer
 from sqlmodel import Field, SQLModel
@@ -12,7 +12,7 @@ from airside.db import UtcDateTime, utcnow
 from airside.events.booking import FeesCollected, OrderSnapshot
 from airside.events.common import Money
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
-from airside.types import PersonName, StationCode
+from airside.types import IsoDate, IsoDateTime, PersonName, StationCode
 from booking.flights.models import AIRPORT_PATTERN
 
 SsrCode = Literal["WCHR", "WCHS", "WCHC", "BLND", "DEAF", "DPNA", "UMNR", "MEDA", "MAAS"]
@@ -106,11 +106,11 @@ class OrderHistory(SQLModel, table=True):
 class FlightRef(BaseModel):
     carrier: str = PydanticField(pattern=CARRIER_PATTERN, description="2 letters or digits: CA, 3U")
     number: str = PydanticField(pattern=NUMBER_PATTERN, description="1-4 digits and an optional suffix letter")
-    flight_date: date = PydanticField(description="The origin's local date")
+    flight_date: IsoDate = PydanticField(description="The origin's local date")
     origin: str = PydanticField(pattern=AIRPORT_PATTERN)
     destination: str = PydanticField(pattern=AIRPORT_PATTERN)
-    std: AwareDatetime | None = None
-    sta: AwareDatetime | None = None
+    std: IsoDateTime | None = None
+    sta: IsoDateTime | None = None
 
     @property
     def flight_no(self) -> str:
@@ -137,7 +137,7 @@ class OrderCreate(BaseModel):
     flight: FlightRef
     items: Items = PydanticField(min_length=1, max_length=6)
     passengers: Passengers = PydanticField(min_length=1, max_length=9)
-    meet_at: AwareDatetime | None = None
+    meet_at: IsoDateTime | None = None
     meeting_point: str | None = PydanticField(default=None, max_length=200)
     checked_bags: int | None = PydanticField(default=None, ge=0, le=50)
     seat_preference: str | None = PydanticField(default=None, max_length=50)
@@ -152,7 +152,7 @@ class OrderUpdate(BaseModel):
     flight: FlightRef | None = None
     items: Items | None = PydanticField(default=None, min_length=1, max_length=6)
     passengers: Passengers | None = PydanticField(default=None, min_length=1, max_length=9)
-    meet_at: AwareDatetime | None = None
+    meet_at: IsoDateTime | None = None
     meeting_point: str | None = PydanticField(default=None, max_length=200)
     checked_bags: int | None = PydanticField(default=None, ge=0, le=50)
     seat_preference: str | None = PydanticField(default=None, max_length=50)

@@ -1,6 +1,5 @@
 """Order routes: create, read, change, history, search; the status moves are in action_views."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -13,7 +12,7 @@ from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import forbidden
-from airside.types import RecordId
+from airside.types import IsoDate, RecordId
 from airside.versioning import IfMatch, set_etag
 from booking.orders import records, search, service
 from booking.orders.access import Changer, Creator, visible_order
@@ -41,7 +40,7 @@ async def search_orders(
     principal: CurrentUser,
     cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
     station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
-    day: Annotated[date | None, Query(alias="date", description="The station's local day of meet_at")] = None,
+    day: Annotated[IsoDate | None, Query(alias="date", description="The station's local day of meet_at")] = None,
     status: Status | None = None,
     member_id: Annotated[str | None, Query(max_length=36)] = None,
     flight_no: Annotated[str | None, Query(pattern=FLIGHT_NO_PATTERN)] = None,

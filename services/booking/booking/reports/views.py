@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -6,6 +5,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from airside.auth import Principal, Role, require
 from airside.csv_export import csv_attachment
 from airside.db import SessionDep
+from airside.types import IsoDate
 from booking.reports import service
 from booking.reports.service import DailyServices
 
@@ -17,7 +17,7 @@ async def daily_services(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require(Role.concierge_lead, Role.station_manager))],
     station: Annotated[str, Query(pattern="^[A-Z]{3}$")],
-    day: Annotated[date, Query(alias="date", description="The station's local day")],
+    day: Annotated[IsoDate, Query(alias="date", description="The station's local day")],
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     principal.require_station_to_see(station, "station")  # like every read of another station: 404

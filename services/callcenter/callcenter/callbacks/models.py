@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from airside.db import UtcDateTime, utcnow
+from airside.types import IsoDateTime
 
 
 def new_id() -> str:
@@ -98,7 +99,7 @@ class AttemptCreate(SQLModel):
     outcome: Outcome
     csat: int | None = Field(default=None, ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
-    call_back_at: datetime | None = None
+    call_back_at: IsoDateTime | None = None
 
 
 class SurveyCreate(SQLModel):

@@ -151,8 +151,6 @@ async def record_attempt(*, session: AsyncSession, callback: Callback, body: Att
         raise invalid("body.csat", "a score is given only on a reached call")
     if body.outcome == Outcome.rescheduled and body.call_back_at is None:
         raise invalid("body.call_back_at", "a rescheduled call needs call_back_at")
-    if body.call_back_at is not None and body.call_back_at.tzinfo is None:
-        raise invalid("body.call_back_at", "give a time zone, e.g. 2030-01-01T10:00:00+08:00")
     await _claim(session, callback)
     now = clock.now()
     timezone = await station_timezone(session, Station, callback.station)

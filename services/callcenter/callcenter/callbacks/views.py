@@ -1,6 +1,5 @@
 """Callback routes (agents) and the member's own survey."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -11,8 +10,8 @@ from airside.auth import Principal, Role, require
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
-from airside.problems import forbidden, invalid, not_found
-from airside.types import RecordId
+from airside.problems import forbidden, not_found
+from airside.types import IsoDateTime, RecordId
 from callcenter.agents.service import acting_agent
 from callcenter.callbacks import service
 from callcenter.callbacks.models import (
@@ -51,13 +50,11 @@ async def list_callbacks(
     principal: Readers,
     cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
     status: CallbackStatus | None = None,
-    due_before: datetime | None = None,
+    due_before: IsoDateTime | None = None,
     station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
     order_id: Annotated[str | None, Query(max_length=36)] = None,
     limit: LimitQuery = 50,
 ) -> Page[CallbackPublic]:
-    if due_before is not None and due_before.tzinfo is None:
-        raise invalid("query.due_before", "give a time zone, e.g. 2030-01-01T10:00:00Z")
     query = select(Callback).order_by(Callback.due_at, Callback.id).limit(limit + 1)  # type: ignore[arg-type]
     if (stations := principal.station_filter()) is not None:
         query = query.where(Callback.station.in_(sorted(stations)))  # type: ignore[attr-defined]

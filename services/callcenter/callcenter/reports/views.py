@@ -8,6 +8,7 @@ from airside.auth import Principal, Role, require
 from airside.copies import station_timezone
 from airside.db import SessionDep
 from airside.problems import invalid
+from airside.types import IsoDate
 from callcenter.reports import service
 from callcenter.stations import Station
 
@@ -15,8 +16,8 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 Reporter = Annotated[Principal, Depends(require(Role.team_lead, Role.supervisor, Role.station_manager))]
 StationQuery = Annotated[str | None, Query(pattern="^[A-Z]{3}$")]
-FromQuery = Annotated[date, Query(alias="from", description="First local day")]
-ToQuery = Annotated[date, Query(alias="to", description="Last local day (inclusive)")]
+FromQuery = Annotated[IsoDate, Query(alias="from", description="First local day")]
+ToQuery = Annotated[IsoDate, Query(alias="to", description="Last local day (inclusive)")]
 
 
 async def _scope(session: SessionDep, principal: Principal, station: str | None, day_from: date, day_to: date) -> tuple[Any, ...]:

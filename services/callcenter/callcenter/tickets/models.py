@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from airside.db import UtcDateTime, utcnow
 from airside.flight_numbers import FLIGHT_NO_PATTERN
-from airside.types import Phone, StationCode
+from airside.types import IsoDate, Phone, StationCode
 from callcenter.sla.models import Priority
 from callcenter.tickets.transitions import Status
 
@@ -58,7 +58,7 @@ class TicketCreate(SQLModel):
     order_id: str | None = Field(default=None, max_length=36)
     visit_id: str | None = Field(default=None, max_length=36)
     flight_no: str | None = Field(default=None, schema_extra={"pattern": FLIGHT_NO_PATTERN})
-    flight_date: date | None = None
+    flight_date: IsoDate | None = None
     tags: list[str] = Field(default_factory=list, max_length=20)
 
 
@@ -71,7 +71,7 @@ class TicketUpdate(SQLModel):
     order_id: str | None = Field(default=None, max_length=36)
     visit_id: str | None = Field(default=None, max_length=36)
     flight_no: str | None = Field(default=None, schema_extra={"pattern": FLIGHT_NO_PATTERN})
-    flight_date: date | None = None
+    flight_date: IsoDate | None = None
     tags: list[str] | None = Field(default=None, max_length=20)
 
 

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
@@ -7,6 +6,7 @@ from airside.auth import STAFF_ROLES, Principal, require
 from airside.db import SessionDep
 from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.problems import not_found
+from airside.types import IsoDate
 from lounge.flights import service
 from lounge.flights.models import FlightPublic
 
@@ -17,7 +17,7 @@ Staff = Annotated[Principal, Depends(require(*STAFF_ROLES))]
 
 @router.get("/{flight_no}/{flight_date}")
 async def get_flight(
-    flight_no: Annotated[str, Path(pattern=FLIGHT_NO_PATTERN)], flight_date: date, session: SessionDep, principal: Staff
+    flight_no: Annotated[str, Path(pattern=FLIGHT_NO_PATTERN)], flight_date: IsoDate, session: SessionDep, principal: Staff
 ) -> FlightPublic:
     """The flight as lounge holds it; staff see flights from or to their stations."""
     flight = await service.get_flight(session=session, flight_no=flight_no, flight_date=flight_date)

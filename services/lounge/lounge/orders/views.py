@@ -1,9 +1,8 @@
-from datetime import date
-
 from fastapi import APIRouter
 from sqlalchemy import select
 
 from airside.db import SessionDep
+from airside.types import IsoDate
 from lounge.access import Staff, lounge_to_see
 from lounge.orders.models import ExpectedVisit, ExpectedVisitPublic
 from lounge.orders.service import NO_LOUNGE
@@ -13,7 +12,7 @@ router = APIRouter(tags=["visits"])
 
 @router.get("/v1/lounges/{lounge_id}/expected-visits")
 async def expected_visits(
-    lounge_id: str, session: SessionDep, principal: Staff, flight_date: date | None = None, order_id: str | None = None
+    lounge_id: str, session: SessionDep, principal: Staff, flight_date: IsoDate | None = None, order_id: str | None = None
 ) -> list[ExpectedVisitPublic]:
     """Orders with a LOUNGE item at this lounge's station, as booking announced them (cancelled ones dropped)."""
     lounge = await lounge_to_see(session, principal, lounge_id)

@@ -1,10 +1,10 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
 from airside.csv_export import csv_attachment
 from airside.db import SessionDep
+from airside.types import IsoDate
 from lounge.access import Reporter, lounge_to_see
 from lounge.reports import service
 from lounge.reports.service import DailySales
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 @router.get("/daily-sales", response_model=DailySales, responses={200: {"content": {"text/csv": {}}}})
 async def daily_sales(
-    lounge_id: str, date: date, session: SessionDep, principal: Reporter, accept: Annotated[str | None, Header()] = None
+    lounge_id: str, date: IsoDate, session: SessionDep, principal: Reporter, accept: Annotated[str | None, Header()] = None
 ) -> DailySales | Response:
     """Lines, totals by category and payment method, complimentary value and unsettled bills; CSV on Accept: text/csv."""
     lounge = await lounge_to_see(session, principal, lounge_id)

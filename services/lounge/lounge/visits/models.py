@@ -7,6 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from airside.db import UtcDateTime
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
+from airside.types import IsoDate
 
 
 class VisitStatus(StrEnum):
@@ -61,7 +62,7 @@ class LoungeOccupancy(SQLModel, table=True):
 class FlightRef(BaseModel):
     carrier: str = Field(schema_extra={"pattern": CARRIER_PATTERN})
     number: str = Field(schema_extra={"pattern": NUMBER_PATTERN})
-    flight_date: date
+    flight_date: IsoDate
 
 
 class CheckIn(BaseModel):
