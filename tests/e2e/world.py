@@ -83,6 +83,7 @@ async def pek_world(airside: Airside) -> Json:
     for chunk in range(0, to_sell, 100):  # another SKU low: a new draft (at most 100 a line)
         await airside.lounge.sell(visit, (sku, min(100, to_sell - chunk)))
     (second,) = await eventually(lambda: airside.lounge.requisitions(status="draft"), "a second draft requisition")
+    spare_sku = next(other for other in sorted(stock) if other not in ("PANDA", "TEA", "WINE", "NUTS", sku))  # nobody sells it
 
     # callcenter: agents for every call-center caller, tickets and complaints at each step the matrix needs
     supervisor = staff("supervisor")
@@ -127,9 +128,13 @@ async def pek_world(airside: Airside) -> Json:
         "later_day": (today + timedelta(days=30)).isoformat(),
         "tomorrow": iso(now() + timedelta(days=1)),
         "new_phone": lambda: next(phones),
+        "owner": owner,
         "member_id": owner["id"],
         "member_phone": owner["phone"],
         "other_member_id": other["id"],
+        "flight": flight,
+        "soon": soon,
+        "assigned_concierge": assigned,
         "flight_no": flight.flight_no,
         "flight_date": flight.flight_date.isoformat(),
         "flight_body": {"origin": flight.origin, "destination": flight.destination, "std": iso(flight.std)},
@@ -146,7 +151,8 @@ async def pek_world(airside: Airside) -> Json:
         "visit_id": visit["id"],
         "line_id": bill["lines"][0]["id"],
         "requisition_id": second["id"],
-        "approved": draft["id"],  # approve answers 409 (passing authorisation), receive takes the goods
+        "spare_sku": spare_sku,
+        "approved": draft["id"],  # what approve and receive ask a refused caller about (the allowed get their own)
         "agent_id": colleague["id"],
         "ticket_id": ticket["id"],
         "duplicate": duplicate["id"],
