@@ -50,7 +50,13 @@ async def test_every_stream_is_declared_with_three_replicas(cluster, services):
 async def test_losing_the_stream_leader_loses_and_doubles_no_event_and_the_node_catches_up(cluster, services):
     async with httpx.AsyncClient(timeout=30) as http:
         booking = services["booking"].url
-        for durable in COPIES.values():  # the seeded stations' events in, so the counts below are the members' alone
+
+        # The seeded stations' events published and applied, so the counts below are the members' alone.
+        async def booking_published_all() -> bool:
+            return (await http.get(f"{booking}/readyz")).json()["outbox"]["pending"] == 0
+
+        await wait_for(booking_published_all, timeout=30, what="booking's outbox empty")
+        for durable in COPIES.values():
             caught_up = partial(acknowledged_everything, cluster.url, "AIRSIDE_BOOKING", durable)
             await wait_for(caught_up, timeout=30, what=f"{durable} caught up")
         before = {name: await applied(http, services[name].url, consumer) for name, consumer in COPIES.items()}
