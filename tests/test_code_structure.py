@@ -77,7 +77,6 @@ def mutual_imports(graph: dict[str, dict[str, set[str]]]) -> set[tuple[str, str]
 # change and its orders' consequences) and lounge.requisitions <-> lounge.stock (stock owns goods in,
 # requisitions record them) were untangled; longer circles through three or more siblings remain too.
 NOT_YET_UNTANGLED = {
-    ("airside.app", "airside.housekeeping"),
     ("booking.concierges", "booking.orders"),
     ("lounge.lounges", "lounge.visits"),
     ("lounge.sales", "lounge.visits"),

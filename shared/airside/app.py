@@ -6,11 +6,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import import_module
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -29,45 +28,11 @@ from airside.middleware import RequestContextMiddleware
 from airside.openapi_responses import document_responses
 from airside.platform_routes import platform_router
 from airside.problems import install_problem_handlers
+from airside.runtime import Job, Runtime
 from airside.settings import AirsideSettings
 from airside.shutdown import CloseWhileDraining, Drain
 
 log = logging.getLogger("airside.app")
-
-# How long the relay and the consumers get to finish the batch in hand once the server has stopped.
-DELIVERY_STOP_SECONDS = 10.0
-
-
-@dataclass
-class Runtime:
-    """What a running service holds: its settings, database, bus, relay, consumers and jobs."""
-
-    settings: AirsideSettings
-    db: Database
-    bus: Bus
-    relay: OutboxRelay
-    consumers: dict[str, Consumer]
-    metrics: MetricsRefresher
-    drain: Drain
-    # The relay and the consumers stop after their batch; the jobs and the refresher are cancelled.
-    delivery: list[asyncio.Task[None]] = field(default_factory=list)
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-
-    async def stop(self) -> None:
-        self.relay.stop()
-        for consumer in self.consumers.values():
-            consumer.stop()
-        late: set[asyncio.Task[None]] = set()
-        if self.delivery:
-            _stopped, late = await asyncio.wait(self.delivery, timeout=DELIVERY_STOP_SECONDS)
-        for task in (*late, *self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.delivery, *self.tasks, return_exceptions=True)
-        stopped = sorted(task.get_name() for task in self.delivery if task not in late)
-        log.info("delivery stopped", extra={"after_batch": stopped, "cancelled": sorted(task.get_name() for task in late)})
-
-
-Job = Callable[[Runtime], Awaitable[None]]
 
 
 @dataclass(frozen=True)

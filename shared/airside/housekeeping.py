@@ -15,7 +15,7 @@ from airside.messaging.inbox import ProcessedEvent
 from airside.messaging.outbox import OutboxEvent
 
 if TYPE_CHECKING:
-    from airside.app import Runtime
+    from airside.runtime import Runtime
 
 log = logging.getLogger("airside.housekeeping")
 

@@ -15,7 +15,7 @@ from airside import clock
 from airside.metrics import JOB_PASSES
 
 if TYPE_CHECKING:
-    from airside.app import Job, Runtime
+    from airside.runtime import Job, Runtime
 
 log = logging.getLogger("airside.jobs")
 

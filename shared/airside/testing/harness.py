@@ -14,9 +14,10 @@ import httpx
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
-from airside.app import Runtime, ServiceDefinition, create_service_app
+from airside.app import ServiceDefinition, create_service_app
 from airside.auth import issue_token
 from airside.processes import NatsServer, ServiceProcess, free_port
+from airside.runtime import Runtime
 from airside.settings import AirsideSettings
 
 # Fast retries so a test sees a poison event parked in seconds, not the production half hour.
