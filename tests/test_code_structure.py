@@ -80,11 +80,6 @@ NOT_YET_UNTANGLED = {
     ("booking.concierges", "booking.orders"),
     ("lounge.lounges", "lounge.visits"),
     ("lounge.sales", "lounge.visits"),
-    ("callcenter.callbacks", "callcenter.orders"),
-    ("callcenter.complaints", "callcenter.tickets"),
-    ("callcenter.orders", "callcenter.tickets"),
-    ("callcenter.seed", "callcenter.sla"),
-    ("callcenter.sla", "callcenter.tickets"),
 }
 
 
@@ -161,9 +156,6 @@ NOT_YET_MOVED = {
     "lounge.menu.views",
     "lounge.orders.views",
     "lounge.sales.views",
-    "callcenter.callbacks.views",
-    "callcenter.members.views",
-    "callcenter.sla.views",
 }
 
 

@@ -11,8 +11,8 @@ from callcenter.consumers import CONSUMERS
 from callcenter.members.views import router as members_router
 from callcenter.reports.views import router as reports_router
 from callcenter.seed import seed
-from callcenter.sla.timers import run_timers
 from callcenter.sla.views import router as sla_router
+from callcenter.tickets.timers import run_timers
 from callcenter.tickets.views import router as tickets_router
 
 SERVICE = ServiceDefinition(

@@ -5,8 +5,8 @@ from airside.messaging.inbox import DeadLetter, ProcessedEvent
 from airside.messaging.outbox import OutboxEvent
 from callcenter.agents.models import Agent
 from callcenter.callbacks.models import Callback, CallbackAttempt, CsatScore
+from callcenter.copies import OrderCopy, VisitCopy
 from callcenter.members.models import Member
-from callcenter.orders.models import OrderCopy, VisitCopy
 from callcenter.sla.models import SlaPolicy
 from callcenter.stations import Station
 from callcenter.tickets.models import Ticket, TicketCall, TicketHistory, TicketNote, TicketNumber

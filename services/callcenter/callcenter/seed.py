@@ -2,13 +2,10 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callcenter.sla.models import Priority, SlaPolicy
+from callcenter.sla.models import SLA_POLICIES, SlaPolicy
 from callcenter.stations import Station
 
 STATIONS = {"PEK": ("Beijing Capital", "Asia/Shanghai"), "KMG": ("Kunming Changshui", "Asia/Shanghai")}
-
-# Business minutes (callcenter.md): first response, resolution.
-SLA_POLICIES = {Priority.P1: (15, 240), Priority.P2: (30, 480), Priority.P3: (120, 1440), Priority.P4: (480, 4320)}
 
 
 async def seed(session: AsyncSession) -> None:

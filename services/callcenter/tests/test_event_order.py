@@ -22,8 +22,8 @@ from airside.messaging.envelope import CloudEvent, EventDefinition
 from airside.testing.convergence import anonymised, assert_same, check_property, deliver, examples, in_order, plans
 from airside.testing.harness import auth
 from callcenter.callbacks.models import Callback
+from callcenter.copies import OrderCopy, VisitCopy
 from callcenter.members.models import Member
-from callcenter.orders.models import OrderCopy, VisitCopy
 from callcenter.tickets.models import Ticket, TicketNote
 
 # 2030-03-06 09:30 Beijing: inside calling hours, so a callback's due time is its event's time.

@@ -118,7 +118,7 @@ async def test_a_complaint_about_a_visit_links_the_member_from_lounge_events(cli
     await publish(nats_server.url, lounge_events.visit_checked_in, lounge_events.VisitEvent(visit=visit), subject=visit_id)
 
     async def copied():
-        from callcenter.orders.models import VisitCopy
+        from callcenter.copies import VisitCopy
 
         async with callcenter.runtime.db.session() as session:
             return await session.get(VisitCopy, visit_id)

@@ -8,7 +8,7 @@ from cc_support import DAY, frozen, iso, local, new_station, open_ticket, outbox
 
 from airside.testing.harness import auth, in_process, settings_for_test
 from callcenter.main import SERVICE
-from callcenter.sla.timers import run_timers
+from callcenter.tickets.timers import run_timers
 
 NEXT = date(2030, 3, 6)
 

@@ -6,11 +6,12 @@ A reached call or the member's own survey with CSAT ≤ 2 opens a complaint link
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
+from airside.auth import Principal
 from airside.copies import station_timezone
 from airside.db import insert_ignoring_duplicates, row_instance
 from airside.events import booking as booking_events
@@ -32,13 +33,50 @@ from callcenter.callbacks.models import (
     SurveyCreate,
     SurveyPublic,
 )
-from callcenter.orders.models import OrderCopy
+from callcenter.copies import OrderCopy
 from callcenter.stations import Station
 from callcenter.tickets import service as tickets
 from callcenter.tickets.models import Channel, TicketCreate, TicketType
 
 DUE_WITHIN = {Purpose.service_followup: timedelta(hours=72), Purpose.no_show: timedelta(hours=24)}
 COMPLAINT_CSAT_AT_MOST = 2
+
+
+async def search_callbacks(
+    *,
+    session: AsyncSession,
+    stations: frozenset[str] | None,
+    filters: dict[str, str | None],
+    due_before: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Callback]:
+    """GET /v1/callbacks: the caller's stations, exact filters, keyset by (due_at, id) soonest first, one row past the page."""
+    query = select(Callback).order_by(Callback.due_at, Callback.id).limit(limit + 1)  # type: ignore[arg-type]
+    if stations is not None:
+        query = query.where(Callback.station.in_(sorted(stations)))  # type: ignore[attr-defined]
+    for name, value in filters.items():
+        if value is not None:
+            query = query.where(getattr(Callback, name) == value)
+    if due_before is not None:
+        query = query.where(Callback.due_at < due_before)  # type: ignore[operator]
+    if after is not None:
+        last, last_id = after
+        query = query.where(or_(Callback.due_at > last, and_(Callback.due_at == last, Callback.id > last_id)))  # type: ignore[operator]
+    return list((await session.execute(query)).scalars().all())
+
+
+async def visible_callback(session: AsyncSession, principal: Principal, callback_id: str) -> Callback:
+    callback = await session.get(Callback, callback_id)
+    if callback is None:
+        raise not_found("callback")
+    principal.require_station_to_see(callback.station, "callback")
+    return callback
+
+
+async def attempts_of(session: AsyncSession, callback: Callback) -> list[CallbackAttempt]:
+    query = select(CallbackAttempt).where(CallbackAttempt.callback_id == callback.id).order_by(CallbackAttempt.at)  # type: ignore[arg-type]
+    return list((await session.execute(query)).scalars())
 
 
 def snapshot(callback: Callback) -> cc_events.CallbackSnapshot:

@@ -4,13 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
-from sqlalchemy import and_, or_, select
 
 from airside.auth import Principal, Role, require
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
-from airside.problems import forbidden, not_found
+from airside.problems import forbidden
 from airside.types import IsoDateTime, RecordId
 from callcenter.agents.service import acting_agent
 from callcenter.callbacks import service
@@ -18,7 +17,6 @@ from callcenter.callbacks.models import (
     AttemptCreate,
     AttemptPublic,
     Callback,
-    CallbackAttempt,
     CallbackPublic,
     CallbackStatus,
     SurveyCreate,
@@ -36,14 +34,6 @@ def public(callback: Callback) -> CallbackPublic:
     return CallbackPublic.model_validate(callback, from_attributes=True)
 
 
-async def visible_callback(session: SessionDep, principal: Principal, callback_id: str) -> Callback:
-    callback = await session.get(Callback, callback_id)
-    if callback is None:
-        raise not_found("callback")
-    principal.require_station_to_see(callback.station, "callback")
-    return callback
-
-
 @router.get("/v1/callbacks")
 async def list_callbacks(
     session: SessionDep,
@@ -55,32 +45,23 @@ async def list_callbacks(
     order_id: Annotated[str | None, Query(max_length=36)] = None,
     limit: LimitQuery = 50,
 ) -> Page[CallbackPublic]:
-    query = select(Callback).order_by(Callback.due_at, Callback.id).limit(limit + 1)  # type: ignore[arg-type]
-    if (stations := principal.station_filter()) is not None:
-        query = query.where(Callback.station.in_(sorted(stations)))  # type: ignore[attr-defined]
-    for column, value in ((Callback.status, status.value if status else None), (Callback.station, station), (Callback.order_id, order_id)):
-        if value is not None:
-            query = query.where(column == value)
-    if due_before is not None:
-        query = query.where(Callback.due_at < due_before)  # type: ignore[operator]
-    if cursor.after is not None:
-        last, last_id = cursor.after
-        query = query.where(or_(Callback.due_at > last, and_(Callback.due_at == last, Callback.id > last_id)))  # type: ignore[operator]
-    rows = list((await session.execute(query)).scalars().all())
+    filters = {"status": status.value if status else None, "station": station, "order_id": order_id}
+    rows = await service.search_callbacks(
+        session=session, stations=principal.station_filter(), filters=filters, due_before=due_before, after=cursor.after, limit=limit
+    )
     kept, next_cursor = cursor.page(rows, limit, lambda callback: (callback.due_at, callback.id))
     return Page(items=[public(callback) for callback in kept], next_cursor=next_cursor)
 
 
 @router.get("/v1/callbacks/{callback_id}")
 async def get_callback(callback_id: str, session: SessionDep, principal: Readers) -> CallbackPublic:
-    return public(await visible_callback(session, principal, callback_id))
+    return public(await service.visible_callback(session, principal, callback_id))
 
 
 @router.get("/v1/callbacks/{callback_id}/attempts")
 async def list_attempts(callback_id: str, session: SessionDep, principal: Readers) -> list[AttemptPublic]:
-    callback = await visible_callback(session, principal, callback_id)
-    rows = await session.execute(select(CallbackAttempt).where(CallbackAttempt.callback_id == callback.id).order_by(CallbackAttempt.at))  # type: ignore[arg-type]
-    return [AttemptPublic.model_validate(attempt, from_attributes=True) for attempt in rows.scalars()]
+    callback = await service.visible_callback(session, principal, callback_id)
+    return [AttemptPublic.model_validate(attempt, from_attributes=True) for attempt in await service.attempts_of(session, callback)]
 
 
 @router.post("/v1/callbacks/{callback_id}/attempts", status_code=201, response_model=CallbackPublic)
@@ -88,7 +69,7 @@ async def record_attempt(
     callback_id: str, body: AttemptCreate, session: SessionDep, principal: Agents, idempotency: IdempotencyDep
 ) -> Response:
     async def act() -> CallbackPublic:
-        callback = await visible_callback(session, principal, callback_id)
+        callback = await service.visible_callback(session, principal, callback_id)
         agent = await acting_agent(session, principal)
         return public(await service.record_attempt(session=session, callback=callback, body=body, actor=principal.sub, agent=agent))
 

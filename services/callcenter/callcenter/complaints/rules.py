@@ -1,4 +1,4 @@
-"""The complaint workflow (投诉处理) as pure rules: stages, moves and who approves which amount.
+"""The complaint workflow (投诉处理) as pure rules: the moves between stages and who approves which amount.
 
 The limits apply to a complaint's total compensation, what was approved on it before plus the
 proposal at hand, so that repeated small proposals cannot add up past a limit unapproved. Nobody
@@ -6,27 +6,15 @@ approves their own proposal, whatever their role: 403 `/problems/own_proposal`. 
 which withdraws it and grants nothing, stays open to its proposer.
 """
 
-from enum import StrEnum
-
 from airside.auth import Principal, Role
 from airside.problems import Problem, conflict
+from callcenter.tickets.transitions import Stage
 
 # Compensation in minor units (fen): up to 200 CNY needs no approval, up to 1,000 CNY a team lead.
 NO_APPROVAL_UP_TO = 20_000
 TEAM_LEAD_UP_TO = 100_000
 
-
-class Stage(StrEnum):
-    registered = "registered"
-    investigating = "investigating"
-    resolution_proposed = "resolution_proposed"
-    awaiting_approval = "awaiting_approval"
-    approved = "approved"
-    customer_informed = "customer_informed"
-    follow_up = "follow_up"
-    closed = "closed"
-
-
+# Which stage each workflow action may start from.
 ALLOWED_FROM: dict[str, frozenset[Stage]] = {
     "investigate": frozenset({Stage.registered}),
     "propose": frozenset({Stage.registered, Stage.investigating}),

@@ -7,11 +7,11 @@ from airside.auth import Principal
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
 from airside.problems import forbidden
-from callcenter.complaints.rules import Stage, approver_role, may_approve, require_not_own_proposal, require_stage
+from callcenter.complaints.rules import approver_role, may_approve, require_not_own_proposal, require_stage
 from callcenter.tickets import records
 from callcenter.tickets.models import Ticket
 from callcenter.tickets.service import move, touch
-from callcenter.tickets.transitions import Status
+from callcenter.tickets.transitions import Stage, Status
 
 
 async def _stage(session: AsyncSession, ticket: Ticket, stage: Stage, actor: str, **detail: object) -> None:

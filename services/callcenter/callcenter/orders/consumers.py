@@ -21,7 +21,7 @@ from airside.events import lounge as lounge_events
 from airside.messaging.envelope import CloudEvent
 from callcenter.callbacks.models import Purpose
 from callcenter.callbacks.service import schedule_from_order
-from callcenter.orders.models import OrderCopy, VisitCopy
+from callcenter.copies import OrderCopy, VisitCopy
 from callcenter.tickets import records
 from callcenter.tickets import service as tickets
 from callcenter.tickets.models import Channel, Ticket, TicketCreate, TicketType

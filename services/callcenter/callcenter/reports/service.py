@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.callbacks.models import Callback, CsatScore, Outcome, Purpose
-from callcenter.sla.service import breached
 from callcenter.tickets.models import Ticket
+from callcenter.tickets.sla_clock import breached
 
 WITHIN = timedelta(hours=72)
 

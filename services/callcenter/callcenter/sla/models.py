@@ -10,6 +10,10 @@ class Priority(StrEnum):
     P4 = "P4"
 
 
+# Business minutes (callcenter.md): first response, resolution. Seeded once; ops may change them.
+SLA_POLICIES = {Priority.P1: (15, 240), Priority.P2: (30, 480), Priority.P3: (120, 1440), Priority.P4: (480, 4320)}
+
+
 class SlaPolicyBase(SQLModel):
     first_response_minutes: int = Field(ge=1, le=100_000, description="Business minutes to the first response")
     resolution_minutes: int = Field(ge=1, le=1_000_000, description="Business minutes to resolution")

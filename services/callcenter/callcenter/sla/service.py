@@ -1,16 +1,15 @@
-"""The SLA clock of tickets against the database: calendars and policies as data, deadlines recomputed."""
+"""SLA policies and business calendars as data: what a ticket's clock reads, and what admins change."""
 
-from datetime import date, datetime
+from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callcenter.business_time import BusinessCalendar, business_minutes_between
-from callcenter.seed import SLA_POLICIES
-from callcenter.sla.deadlines import BITS, BREACHED, FIRST_RESPONSE, RESOLUTION, TargetClock, due_at, next_check
-from callcenter.sla.models import Priority, SlaPolicy
-from callcenter.stations import Station
-from callcenter.tickets.models import Ticket
-from callcenter.tickets.transitions import CLOCK_RUNS, Status
+from airside.auth import Principal
+from airside.problems import invalid, not_found
+from callcenter.business_time import BusinessCalendar
+from callcenter.sla.models import SLA_POLICIES, Priority, SlaPolicy, SlaPolicyBase
+from callcenter.stations import Calendar, Station
 
 
 def calendar_of(station: Station | None) -> BusinessCalendar:
@@ -35,36 +34,42 @@ async def policy_minutes(session: AsyncSession, priority: str) -> tuple[int, int
     return policy.first_response_minutes, policy.resolution_minutes
 
 
-def clocks_of(ticket: Ticket, minutes: tuple[int, int]) -> list[TargetClock]:
-    runs = Status(ticket.status) in CLOCK_RUNS
-    return [
-        TargetClock(FIRST_RESPONSE, minutes[0], ticket.first_response_elapsed, runs and ticket.first_responded_at is None),
-        TargetClock(RESOLUTION, minutes[1], ticket.resolution_elapsed, runs),
-    ]
+async def policies(session: AsyncSession) -> list[SlaPolicy]:
+    return list((await session.execute(select(SlaPolicy).order_by(SlaPolicy.priority))).scalars())
 
 
-async def advance(session: AsyncSession, ticket: Ticket, now: datetime) -> None:
-    """Bank the business minutes used since the anchor under the current status, before it changes."""
-    calendar = await calendar_for(session, ticket.station)
-    if now > ticket.sla_anchor_at and Status(ticket.status) in CLOCK_RUNS:
-        used = business_minutes_between(ticket.sla_anchor_at, now, calendar)
-        if ticket.first_responded_at is None:
-            ticket.first_response_elapsed += used
-        ticket.resolution_elapsed += used
-    ticket.sla_anchor_at = max(now, ticket.sla_anchor_at)
+async def policy(session: AsyncSession, priority: Priority) -> SlaPolicy:
+    found = await session.get(SlaPolicy, priority)
+    if found is None:
+        raise not_found("SLA policy")
+    return found
 
 
-async def recompute(session: AsyncSession, ticket: Ticket) -> None:
-    """Deadlines of the running clocks from the anchor; a paused or met target keeps its last deadline."""
-    calendar = await calendar_for(session, ticket.station)
-    clocks = clocks_of(ticket, await policy_minutes(session, ticket.priority))
-    for clock in clocks:
-        if clock.running:
-            setattr(ticket, f"{clock.target}_due", due_at(clock, ticket.sla_anchor_at, calendar))
-    ticket.sla_next_check_at = next_check(clocks, ticket.sla_anchor_at, ticket.sla_fired, calendar)
-    active = Status(ticket.status) in CLOCK_RUNS or ticket.status == Status.pending_customer
-    ticket.next_due = (ticket.first_response_due if ticket.first_responded_at is None else ticket.resolution_due) if active else None
+async def put_policy(session: AsyncSession, priority: Priority, body: SlaPolicyBase) -> SlaPolicy:
+    if body.first_response_minutes > body.resolution_minutes:
+        raise invalid("body.first_response_minutes", "must not exceed resolution_minutes")
+    found = await session.get(SlaPolicy, priority)
+    if found is None:
+        found = SlaPolicy(priority=priority, **body.model_dump())
+        session.add(found)
+    else:
+        found.sqlmodel_update(body.model_dump())
+        found.version += 1
+    return found
 
 
-def breached(ticket: Ticket) -> dict[str, bool]:
-    return {target: bool(ticket.sla_fired & BITS[(target, BREACHED)]) for target in (FIRST_RESPONSE, RESOLUTION)}
+async def station(session: AsyncSession, principal: Principal, code: str) -> Station:
+    """A station the caller covers; another answers 404, as an unknown one does."""
+    found = await session.get(Station, code)
+    if found is None or not principal.covers(code):
+        raise not_found("station")
+    return found
+
+
+async def put_calendar(session: AsyncSession, principal: Principal, code: str, body: Calendar) -> Station:
+    if body.opens >= body.closes:
+        raise invalid("body.closes", "business hours must close after they open")
+    found = await station(session, principal, code)
+    found.opens, found.closes, found.holidays = body.opens, body.closes, [day.isoformat() for day in sorted(set(body.holidays))]
+    found.calendar_version += 1
+    return found

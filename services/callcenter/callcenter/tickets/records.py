@@ -9,8 +9,8 @@ from airside import clock
 from airside.auth import Principal
 from airside.events import callcenter as cc_events
 from airside.problems import not_found
-from callcenter.sla.service import breached
 from callcenter.tickets.models import SlaBreached, Ticket, TicketCall, TicketHistory, TicketNote, TicketPublic, TicketSummary
+from callcenter.tickets.sla_clock import breached
 
 
 def snapshot(ticket: Ticket) -> cc_events.TicketSnapshot:

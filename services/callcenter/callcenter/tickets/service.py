@@ -15,11 +15,9 @@ from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid
 from callcenter.agents.models import Agent
-from callcenter.complaints.rules import Stage
-from callcenter.orders.models import VisitCopy
-from callcenter.sla import service as sla
+from callcenter.copies import VisitCopy
 from callcenter.stations import Station
-from callcenter.tickets import records
+from callcenter.tickets import records, sla_clock
 from callcenter.tickets.models import (
     CallCreate,
     NoteCreate,
@@ -34,7 +32,7 @@ from callcenter.tickets.models import (
     new_id,
 )
 from callcenter.tickets.records import log
-from callcenter.tickets.transitions import ACTIVE, Status, require_move
+from callcenter.tickets.transitions import ACTIVE, Stage, Status, require_move
 
 # Business keys of event-raised tickets that hold only while the ticket is open (a later disruption may
 # open a new ticket); the others hold for good (booking chases an order's confirmation once).
@@ -82,7 +80,7 @@ async def create_ticket(
     session.add(numbering)
     await session.flush()
     ticket.number = f"CC-{numbering.seq:06d}"
-    await sla.recompute(session, ticket)
+    await sla_clock.recompute(session, ticket)
     session.add(ticket)
     await session.flush()
     log(session, ticket, actor, "created", type=ticket.type, priority=ticket.priority, channel=ticket.channel)
@@ -111,7 +109,7 @@ async def move(session: AsyncSession, ticket: Ticket, target: Status, actor: str
     """The one place a ticket's status changes: machine check, SLA clock, timestamps, history, event."""
     require_move(ticket.status, target)
     now = now or clock.now()
-    await sla.advance(session, ticket, now)
+    await sla_clock.advance(session, ticket, now)
     before = ticket.status
     ticket.status = target.value
     if target == Status.resolved:
@@ -122,7 +120,7 @@ async def move(session: AsyncSession, ticket: Ticket, target: Status, actor: str
         ticket.closed_at = now
     if Status(target) not in ACTIVE and ticket.origin in OPEN_ONLY_ORIGINS:
         ticket.origin_key = None  # a later event of the order may open a new one
-    await sla.recompute(session, ticket)
+    await sla_clock.recompute(session, ticket)
     touch(ticket, now)
     log(session, ticket, actor, "status_changed", from_status=before, to_status=target.value, **detail)
     changed = cc_events.TicketStatusChanged(ticket=records.snapshot(ticket), from_status=before, to_status=target.value)
@@ -159,9 +157,9 @@ async def add_note(*, session: AsyncSession, ticket: Ticket, body: NoteCreate, a
             await move(session, ticket, Status.open, actor, now=now, reason="customer_reply")
             return note
     elif visibility == Visibility.public and ticket.first_responded_at is None:
-        await sla.advance(session, ticket, now)
+        await sla_clock.advance(session, ticket, now)
         ticket.first_responded_at = now
-        await sla.recompute(session, ticket)
+        await sla_clock.recompute(session, ticket)
         log(session, ticket, actor, "first_response")
     touch(ticket, now)
     log(session, ticket, actor, "note_added", visibility=visibility.value, note_id=note.id)
@@ -232,11 +230,11 @@ async def update_ticket(*, session: AsyncSession, ticket: Ticket, body: TicketUp
         changes["tags"] = sorted(set(changes["tags"]))
     if "priority" in changes:
         changes["priority"] = body.priority.value if body.priority else ticket.priority
-        await sla.advance(session, ticket, now)
+        await sla_clock.advance(session, ticket, now)
     for key, value in changes.items():
         setattr(ticket, key, value)
     if "priority" in changes:
-        await sla.recompute(session, ticket)
+        await sla_clock.recompute(session, ticket)
     touch(ticket, now)
     log(session, ticket, actor, "updated", **{key: str(value) for key, value in changes.items()})
     return ticket
@@ -247,10 +245,10 @@ async def raise_priority(*, session: AsyncSession, ticket: Ticket, priority: str
     if priority >= ticket.priority:  # "P1" < "P2": lower string is more urgent
         return False
     now = clock.now()
-    await sla.advance(session, ticket, now)
+    await sla_clock.advance(session, ticket, now)
     before = ticket.priority
     ticket.priority = priority
-    await sla.recompute(session, ticket)
+    await sla_clock.recompute(session, ticket)
     touch(ticket, now)
     log(session, ticket, actor, "priority_raised", from_priority=before, to_priority=priority)
     return True

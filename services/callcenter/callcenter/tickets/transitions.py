@@ -1,4 +1,4 @@
-"""The ticket status machine; any other move is 409 illegal_transition."""
+"""The ticket status machine (any other move is 409 illegal_transition) and a complaint's stages, which complaints moves."""
 
 from enum import StrEnum
 
@@ -40,3 +40,16 @@ def require_move(current: str, target: str) -> None:
         raise conflict(
             "illegal_transition", f"a ticket that is {current} cannot become {target}", current_status=current, requested_status=target
         )
+
+
+class Stage(StrEnum):
+    """A complaint ticket's workflow stage; it is resolved or closed only once the stage is closed."""
+
+    registered = "registered"
+    investigating = "investigating"
+    resolution_proposed = "resolution_proposed"
+    awaiting_approval = "awaiting_approval"
+    approved = "approved"
+    customer_informed = "customer_informed"
+    follow_up = "follow_up"
+    closed = "closed"

@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
-from callcenter.sla import service as sla
 from callcenter.sla.deadlines import BITS, BREACHED, ESCALATED_2, WARNING, firings_due, next_check
+from callcenter.sla.service import calendar_for, policy_minutes
 from callcenter.tickets import records
 from callcenter.tickets.models import RESOLVED_ROWS, Ticket
 from callcenter.tickets.service import move
+from callcenter.tickets.sla_clock import clocks_of
 from callcenter.tickets.transitions import Status
 
 BATCH = 100
@@ -44,8 +45,8 @@ async def fire_sla(*, session: AsyncSession, now: datetime) -> int:
     ).scalars()
     fired_events = 0
     for ticket in list(due_tickets):
-        calendar = await sla.calendar_for(session, ticket.station)
-        clocks = sla.clocks_of(ticket, await sla.policy_minutes(session, ticket.priority))
+        calendar = await calendar_for(session, ticket.station)
+        clocks = clocks_of(ticket, await policy_minutes(session, ticket.priority))
         due = firings_due(clocks, ticket.sla_anchor_at, now, ticket.sla_fired, calendar)
         fired = ticket.sla_fired
         for firing in due:
