@@ -3,11 +3,8 @@
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.auth import STAFF_ROLES, Principal, Role, require
-from airside.problems import not_found
-from lounge.lounges.models import Lounge
 
 Staff = Annotated[Principal, Depends(require(*STAFF_ROLES))]
 # Check in and out, sales, voids, stock, counts, deliveries, requisitions (submit, receive).
@@ -17,23 +14,6 @@ VisitReader = Annotated[
     Principal, Depends(require(Role.lounge_staff, Role.station_manager, Role.agent, Role.team_lead, Role.supervisor, Role.member))
 ]
 Reporter = Annotated[Principal, Depends(require(Role.station_manager))]
-
-
-async def lounge_to_see(session: AsyncSession, principal: Principal, lounge_id: str) -> Lounge:
-    """A lounge of the caller's stations; another station's lounge is not found."""
-    lounge = await session.get(Lounge, lounge_id)
-    if lounge is None or not principal.covers(lounge.station):
-        raise not_found("lounge")
-    return lounge
-
-
-async def lounge_to_create_at(session: AsyncSession, principal: Principal, lounge_id: str) -> Lounge:
-    """Creating a record (a visit, a count, a delivery) at a station outside the token is forbidden."""
-    lounge = await session.get(Lounge, lounge_id)
-    if lounge is None:
-        raise not_found("lounge")
-    principal.require_station_to_create(lounge.station)
-    return lounge
 
 
 def may_see_visit(principal: Principal, station: str, member_id: str | None) -> bool:

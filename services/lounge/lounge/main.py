@@ -6,6 +6,7 @@ from lounge import models  # noqa: F401 - registers every table
 from lounge.config import Settings
 from lounge.consumers import CONSUMERS
 from lounge.flights.views import router as flights_router
+from lounge.lounge_changes.views import router as lounge_changes_router
 from lounge.lounges.views import router as lounges_router
 from lounge.members.views import router as members_router
 from lounge.menu.views import router as menu_router
@@ -24,6 +25,7 @@ SERVICE = ServiceDefinition(
     settings_class=Settings,
     routers=[
         lounges_router,
+        lounge_changes_router,
         menu_router,
         members_router,
         flights_router,

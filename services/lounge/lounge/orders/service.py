@@ -67,3 +67,20 @@ async def expected_on_flight(*, session: AsyncSession, flight_no: str, flight_da
         ExpectedVisit.flight_no == flight_no, ExpectedVisit.flight_date == flight_date, ExpectedVisit.status == "expected"
     )
     return list((await session.execute(query)).scalars())
+
+
+async def expected_at_station(
+    *, session: AsyncSession, station: str, flight_date: date | None, order_id: str | None
+) -> list[ExpectedVisit]:
+    """Orders with a LOUNGE item at the station, as booking announced them (cancelled ones dropped), by flight; at most 500."""
+    query = (
+        select(ExpectedVisit)
+        .where(ExpectedVisit.station == station, ExpectedVisit.status != NO_LOUNGE)
+        .order_by(ExpectedVisit.flight_date, ExpectedVisit.flight_no)  # type: ignore[arg-type]
+        .limit(500)
+    )
+    if flight_date is not None:
+        query = query.where(ExpectedVisit.flight_date == flight_date)
+    if order_id is not None:
+        query = query.where(ExpectedVisit.order_id == order_id)
+    return list((await session.execute(query)).scalars())

@@ -1,11 +1,11 @@
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from airside.db import SessionDep
 from airside.types import IsoDate
-from lounge.access import Staff, lounge_to_see
-from lounge.orders.models import ExpectedVisit, ExpectedVisitPublic
-from lounge.orders.service import NO_LOUNGE
+from lounge.access import Staff
+from lounge.lounges.service import lounge_to_see
+from lounge.orders import service
+from lounge.orders.models import ExpectedVisitPublic
 
 router = APIRouter(tags=["visits"])
 
@@ -16,14 +16,5 @@ async def expected_visits(
 ) -> list[ExpectedVisitPublic]:
     """Orders with a LOUNGE item at this lounge's station, as booking announced them (cancelled ones dropped)."""
     lounge = await lounge_to_see(session, principal, lounge_id)
-    query = (
-        select(ExpectedVisit)
-        .where(ExpectedVisit.station == lounge.station, ExpectedVisit.status != NO_LOUNGE)
-        .order_by(ExpectedVisit.flight_date, ExpectedVisit.flight_no)
-        .limit(500)
-    )  # type: ignore[arg-type]
-    if flight_date is not None:
-        query = query.where(ExpectedVisit.flight_date == flight_date)
-    if order_id is not None:
-        query = query.where(ExpectedVisit.order_id == order_id)
-    return [ExpectedVisitPublic.model_validate(row, from_attributes=True) for row in (await session.execute(query)).scalars()]
+    rows = await service.expected_at_station(session=session, station=lounge.station, flight_date=flight_date, order_id=order_id)
+    return [ExpectedVisitPublic.model_validate(row, from_attributes=True) for row in rows]

@@ -5,7 +5,8 @@ from fastapi import APIRouter, Header, Response
 from airside.csv_export import csv_attachment
 from airside.db import SessionDep
 from airside.types import IsoDate
-from lounge.access import Reporter, lounge_to_see
+from lounge.access import Reporter
+from lounge.lounges.service import lounge_to_see
 from lounge.reports import service
 from lounge.reports.service import DailySales
 

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -11,6 +12,16 @@ from airside.events.lounge import SoldItem
 ENTRY_CATEGORY = "entry"
 DAY_PASS_SKU = "DAY_PASS"
 GUEST_FEE_SKU = "GUEST_FEE"
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A line the door puts on a new bill (the day pass, guest fees)."""
+
+    sku: str
+    name: str
+    qty: int
+    unit_price_minor: int
 
 
 class BillStatus(StrEnum):

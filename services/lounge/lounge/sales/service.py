@@ -3,22 +3,30 @@
 import uuid
 from collections import Counter
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from airside.auth import Principal
 from airside.events import lounge as lounge_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid, not_found
 from lounge.lounges.models import Lounge
 from lounge.menu.models import MenuItem
-from lounge.sales.models import ENTRY_CATEGORY, Bill, BillPublic, BillStatus, SaleLine, SaleLinePublic, SaleRequest
+from lounge.sales.models import ENTRY_CATEGORY, Bill, BillPublic, BillStatus, Charge, SaleLine, SaleLinePublic, SaleRequest
 from lounge.stock import service as stock
-from lounge.visits.models import Entitlement, Visit
-from lounge.visits.rules import Charge
 
 
-async def open_bill(*, session: AsyncSession, visit: Visit, charges: list[Charge], now: datetime) -> Bill:
+class BilledVisit(Protocol):
+    """What a bill needs of its visit; lounge.visits, which opens and closes bills, passes its Visit."""
+
+    id: str
+    bill_id: str
+    lounge_id: str
+
+
+async def open_bill(*, session: AsyncSession, visit: BilledVisit, charges: list[Charge], now: datetime) -> Bill:
     bill = Bill(id=visit.bill_id, visit_id=visit.id, lounge_id=visit.lounge_id, status=BillStatus.open.value, opened_at=now)
     session.add(bill)
     for charge in charges:
@@ -65,9 +73,12 @@ async def hold_open_bill(session: AsyncSession, bill_id: str, problem: str, deta
         raise conflict(problem, detail)
 
 
-async def add_sales(*, session: AsyncSession, visit: Visit, lounge: Lounge, body: SaleRequest, now: datetime) -> BillPublic:
+async def add_sales(
+    *, session: AsyncSession, visit: BilledVisit, lounge: Lounge, body: SaleRequest, complimentary_free: bool, now: datetime
+) -> BillPublic:
     """Price every line and take its stock; one line short of stock and nothing of the request is taken
-    (the caller's transaction rolls back on the refusal)."""
+    (the caller's transaction rolls back on the refusal). `complimentary_free`: the guest is not charged
+    for complimentary items."""
     await hold_open_bill(session, visit.bill_id, "visit_closed", "sales go on the bill of a guest still in the lounge")
     items: dict[str, MenuItem] = {}
     for index, line in enumerate(body.lines):
@@ -80,10 +91,9 @@ async def add_sales(*, session: AsyncSession, visit: Visit, lounge: Lounge, body
         wanted[line.sku] += line.qty
     for sku in sorted(wanted):  # one lock order for every request: no deadlock between two sales
         await stock.take(session=session, lounge=lounge, sku=sku, qty=wanted[sku])
-    free = visit.entitlement in (Entitlement.order, Entitlement.tier)
     for line in body.lines:
         item = items[line.sku]
-        complimentary = free and item.complimentary
+        complimentary = complimentary_free and item.complimentary
         session.add(
             SaleLine(
                 id=str(uuid.uuid4()),
@@ -102,6 +112,15 @@ async def add_sales(*, session: AsyncSession, visit: Visit, lounge: Lounge, body
         )
     await session.flush()
     return await bill_public(session, visit.bill_id)
+
+
+async def line_to_void(session: AsyncSession, principal: Principal, line_id: str) -> tuple[SaleLine, Lounge]:
+    """A sale line at one of the caller's stations, with its lounge; any other is not found."""
+    line = await session.get(SaleLine, line_id)
+    lounge = await session.get(Lounge, line.lounge_id) if line is not None else None
+    if line is None or lounge is None or not principal.covers(lounge.station):
+        raise not_found("sale line")
+    return line, lounge
 
 
 async def void_line(*, session: AsyncSession, line: SaleLine, lounge: Lounge, reason: str, now: datetime) -> SaleLine:
@@ -123,7 +142,7 @@ async def void_line(*, session: AsyncSession, line: SaleLine, lounge: Lounge, re
     return line
 
 
-async def close_bill(*, session: AsyncSession, visit: Visit, payment_method: str | None, settle: bool, now: datetime) -> Bill:
+async def close_bill(*, session: AsyncSession, visit: BilledVisit, payment_method: str | None, settle: bool, now: datetime) -> Bill:
     bill = await session.get(Bill, visit.bill_id)
     if bill is None:
         raise not_found("bill")
@@ -137,7 +156,7 @@ async def close_bill(*, session: AsyncSession, visit: Visit, payment_method: str
     return bill
 
 
-async def record_completed(*, session: AsyncSession, visit: Visit, bill: Bill, snapshot: lounge_events.VisitSnapshot) -> None:
+async def record_completed(*, session: AsyncSession, visit: BilledVisit, bill: Bill, snapshot: lounge_events.VisitSnapshot) -> None:
     """sale.completed per settled bill that has anything on it."""
     lines = await live_lines(session, bill.id)
     if bill.status != BillStatus.settled or not lines:

@@ -3,7 +3,8 @@ from fastapi import APIRouter
 from airside import clock
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
-from lounge.access import LoungeDesk, lounge_to_create_at, lounge_to_see
+from lounge.access import LoungeDesk
+from lounge.lounges.service import lounge_to_create_at, lounge_to_see
 from lounge.quantities import QtyLine, QtyLines
 from lounge.requisitions import service as requisitions
 from lounge.requisitions.models import RequisitionPublic

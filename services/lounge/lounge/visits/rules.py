@@ -1,6 +1,5 @@
 """Pure rules at the lounge door (lounge.md): hours, the departure window, entitlement, guests, charges."""
 
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -8,7 +7,7 @@ from airside.events.common import Tier
 from lounge.flights.models import Flight
 from lounge.lounges.models import Lounge
 from lounge.members.entitlement import enters_free, guest_allowance
-from lounge.sales.models import DAY_PASS_SKU, GUEST_FEE_SKU
+from lounge.sales.models import DAY_PASS_SKU, GUEST_FEE_SKU, Charge
 from lounge.visits.models import Entitlement
 
 DEPARTURE_WINDOW = timedelta(hours=3)
@@ -58,14 +57,6 @@ def free_guests(*, entitlement: Entitlement, tier: Tier | None, order_passengers
     return allowance
 
 
-@dataclass(frozen=True)
-class Charge:
-    sku: str
-    name: str
-    qty: int
-    unit_price_minor: int
-
-
 def entry_charges(lounge: Lounge, *, entitlement: Entitlement, guests: int, free: int) -> list[Charge]:
     """What goes on the bill at the door: the day pass for a paid visit, the fee for each extra guest."""
     charges = []
@@ -74,6 +65,11 @@ def entry_charges(lounge: Lounge, *, entitlement: Entitlement, guests: int, free
     if guests > free:
         charges.append(Charge(GUEST_FEE_SKU, "Guest fee", guests - free, lounge.guest_fee_minor))
     return charges
+
+
+def complimentary_items_free(entitlement: Entitlement) -> bool:
+    """A guest who entered free, by an order or by their tier, is not charged for the menu's complimentary items."""
+    return entitlement in (Entitlement.order, Entitlement.tier)
 
 
 def boarding_call_at(flight: Flight, minutes: int) -> datetime | None:

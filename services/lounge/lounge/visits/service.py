@@ -24,9 +24,10 @@ from lounge.members.models import Member
 from lounge.orders import service as orders
 from lounge.orders.models import ExpectedVisit
 from lounge.sales import service as sales
+from lounge.sales.models import BillPublic, SaleRequest
 from lounge.stations import Station
 from lounge.visits import bcbp, rules
-from lounge.visits.models import BoardRow, CheckIn, LoungeOccupancy, Visit, VisitFlight, VisitPublic, VisitStatus
+from lounge.visits.models import BoardRow, CheckIn, Entitlement, LoungeOccupancy, Visit, VisitFlight, VisitPublic, VisitStatus
 
 
 @dataclass
@@ -207,6 +208,14 @@ async def check_out(*, session: AsyncSession, visit: Visit, payment_method: str 
     record(session, lounge_events.visit_checked_out, lounge_events.VisitEvent(visit=snapshot(visit)), subject=visit.id)
     await sales.record_completed(session=session, visit=visit, bill=bill, snapshot=snapshot(visit))
     return visit
+
+
+async def add_sales(*, session: AsyncSession, visit: Visit, body: SaleRequest, now: datetime) -> BillPublic:
+    """Bar sales on the guest's bill, taking the lounge's stock."""
+    lounge = await session.get(Lounge, visit.lounge_id)
+    assert lounge is not None
+    free = rules.complimentary_items_free(Entitlement(visit.entitlement))
+    return await sales.add_sales(session=session, visit=visit, lounge=lounge, body=body, complimentary_free=free, now=now)
 
 
 def snapshot(visit: Visit) -> lounge_events.VisitSnapshot:

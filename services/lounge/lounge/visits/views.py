@@ -6,9 +6,10 @@ from airside import clock
 from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.problems import forbidden
-from lounge.access import LoungeDesk, Staff, VisitReader, lounge_to_create_at, lounge_to_see
+from lounge.access import LoungeDesk, Staff, VisitReader
+from lounge.lounges.service import lounge_to_create_at, lounge_to_see
 from lounge.sales import service as sales
-from lounge.sales.models import BillPublic
+from lounge.sales.models import BillPublic, SaleRequest
 from lounge.visits import bcbp, service
 from lounge.visits.models import (
     BoardingPassScan,
@@ -79,6 +80,18 @@ async def check_out(
         return CheckedOut(**(await service.public(session, closed)).model_dump(), bill=await sales.bill_public(session, closed.bill_id))
 
     return await idempotency.execute(session, act)  # type: ignore[return-value]
+
+
+@router.post("/v1/visits/{visit_id}/sales", status_code=201)
+async def add_sales(
+    visit_id: str, body: SaleRequest, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
+) -> BillPublic:
+    visit = await service.visit_to_work_on(session=session, principal=principal, visit_id=visit_id)
+
+    async def act() -> BillPublic:
+        return await service.add_sales(session=session, visit=visit, body=body, now=clock.now())
+
+    return await idempotency.execute(session, act, status_code=201)  # type: ignore[return-value]
 
 
 @router.get("/v1/lounges/{lounge_id}/occupancy")
