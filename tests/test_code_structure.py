@@ -77,7 +77,6 @@ def mutual_imports(graph: dict[str, dict[str, set[str]]]) -> set[tuple[str, str]
 # change and its orders' consequences) and lounge.requisitions <-> lounge.stock (stock owns goods in,
 # requisitions record them) were untangled; longer circles through three or more siblings remain too.
 NOT_YET_UNTANGLED = {
-    ("booking.concierges", "booking.orders"),
 }
 
 
@@ -147,8 +146,6 @@ def views_modules() -> Iterator[tuple[str, Path]]:
 # Views that still query (issue 11 item 7): lounge visits and callcenter tickets were moved to their service
 # modules. The test fails on any other view with SQL, and on one of these once it has none, so the list shrinks.
 NOT_YET_MOVED = {
-    "booking.ops.views",
-    "booking.orders.views",
 }
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 from airside.app import ServiceDefinition, create_service_app
 from airside.jobs import periodic
 from booking import models  # noqa: F401 - registers every table
+from booking.assignments.views import router as assignments_router
 from booking.concierges.views import router as concierges_router
 from booking.config import Settings
 from booking.flight_changes.consumers import FLIGHT_STATUS_CONSUMER
@@ -32,6 +33,7 @@ SERVICE = ServiceDefinition(
         orders_router,
         order_actions_router,
         concierges_router,
+        assignments_router,
         reports_router,
         ops_router,
     ],

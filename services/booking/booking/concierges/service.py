@@ -6,21 +6,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from airside.auth import Principal
 from airside.problems import conflict, invalid, not_found
-from booking.concierges.availability import unavailable_because
 from booking.concierges.models import (
-    Assignment,
-    Candidate,
     Concierge,
     ConciergeCreate,
-    ConciergePublic,
-    Schedule,
     Shift,
     ShiftIn,
     ShiftPublic,
 )
-from booking.orders.models import Order
-from booking.orders.transitions import HOLDS_CONCIERGE
 from booking.stations.models import Station
 
 
@@ -60,6 +54,13 @@ async def get_concierge(*, session: AsyncSession, concierge_id: str) -> Concierg
     concierge = await session.get(Concierge, concierge_id)
     if concierge is None:
         raise not_found("concierge")
+    return concierge
+
+
+async def visible_concierge(*, session: AsyncSession, principal: Principal, concierge_id: str) -> Concierge:
+    """A concierge of the caller's stations; another station's is not found."""
+    concierge = await get_concierge(session=session, concierge_id=concierge_id)
+    principal.require_station_to_see(concierge.station, "concierge")
     return concierge
 
 
@@ -103,49 +104,3 @@ async def replace_shifts(*, session: AsyncSession, concierge: Concierge, day: da
 
 def shift_public(shift: Shift) -> ShiftPublic:
     return ShiftPublic(start=shift.start, end=shift.end, start_at=shift.start_at, end_at=shift.end_at)
-
-
-async def schedule(*, session: AsyncSession, concierge: Concierge, day: date) -> Schedule:
-    zone = await station_zone(session=session, code=concierge.station)
-    start, end = local_day(day, zone)
-    shifts = (
-        await session.execute(select(Shift).where(Shift.concierge_id == concierge.id, Shift.shift_date == day).order_by(Shift.start_at))  # type: ignore[arg-type]
-    ).scalars()
-    orders = (
-        await session.execute(
-            select(Order)
-            .where(Order.concierge_id == concierge.id, Order.meet_at >= start, Order.meet_at < end)  # type: ignore[arg-type, operator]
-            .order_by(Order.meet_at, Order.id)  # type: ignore[arg-type]
-        )
-    ).scalars()
-    return Schedule(
-        concierge_id=concierge.id,
-        date=day,
-        shifts=[shift_public(shift) for shift in shifts],
-        assignments=[
-            Assignment(order_id=order.id, **order.model_dump(include=set(Assignment.model_fields) - {"order_id"})) for order in orders
-        ],
-    )
-
-
-async def candidates(*, session: AsyncSession, order: Order) -> list[Candidate]:
-    """Concierges of the order's station free for its window, least loaded that local day first."""
-    zone = await station_zone(session=session, code=order.station)
-    day_start, day_end = local_day(order.meet_at.astimezone(zone).date(), zone)
-    free: list[Candidate] = []
-    for concierge in await list_concierges(session=session, stations=[order.station]):
-        if await unavailable_because(session=session, concierge=concierge, order=order) is not None:
-            continue
-        load = await session.scalar(
-            select(func.count()).where(
-                Order.concierge_id == concierge.id,
-                Order.id != order.id,
-                Order.status.in_([status.value for status in HOLDS_CONCIERGE]),  # type: ignore[attr-defined]
-                Order.meet_at >= day_start,  # type: ignore[operator]
-                Order.meet_at < day_end,  # type: ignore[operator]
-            )
-        )
-        free.append(
-            Candidate(**ConciergePublic.model_validate(concierge, from_attributes=True).model_dump(), assignments_that_day=int(load or 0))
-        )
-    return sorted(free, key=lambda candidate: (candidate.assignments_that_day, candidate.name, candidate.id))

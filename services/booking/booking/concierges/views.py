@@ -7,7 +7,7 @@ from airside.db import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.types import IsoDate
 from booking.concierges import service
-from booking.concierges.models import Concierge, ConciergeCreate, ConciergePublic, Schedule, ShiftIn, ShiftPublic
+from booking.concierges.models import Concierge, ConciergeCreate, ConciergePublic, ShiftIn, ShiftPublic
 
 router = APIRouter(prefix="/v1/concierges", tags=["concierges"])
 
@@ -16,12 +16,6 @@ Lead = Annotated[Principal, Depends(require(Role.concierge_lead, Role.station_ma
 
 def _public(concierge: Concierge) -> ConciergePublic:
     return ConciergePublic.model_validate(concierge, from_attributes=True)
-
-
-async def _visible(session: SessionDep, principal: Principal, concierge_id: str) -> Concierge:
-    concierge = await service.get_concierge(session=session, concierge_id=concierge_id)
-    principal.require_station_to_see(concierge.station, "concierge")
-    return concierge
 
 
 @router.post("", status_code=201)
@@ -46,7 +40,7 @@ async def list_concierges(
 
 @router.get("/{concierge_id}")
 async def get_concierge(concierge_id: str, session: SessionDep, principal: Lead) -> ConciergePublic:
-    return _public(await _visible(session, principal, concierge_id))
+    return _public(await service.visible_concierge(session=session, principal=principal, concierge_id=concierge_id))
 
 
 @router.put("/{concierge_id}/shifts/{day}")
@@ -57,13 +51,7 @@ async def put_shifts(
     session: SessionDep,
     principal: Lead,
 ) -> list[ShiftPublic]:
-    concierge = await _visible(session, principal, concierge_id)
+    concierge = await service.visible_concierge(session=session, principal=principal, concierge_id=concierge_id)
     rows = await service.replace_shifts(session=session, concierge=concierge, day=day, shifts=shifts)
     await session.commit()
     return [service.shift_public(row) for row in rows]
-
-
-@router.get("/{concierge_id}/schedule")
-async def get_schedule(concierge_id: str, day: Annotated[IsoDate, Query(alias="date")], session: SessionDep, principal: Lead) -> Schedule:
-    concierge = await _visible(session, principal, concierge_id)
-    return await service.schedule(session=session, concierge=concierge, day=day)

@@ -9,8 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside.db import DatabaseDep, SessionDep
 from airside.idempotency import Idempotency, IdempotencyDep
 from airside.versioning import etag
-from booking.concierges import service as concierges
-from booking.concierges.models import Candidate
 from booking.orders import actions, records
 from booking.orders.access import Changer, Confirmer, Lead, Worker, order_for_worker, visible_order
 from booking.orders.models import AssignBody, CancelBody, CompleteBody, ConfirmBody, NoShowBody, Order, OrderPublic
@@ -41,12 +39,6 @@ async def assign(order_id: str, body: AssignBody, session: SessionDep, principal
     return await _run(
         session, idempotency, lambda: actions.assign(session=session, order=order, concierge_id=body.concierge_id, actor=principal.sub)
     )
-
-
-@router.get("/{order_id}/candidates")
-async def candidates(order_id: str, session: SessionDep, principal: Lead) -> list[Candidate]:
-    order = await visible_order(session, principal, order_id)
-    return await concierges.candidates(session=session, order=order)
 
 
 @router.post("/{order_id}/start", response_model=OrderPublic)

@@ -13,10 +13,10 @@ from airside.messaging.outbox import OUTBOX, outbox_values, record, wake_relays
 from airside.problems import conflict, not_found
 from airside.statements import Duplicate, Runner, apply
 from airside.versioning import etag
-from booking.concierges.availability import lock_concierge, unavailable_because
 from booking.flights.models import Flight
 from booking.orders import fees, records, statements, times
 from booking.orders.access import ensure_worker
+from booking.orders.availability import lock_concierge, unavailable_because
 from booking.orders.models import CancelBody, CompleteBody, NoShowBody, Order
 from booking.orders.transitions import Status, require_transition
 from booking.products import service as products

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events import booking as events
 from airside.messaging.outbox import record
-from booking.concierges.availability import lock_concierge, unavailable_because
 from booking.flights.models import Flight
 from booking.flights.service import FlightChange
 from booking.orders import records, times
+from booking.orders.availability import lock_concierge, unavailable_because
 from booking.orders.models import Order
 from booking.orders.transitions import OPEN, RESCHEDULABLE, Status
 

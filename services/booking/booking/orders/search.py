@@ -1,4 +1,4 @@
-"""GET /v1/orders: filters by station, local date, status, member and flight; keyset by (meet_at, id)."""
+"""Reading orders: GET /v1/orders (station, local date, status, member, flight; keyset by (meet_at, id)) and an order's history."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -7,7 +7,7 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.concierges.service import local_day
-from booking.orders.models import Order
+from booking.orders.models import Order, OrderHistory
 from booking.stations.models import Station
 
 
@@ -44,3 +44,9 @@ async def search_orders(
         last_meet_at, last_id = after
         query = query.where(or_(Order.meet_at > last_meet_at, and_(Order.meet_at == last_meet_at, Order.id > last_id)))  # type: ignore[operator]
     return list((await session.execute(query)).scalars().all())
+
+
+async def history_of(session: AsyncSession, order: Order) -> list[OrderHistory]:
+    """What happened to the order, oldest first."""
+    query = select(OrderHistory).where(OrderHistory.order_id == order.id).order_by(OrderHistory.id)  # type: ignore[arg-type]
+    return list((await session.execute(query)).scalars())

@@ -15,11 +15,11 @@ from airside.messaging.outbox import OUTBOX, outbox_values, record, wake_relays
 from airside.problems import invalid
 from airside.statements import Duplicate, Runner, WritePlan, apply
 from airside.versioning import etag, stale
-from booking.concierges.availability import lock_concierge, unavailable_because
 from booking.flights import service as flights
 from booking.flights.models import Flight
 from booking.members.models import Member
 from booking.orders import records, rules, statements
+from booking.orders.availability import lock_concierge, unavailable_because
 from booking.orders.models import ItemIn, Order, OrderCreate, OrderUpdate, PassengerIn
 from booking.orders.transitions import Status, require_transition
 from booking.products.models import Product

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
-from sqlalchemy import select
 
 from airside.auth import CurrentUser
 from airside.db import DatabaseDep, SessionDep
@@ -16,7 +15,7 @@ from airside.types import IsoDate, RecordId
 from airside.versioning import IfMatch, set_etag
 from booking.orders import records, search, service
 from booking.orders.access import Changer, Creator, visible_order
-from booking.orders.models import MEMBER_CHANNELS, HistoryEntry, OrderCreate, OrderHistory, OrderPublic, OrderUpdate
+from booking.orders.models import MEMBER_CHANNELS, HistoryEntry, OrderCreate, OrderPublic, OrderUpdate
 from booking.orders.transitions import Status
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -79,10 +78,7 @@ async def get_order(order_id: str, session: SessionDep, principal: CurrentUser, 
 @router.get("/{order_id}/history")
 async def get_history(order_id: str, session: SessionDep, principal: CurrentUser) -> list[HistoryEntry]:
     order = await visible_order(session, principal, order_id)
-    rows = (
-        await session.execute(select(OrderHistory).where(OrderHistory.order_id == order.id).order_by(OrderHistory.id))  # type: ignore[arg-type]
-    ).scalars()
-    return [HistoryEntry.model_validate(row, from_attributes=True) for row in rows]
+    return [HistoryEntry.model_validate(row, from_attributes=True) for row in await search.history_of(session, order)]
 
 
 @router.patch("/{order_id}")

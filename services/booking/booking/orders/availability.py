@@ -1,4 +1,8 @@
-"""Whether a concierge can take a service window: own station, on shift throughout, not double-booked."""
+"""Whether a concierge can take an order's service window: own station, on shift throughout, not double-booked.
+
+The orders' side of an assignment, so the moves that assign (and a change that may unassign) call down
+into it; booking.assignments lists the candidates and a concierge's day from it.
+"""
 
 from datetime import datetime
 

@@ -1,0 +1,26 @@
+"""Who can take an order (GET /v1/orders/{id}/candidates) and a concierge's day (GET /v1/concierges/{id}/schedule)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from airside.db import SessionDep
+from airside.types import IsoDate
+from booking.assignments import service
+from booking.concierges.models import Candidate, Schedule
+from booking.concierges.service import visible_concierge
+from booking.orders.access import Lead, visible_order
+
+router = APIRouter()
+
+
+@router.get("/v1/orders/{order_id}/candidates", tags=["orders"])
+async def candidates(order_id: str, session: SessionDep, principal: Lead) -> list[Candidate]:
+    order = await visible_order(session, principal, order_id)
+    return await service.candidates(session=session, order=order)
+
+
+@router.get("/v1/concierges/{concierge_id}/schedule", tags=["concierges"])
+async def get_schedule(concierge_id: str, day: Annotated[IsoDate, Query(alias="date")], session: SessionDep, principal: Lead) -> Schedule:
+    concierge = await visible_concierge(session=session, principal=principal, concierge_id=concierge_id)
+    return await service.schedule(session=session, concierge=concierge, day=day)
