@@ -1,7 +1,8 @@
 """The shape of the code, read from the source with `ast` (issue 11 items 4 and 7).
 
-- Calls go down the layers: within a service no package imports a sibling that imports it back, counting
-  imports inside functions (the usual way to hide a circle) and under TYPE_CHECKING.
+- Calls go down the layers: within a service (and within shared/airside) the siblings' imports form no
+  circle, neither two packages importing each other nor a longer loop (A -> B -> C -> A), counting imports
+  inside functions (the usual way to hide a circle) and under TYPE_CHECKING.
 - Views parse, authorise, call a service function and return: no `views.py` runs SQL itself.
 """
 
@@ -67,48 +68,74 @@ def sibling_graph(package: str) -> dict[str, dict[str, set[str]]]:
     return graph
 
 
-def mutual_imports(graph: dict[str, dict[str, set[str]]]) -> set[tuple[str, str]]:
-    """The pairs of siblings each of which imports the other."""
-    return {(a, b) for a in graph for b in graph[a] if a < b and a in graph[b]}
+def reachable(graph: dict[str, dict[str, set[str]]], start: str) -> set[str]:
+    """The siblings `start` imports, directly or through others."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for target in graph[todo.pop()]:
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
 
 
-# Circles not yet untangled (issue 11 item 4): the test fails on any other, and on one of these once it is
-# gone, so the list only shrinks. booking.flights <-> booking.orders (booking.flight_changes owns a flight
-# change and its orders' consequences) and lounge.requisitions <-> lounge.stock (stock owns goods in,
-# requisitions record them) were untangled; longer circles through three or more siblings remain too.
-NOT_YET_UNTANGLED = {
-}
+def circles(graph: dict[str, dict[str, set[str]]]) -> list[list[str]]:
+    """The groups of siblings each of which reaches every other one through imports: each holds a circle."""
+    reach = {unit: reachable(graph, unit) for unit in graph}
+    groups = {frozenset({a, *(b for b in reach[a] if a in reach[b])}) for a in graph if a in reach[a]}
+    return sorted(sorted(group) for group in groups)
+
+
+def described(graph: dict[str, dict[str, set[str]]], circle: list[str]) -> list[str]:
+    return [f"{a} -> {b} (imported by {sorted(graph[a][b])})" for a in circle for b in sorted(graph[a]) if b in circle]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_no_package_imports_a_sibling_that_imports_it_back(package):
+def test_no_circle_of_imports_between_siblings(package):
     graph = sibling_graph(package)
     assert len(graph) > 3, "the walk found the package's siblings"
-    known = {pair for pair in NOT_YET_UNTANGLED if pair[0].split(".")[0] == package}
-    found = mutual_imports(graph)
-    new = [f"{a} <-> {b}: {sorted(graph[a][b])} import {b}, {sorted(graph[b][a])} import {a}" for a, b in sorted(found - known)]
-    assert new == [], "a sibling imports one that imports it back"
-    assert known - found == set(), "untangled: take it off NOT_YET_UNTANGLED"
+    assert [described(graph, circle) for circle in circles(graph)] == [], "siblings import each other round a circle"
 
 
-def test_the_circle_check_sees_a_function_level_import(tmp_path):
-    """The check itself: a circle closed by an import inside a function is found."""
+def _demo_package(tmp_path: Path, sources: dict[str, str]) -> dict[str, dict[str, set[str]]]:
     package = tmp_path / "demo"
-    for folder, source in {
-        "flights": "from demo.orders import rules\n",
-        "orders": "def later():\n    from demo.flights import service\n",
-        "members": "",
-    }.items():
+    for folder, source in sources.items():
         (package / folder).mkdir(parents=True)
         (package / folder / "__init__.py").write_text("")
         (package / folder / "service.py").write_text(source)
     (package / "__init__.py").write_text("")
     PACKAGES["demo"] = package
     try:
-        graph = sibling_graph("demo")
+        return sibling_graph("demo")
     finally:
         del PACKAGES["demo"]
-    assert mutual_imports(graph) == {("demo.flights", "demo.orders")}
+
+
+def test_the_circle_check_sees_a_function_level_import(tmp_path):
+    """The check itself: a circle closed by an import inside a function is found."""
+    graph = _demo_package(
+        tmp_path,
+        {"flights": "from demo.orders import rules\n", "orders": "def later():\n    from demo.flights import service\n", "members": ""},
+    )
+    assert circles(graph) == [["demo.flights", "demo.orders"]]
+
+
+def test_the_circle_check_sees_a_circle_through_three(tmp_path):
+    """A -> B -> C -> A, no two of which import each other, is a circle; a chain that does not close is not."""
+    graph = _demo_package(
+        tmp_path,
+        {
+            "flights": "from demo.orders import service\n",
+            "orders": "from demo.members import service\n",
+            "members": "if TYPE_CHECKING:\n    from demo.flights.service import Flight\n",
+            "reports": "from demo.orders import service\nfrom demo.members import service\n",
+            "stations": "",
+        },
+    )
+    assert circles(graph) == [["demo.flights", "demo.members", "demo.orders"]]
+    del graph["demo.members"]["demo.flights"]
+    assert circles(graph) == []
 
 
 # --- views run no SQL -------------------------------------------------------------------------------------------
@@ -136,26 +163,30 @@ def sql_in(path: Path) -> list[str]:
     return found
 
 
+def serves_routes(path: Path) -> bool:
+    """The module makes an APIRouter, whatever it is called (views.py, action_views.py, platform_routes.py)."""
+    calls = (node.func for node in ast.walk(ast.parse(path.read_text(), str(path))) if isinstance(node, ast.Call))
+    return any(isinstance(function, ast.Name) and function.id == "APIRouter" for function in calls)
+
+
 def views_modules() -> Iterator[tuple[str, Path]]:
-    for package in ("booking", "lounge", "callcenter"):
+    for package in PACKAGES:
         for name, path in modules(package):
-            if path.name == "views.py" or path.name.endswith("_views.py"):
+            if path.name == "views.py" or path.name.endswith("_views.py") or serves_routes(path):
                 yield name, path
-
-
-# Views that still query (issue 11 item 7): lounge visits and callcenter tickets were moved to their service
-# modules. The test fails on any other view with SQL, and on one of these once it has none, so the list shrinks.
-NOT_YET_MOVED = {
-}
 
 
 @pytest.mark.parametrize(("name", "path"), list(views_modules()), ids=lambda value: value if isinstance(value, str) else "")
 def test_a_view_runs_no_sql_itself(name, path):
     """Parse, authorise, call a service function, return: the queries live in the service modules."""
-    if name in NOT_YET_MOVED:
-        assert sql_in(path) != [], "moved: take it off NOT_YET_MOVED"
-    else:
-        assert sql_in(path) == []
+    assert sql_in(path) == []
+
+
+def test_every_route_module_is_checked():
+    """Each service's views and the platform's routes are among the modules checked for SQL."""
+    checked = {name for name, _ in views_modules()}
+    assert {"airside.platform_routes", "booking.orders.action_views", "lounge.visits.views", "callcenter.tickets.views"} <= checked
+    assert len(checked) >= 30
 
 
 def test_the_sql_check_sees_a_query_in_a_view(tmp_path):

@@ -12,11 +12,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from airside.auth import Principal, Role, require
 from airside.db import SessionDep
-from airside.messaging.inbox import DeadLetter, ReplayError, replay
+from airside.messaging.inbox import ReplayError, dead_letters, replay
 from airside.messaging.outbox import backlog, republish_since
 from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import RETRY_AFTER_SECONDS, Problem, not_found
@@ -109,12 +108,7 @@ async def list_dead_letters(
     limit: LimitQuery = 50,
 ) -> Page[DeadLetterPublic]:
     """Events a consumer could not handle, newest first."""
-    query = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit + 1)  # type: ignore[union-attr]
-    if status:
-        query = query.where(DeadLetter.status == status)
-    if cursor.after is not None:
-        query = query.where(DeadLetter.id < cursor.after[0])  # type: ignore[operator]
-    rows = list((await session.execute(query)).scalars().all())
+    rows = await dead_letters(session, status=status, before_id=cursor.after[0] if cursor.after is not None else None, limit=limit)
     kept, next_cursor = cursor.page(rows, limit, lambda letter: (letter.id,))
     return Page(items=[DeadLetterPublic.model_validate(letter, from_attributes=True) for letter in kept], next_cursor=next_cursor)
 

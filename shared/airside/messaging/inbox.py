@@ -19,6 +19,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from sqlalchemy import Text, UniqueConstraint, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from airside.db import Database, UtcDateTime, insert_ignoring_duplicates, insert_many_ignoring_duplicates, utcnow
@@ -324,3 +325,13 @@ async def replay(db: Database, consumers: dict[str, Consumer], dead_letter_id: i
 async def count_parked(db: Database) -> int:
     async with db.session() as session:
         return int((await session.execute(select(func.count()).where(DeadLetter.status == "parked"))).scalar_one())
+
+
+async def dead_letters(session: AsyncSession, *, status: str | None, before_id: int | None, limit: int) -> list[DeadLetter]:
+    """Parked (and replayed) events, newest first, one past `limit` for the page's cursor."""
+    query = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit + 1)  # type: ignore[union-attr]
+    if status:
+        query = query.where(DeadLetter.status == status)
+    if before_id is not None:
+        query = query.where(DeadLetter.id < before_id)  # type: ignore[operator]
+    return list((await session.execute(query)).scalars().all())
