@@ -6,9 +6,10 @@ the events, so a restarted service or a second replica finds nothing left to fir
 80%, breach and escalation level 1 at 100%, escalation level 2 at 150%, once per ticket and target.
 """
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events import callcenter as cc_events
@@ -36,15 +37,27 @@ async def _claim(session: AsyncSession, ticket: Ticket, **values: object) -> boo
     return True
 
 
+async def _due_for_sla(session: AsyncSession, now: datetime) -> AsyncIterator[Ticket]:
+    """Every ticket whose next threshold has come by `now`, earliest first, a batch at a time. The walk
+    goes on after the last ticket of each batch, so a backlog larger than a batch (or tickets another
+    replica holds) never keeps a later ticket from its firing within this pass."""
+    after: tuple[datetime, str] | None = None
+    while True:
+        query = select(Ticket).where(Ticket.sla_next_check_at <= now)  # type: ignore[operator]
+        if after is not None:
+            query = query.where(tuple_(Ticket.sla_next_check_at, Ticket.id) > after)  # type: ignore[arg-type]
+        batch = list((await session.execute(query.order_by(Ticket.sla_next_check_at, Ticket.id).limit(BATCH))).scalars())  # type: ignore[arg-type]
+        for ticket in batch:
+            after = (ticket.sla_next_check_at, ticket.id)  # type: ignore[assignment]  # read before the claim moves it
+            yield ticket
+        if len(batch) < BATCH:
+            return
+
+
 async def fire_sla(*, session: AsyncSession, now: datetime) -> int:
     """Fire every SLA threshold reached by `now`; returns how many events were recorded."""
-    due_tickets = (
-        await session.execute(
-            select(Ticket).where(Ticket.sla_next_check_at <= now).order_by(Ticket.sla_next_check_at).limit(BATCH)  # type: ignore[arg-type, operator]
-        )
-    ).scalars()
     fired_events = 0
-    for ticket in list(due_tickets):
+    async for ticket in _due_for_sla(session, now):
         calendar = await calendar_for(session, ticket.station)
         clocks = clocks_of(ticket, await policy_minutes(session, ticket.priority))
         due = firings_due(clocks, ticket.sla_anchor_at, now, ticket.sla_fired, calendar)
