@@ -18,7 +18,7 @@ def _utc(value: Any) -> Any:
 
 
 async def on_flight_status(session: AsyncSession, event: CloudEvent) -> None:
-    status = flight_events.flight_status.parse(event)
+    status = flight_events.received_status(event)
     updated_at = _utc(status.updated_at)
     fields = {name: _utc(getattr(status, name)) for name in CHANGEABLE if name in status.model_fields_set}
     fields["status"] = status.status
