@@ -208,7 +208,7 @@ def table(raw: dict[str, Any]) -> list[Row]:
         if f"P3_{label}" in raw and f"C3_{label}" in raw:
             rate, ceiling = raw[f"P3_{label}"]["rate"], raw[f"C3_{label}"]["rate"]
             what = f"outbox relay, {raw['P3_' + label]['published']:,} backlog, sync {label}"
-            if label == "always":  # targets.md: C3 and P3 on the compose file's NATS configuration
+            if label == "always":  # docs/targets.md: C3 and P3 on the compose file's NATS configuration
                 rows.append(Row("P3", what, rate, "ev/s", ceiling, ceiling_id, ">= 0.4 x C3", rate >= 0.4 * ceiling))
             else:  # the cost of durability made visible, for information
                 rows.append(Row("P3'", what + " (info)", rate, "ev/s", ceiling, ceiling_id))

@@ -1,4 +1,4 @@
-"""The deployed set, checked without a Docker engine (platform.md, "Docker Compose").
+"""The deployed set, checked without a Docker engine (README, "Deploying with Docker Compose").
 
 docker-compose.yml is validated against the Compose Specification schema and against what the platform
 asks of it; the NATS configs are parsed by the real nats-server; the Dockerfiles and .dockerignore are
@@ -329,7 +329,7 @@ def test_interpolation_fails_loudly_without_the_jwt_secret(compose_raw):
         assert environment_of(compose_raw["services"][name])["AIRSIDE_JWT_SECRET"].startswith("${AIRSIDE_JWT_SECRET:?")
 
 
-# --- 2. what platform.md asks of the file --------------------------------------------------------------------
+# --- 2. what the deployment asks of the file --------------------------------------------------------------------
 
 
 def test_the_deployed_set_has_every_service(compose):
@@ -380,7 +380,7 @@ def test_infrastructure_services_are_checked_restarted_and_persistent(compose):
     if patch is None:  # a floating minor tag gets the newest patch release
         assert (int(major), int(minor)) >= (2, 12)
     else:
-        assert (int(major), int(minor), int(patch)) >= (2, 12, 3), "pitfalls.md: nats-server 2.12.3 or newer"
+        assert (int(major), int(minor), int(patch)) >= (2, 12, 3), "docs/pitfalls.md: nats-server 2.12.3 or newer"
 
     assert ("./deploy/nats/nats.conf", "/etc/nats/nats-server.conf") in volume_mounts(services["nats"])
     assert "--config" in services["nats"]["command"]

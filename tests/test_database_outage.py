@@ -1,4 +1,4 @@
-"""R9: the database away for 15 s under a stream of writes (targets.md).
+"""R9: the database away for 15 s under a stream of writes (docs/testing.md).
 
 The service runs as the Dockerfile runs it, on a PostgreSQL instance of the test's own (whatever
 database the rest of the run uses), which the test stops with a fast shutdown, as an operator's

@@ -1,4 +1,4 @@
-"""SIGTERM under load (targets.md R11; issue 10, item 22), against services as real uvicorn processes.
+"""SIGTERM under load (docs/testing.md R11; issue 10, item 22), against services as real uvicorn processes.
 
 uvicorn alone closes every connection not mid-response on SIGTERM, so requests already sent on a
 keep-alive connection got no answer (24 of 60 in a probe). Now readiness drops first, the

@@ -1,4 +1,4 @@
-"""Bearer JWT auth: roles, station scoping and development tokens (platform.md, product.md)."""
+"""Bearer JWT auth: roles, station scoping and development tokens (docs/http.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Draining on SIGTERM (targets.md R11, pitfalls.md).
+"""Draining on SIGTERM (docs/testing.md R11, docs/pitfalls.md).
 
 uvicorn, on SIGTERM, closes its listener and every connection not mid-response at once, so
 requests a client had already sent on a keep-alive connection get no answer. We stand in front

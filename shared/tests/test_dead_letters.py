@@ -1,4 +1,4 @@
-"""Parking never loses an event (events.md rule 3, targets.md R9): a consumer that cannot write its dead
+"""Parking never loses an event (docs/events.md rule 3, docs/testing.md R9): a consumer that cannot write its dead
 letter naks the message, which comes back until it can. A real nats-server and a PostgreSQL server of
 the test's own, stopped with pg_ctl while the events arrive."""
 

@@ -1,4 +1,4 @@
-"""Outbox and inbox with a real nats-server and a real database (events.md rules 1-5)."""
+"""Outbox and inbox with a real nats-server and a real database (docs/events.md rules 1-5)."""
 
 import asyncio
 import uuid

@@ -1,4 +1,4 @@
-"""NATS hung or refusing, not only crashed (issue 10, items 20-21; events.md rule 5).
+"""NATS hung or refusing, not only crashed (issue 10, items 20-21; docs/events.md rule 5).
 
 A SIGSTOPped nats-server keeps its TCP connections open: the client notices only after its
 pings go stale (~12 s) and every request waits for its timeout meanwhile. /metrics must still

@@ -1,4 +1,4 @@
-"""The relay publishes in commit order (events.md rule 1): an event it cannot publish holds back every
+"""The relay publishes in commit order (docs/events.md rule 1): an event it cannot publish holds back every
 event committed after it, with a real nats-server refusing it and a real database."""
 
 import dataclasses

@@ -47,15 +47,15 @@ ANONYMOUS = {"/healthz", "/readyz", "/metrics", "/asyncapi.json"}
 EVERYONE = frozenset({"member", *STAFF, "admin", "service"})
 EVERY_STAFF = frozenset({*STAFF, "admin", "service"})
 ADMIN_ONLY = frozenset({"admin"})
-# booking.md
+# docs/booking.md
 MEMBER_DESK = frozenset({"agent", "team_lead", "supervisor", "concierge_lead", "station_manager", "admin"})
 ORDER_DESK = frozenset({"agent", "team_lead", "concierge_lead", "station_manager", "admin"})
 LEADS = frozenset({"concierge_lead", "station_manager", "admin"})
-# lounge.md
+# docs/lounge.md
 DESK = frozenset({"lounge_staff", "station_manager", "admin"})
 VISIT_READERS = frozenset({"lounge_staff", "station_manager", "agent", "team_lead", "supervisor", "admin"})
 MANAGERS = frozenset({"station_manager", "admin"})
-# callcenter.md
+# docs/callcenter.md
 CALL_CENTER = frozenset({"agent", "team_lead", "supervisor", "admin"})
 TICKET_STAFF = frozenset({"agent", "team_lead", "supervisor", "station_manager", "admin"})
 APPROVERS = frozenset({"team_lead", "supervisor", "admin"})

@@ -180,7 +180,7 @@ async def test_two_callcenter_replicas_never_hand_one_ticket_to_two_agents(airsi
 
 
 async def test_a_claim_rush_over_two_callcenter_replicas_sends_nobody_away_while_a_ticket_waits(airside: Airside, replica: Airside):
-    """callcenter.md: the claim answers 204 only "when there is none"."""
+    """docs/callcenter.md: the claim answers 204 only "when there is none"."""
     queued, claims = await claim_rush(airside, replica, "SJW", "Shijiazhuang Zhengding", tickets=20, agents=30)
     claimed = [ticket for ticket, _record in claims if ticket is not None]
     waiting = [ticket["id"] for ticket in await airside.callcenter.tickets(at="SJW", station="SJW") if ticket["assignee"] is None]

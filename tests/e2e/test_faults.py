@@ -1,4 +1,4 @@
-"""targets.md R1-R5 on the journeys: NATS SIGKILLed mid-stream, a consumer SIGKILLed mid-batch, NATS down
+"""docs/testing.md R1-R5 on the journeys: NATS SIGKILLed mid-stream, a consumer SIGKILLed mid-batch, NATS down
 for a whole burst of phone bookings, a poison event, and a three-node cluster losing a node.
 
 After each, every order, ticket, expected visit and callback is counted through the services' own APIs:
@@ -30,7 +30,7 @@ from airside.testing.cluster import replicas_current, stream_info, stream_leader
 from airside.testing.events import acknowledged_everything, unacknowledged
 from airside.testing.harness import ServiceSet, wait_for
 
-# targets.md R1: 1,000 orders, each going the whole day (five writes: booked, confirmed, assigned, met,
+# docs/testing.md R1: 1,000 orders, each going the whole day (five writes: booked, confirmed, assigned, met,
 # completed with fees); about a minute on the 2-core machine. AIRSIDE_E2E_R1_ORDERS sets another count.
 R1_ORDERS = int(os.environ.get("AIRSIDE_E2E_R1_ORDERS", "1000"))
 EVENTS_PER_ORDER = 5  # order.created, confirmed, assigned, started, completed

@@ -1,4 +1,4 @@
-"""The eight journeys of product.md, end to end: three service processes, a real NATS JetStream server,
+"""The eight journeys of the product (docs/testing.md), end to end: three service processes, a real NATS JetStream server,
 real databases, driven only through HTTP (front ends) and NATS (an airline system).
 
 Every journey is built relative to the real clock, so it passes at whatever hour it runs: flights

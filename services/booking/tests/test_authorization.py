@@ -1,4 +1,4 @@
-"""Routes x roles (booking.md), table-driven: each route, each role, own or foreign station or member.
+"""Routes x roles (docs/booking.md), table-driven: each route, each role, own or foreign station or member.
 
 "ok" means the caller got past authorisation (any answer but 401/403/404, e.g. 200 or a 409 business refusal).
 """

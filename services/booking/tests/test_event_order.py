@@ -1,5 +1,5 @@
 """R10: any order and any duplication of one aggregate's events leaves booking's orders and flights as
-in-order delivery does (events.md rule 4).
+in-order delivery does (docs/events.md rule 4).
 
 Each example builds two worlds of the same journey: an order made by booking's own routes, and the
 events lounge (a visit of that order) or an airline system (its flight delayed, then cancelled or
@@ -29,7 +29,7 @@ VISITS, FLIGHTS = "booking-lounge-visits", "booking-flights"
 
 
 def visit_events(order: dict) -> list[CloudEvent]:
-    """Lounge's check-in and check-out of the order's visit, each with the whole visit (lounge.md)."""
+    """Lounge's check-in and check-out of the order's visit, each with the whole visit (docs/lounge.md)."""
     checked_in_at = parse(order["meet_at"]) + timedelta(minutes=30)
     values = {
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, order["id"])),  # one visit per world, a lounge id as lounge makes them

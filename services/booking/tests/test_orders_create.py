@@ -166,7 +166,7 @@ async def test_a_known_flight_lacking_std_or_sta_gets_them_from_the_order(client
     [("departure", "DEP_ESCORT", "std"), ("arrival", "ARR_MEET", "sta"), ("transfer", "TRANSFER", "sta")],
 )
 async def test_an_unknown_flight_needs_its_time_even_with_a_meet_at(client, direction, product, needed):
-    """booking.md: for an unknown flight the order must give std (departure) or sta (arrival); meet_at is no substitute."""
+    """docs/booking.md: for an unknown flight the order must give std (departure) or sta (arrival); meet_at is no substitute."""
     day = local_day()
     member = await new_member(client)
     route = {"origin": "PEK", "destination": "KMG"} if direction == "departure" else {"origin": "KMG", "destination": "PEK"}

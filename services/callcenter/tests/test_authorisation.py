@@ -1,4 +1,4 @@
-"""Routes by roles exactly as callcenter.md's table: staff only at their stations (a foreign record
+"""Routes by roles exactly as docs/callcenter.md's table: staff only at their stations (a foreign record
 404, creating elsewhere 403), members their own tickets only."""
 
 import uuid

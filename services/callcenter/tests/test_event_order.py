@@ -1,5 +1,5 @@
 """R10: any order and any duplication of one aggregate's events leaves every copy, ticket and callback
-as in-order delivery does (events.md rule 4).
+as in-order delivery does (docs/events.md rule 4).
 
 Each example builds two worlds of the same journey (fresh order, member, ticket and visit ids), with
 the events booking and lounge send built from the shared event models exactly as their producers
@@ -54,7 +54,7 @@ def timed(events: list[tuple[EventDefinition, object, str]]) -> list[CloudEvent]
 
 
 def order_events(world: World, steps: list[tuple[EventDefinition, int, str, dict]]) -> list[CloudEvent]:
-    """Booking's order events: each carries the whole order at its version (booking.md)."""
+    """Booking's order events: each carries the whole order at its version (docs/booking.md)."""
     events = []
     for definition, version, status, extra in steps:
         snapshot = order_snapshot(

@@ -1,4 +1,4 @@
-"""Who may do what at a lounge (the routes by roles table of lounge.md)."""
+"""Who may do what at a lounge (the routes by roles table of docs/lounge.md)."""
 
 from typing import Annotated
 

@@ -1,4 +1,4 @@
-"""Routes by roles exactly as the table at the end of lounge.md, and station scoping."""
+"""Routes by roles exactly as the table at the end of docs/lounge.md, and station scoping."""
 
 from datetime import timedelta
 

@@ -1,5 +1,5 @@
 """R10: any order and any duplication of one aggregate's events leaves lounge's expected visits, flight
-copies and visits as in-order delivery does (events.md rule 4).
+copies and visits as in-order delivery does (docs/events.md rule 4).
 
 Each example builds two worlds of the same journey (fresh order, member and flight): booking's order
 events of an order with LOUNGE, or booking's flight status of a guest's flight (delayed, then
@@ -67,7 +67,7 @@ def order_news(order_id: str, flight_no: str, std: datetime, variant: str) -> li
 
 
 def flight_status(flight_no: str, std: datetime, known: datetime, status: str, **times: datetime) -> CloudEvent:
-    """Booking's echo of a flight it changed: the whole flight, every time (booking.md)."""
+    """Booking's echo of a flight it changed: the whole flight, every time (docs/booking.md)."""
     payload = flight_events.FlightStatusChanged(
         carrier=flight_no[:2],
         number=flight_no[2:],

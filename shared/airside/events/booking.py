@@ -1,4 +1,4 @@
-"""Events booking emits on AIRSIDE_BOOKING (booking.md)."""
+"""Events booking emits on AIRSIDE_BOOKING (docs/booking.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Events the call center emits on AIRSIDE_CALLCENTER (callcenter.md)."""
+"""Events the call center emits on AIRSIDE_CALLCENTER (docs/callcenter.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Flight status on AIRSIDE_FLIGHTS, published by airline systems and by booking (events.md)."""
+"""Flight status on AIRSIDE_FLIGHTS, published by airline systems and by booking (docs/events.md)."""
 
 from __future__ import annotations
 

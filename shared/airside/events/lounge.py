@@ -1,4 +1,4 @@
-"""Events lounge emits on AIRSIDE_LOUNGE (lounge.md)."""
+"""Events lounge emits on AIRSIDE_LOUNGE (docs/lounge.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Idempotent consumers: inbox table, retries with backoff, dead letters (events.md rules 2-3).
+"""Idempotent consumers: inbox table, retries with backoff, dead letters (docs/events.md rules 2-3).
 
 Each event's effects and its `(consumer, event_id)` row commit in one transaction; the ack
 follows the commit. A failing handler is nak'ed with a growing delay; at the delivery bound,

@@ -1,6 +1,6 @@
 """Transactional outbox: events are rows committed with the state change, published by one relay.
 
-events.md rule 1. The writer adds rows inside the business transaction; after that commit the
+docs/events.md rule 1. The writer adds rows inside the business transaction; after that commit the
 relay is woken at once, and a timer sweep catches anything a wake-up missed. Rows are selected
 by state (never by a high-water mark), published with `Nats-Msg-Id`, and marked only after the
 PubAck, in commit order: an event not yet published holds back every one committed after it.
@@ -232,7 +232,7 @@ class OutboxRelay:
         return self._report(outcome, len(pending), limit)
 
     async def _publish_in_commit_order(self, pending: list[PendingEvent]) -> BatchOutcome:
-        """The ordering rule of both batch paths (events.md rule 1): the first unpublished event holds
+        """The ordering rule of both batch paths (docs/events.md rule 1): the first unpublished event holds
         back every event committed after it, whatever their streams or aggregates. It waits for its retry
         time; once it has failed it goes out alone, and the rest follow only when the stream has it."""
         head = pending[0]
@@ -314,7 +314,7 @@ class PendingEvent:
     @property
     def msg_id(self) -> str:
         # A deliberate republish needs a Nats-Msg-Id of its own: JetStream drops a repeated one inside its
-        # duplicate window (pitfalls.md). Consumers de-duplicate by the CloudEvent id, which stays the same.
+        # duplicate window (docs/pitfalls.md). Consumers de-duplicate by the CloudEvent id, which stays the same.
         return f"{self.event_id}:republished:{self.republished}" if self.republished else self.event_id
 
 
@@ -341,7 +341,7 @@ class BatchOutcome:
     waiting: bool = False  # the first unpublished event waits for its retry time
 
 
-# Selected by state (pitfalls.md), in commit order. FOR UPDATE without SKIP LOCKED (PostgreSQL; SQLite
+# Selected by state (docs/pitfalls.md), in commit order. FOR UPDATE without SKIP LOCKED (PostgreSQL; SQLite
 # has one writer): a row another transaction holds (a republish marking it, a relay handing over) is
 # waited for, never jumped.
 OUTBOX = OutboxEvent.__table__  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""One aggregate's events delivered in any order and any number of times (events.md rule 4, R10).
+"""One aggregate's events delivered in any order and any number of times (docs/events.md rule 4, R10).
 
 A plan says how a consumer sees a journey's events: a permutation of them, with extra deliveries
 mixed in (the same event again, as a redelivery or a dead-letter replay brings it, or the same

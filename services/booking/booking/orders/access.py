@@ -1,4 +1,4 @@
-"""Who may see and act on an order (booking.md, Routes x roles)."""
+"""Who may see and act on an order (docs/booking.md, Routes x roles)."""
 
 from typing import Annotated
 

@@ -1,4 +1,4 @@
-"""The status machine's moves: confirm, assign, start, complete, no-show, cancel (booking.md)."""
+"""The status machine's moves: confirm, assign, start, complete, no-show, cancel (docs/booking.md)."""
 
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession

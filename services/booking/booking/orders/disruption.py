@@ -52,7 +52,7 @@ async def flight_changed(*, session: AsyncSession, change: FlightChange) -> None
 
 
 async def reschedule(*, session: AsyncSession, order: Order, shift: timedelta, delay: int) -> Order:
-    """Move meet_at by the change; staff_report_at, confirm_by and the window follow (booking.md)."""
+    """Move meet_at by the change; staff_report_at, confirm_by and the window follow (docs/booking.md)."""
     old_meet_at = order.meet_at
     new_times = times.order_times(old_meet_at + shift, await records.station_zone(session, order.station), order.service_minutes)
     values: dict[str, object] = dict(new_times.as_values())

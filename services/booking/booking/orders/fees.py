@@ -1,4 +1,4 @@
-"""Fee rules (booking.md), pure: late booking, cancellation windows, no-show."""
+"""Fee rules (docs/booking.md), pure: late booking, cancellation windows, no-show."""
 
 from datetime import datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""Creating and changing orders (booking.md "Orders")."""
+"""Creating and changing orders (docs/booking.md "Orders")."""
 
 from dataclasses import dataclass
 from typing import Any

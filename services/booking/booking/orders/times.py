@@ -1,4 +1,4 @@
-"""The time rules of an order (booking.md), pure so every edge can be tested exactly."""
+"""The time rules of an order (docs/booking.md), pure so every edge can be tested exactly."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta

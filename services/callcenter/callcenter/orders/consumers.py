@@ -5,7 +5,7 @@ business key (one callback per order and purpose, one open disruption ticket per
 per disruption, one overdue ticket per order) or by state (only an unresolved ticket is resolved,
 a confirmed order's request never waits again). Events of one order may arrive in any order and
 any number of times (retries reorder them): the tickets and callbacks end as in-order delivery
-leaves them (events.md rule 4, R10).
+leaves them (docs/events.md rule 4, R10).
 """
 
 import logging

@@ -10,7 +10,7 @@ class Priority(StrEnum):
     P4 = "P4"
 
 
-# Business minutes (callcenter.md): first response, resolution. Seeded once; ops may change them.
+# Business minutes (docs/callcenter.md): first response, resolution. Seeded once; ops may change them.
 SLA_POLICIES = {Priority.P1: (15, 240), Priority.P2: (30, 480), Priority.P3: (120, 1440), Priority.P4: (480, 4320)}
 
 

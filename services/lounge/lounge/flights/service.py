@@ -1,4 +1,4 @@
-"""The flight copy: newest `updated_at` wins, an absent field means unchanged (events.md)."""
+"""The flight copy: newest `updated_at` wins, an absent field means unchanged (docs/events.md)."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime

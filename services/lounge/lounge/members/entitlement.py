@@ -1,4 +1,4 @@
-"""Tier rules at the lounge door (lounge.md): gold and above enter free, with free guests by tier."""
+"""Tier rules at the lounge door (docs/lounge.md): gold and above enter free, with free guests by tier."""
 
 from airside.events.common import Tier
 

@@ -1,6 +1,6 @@
 """IATA Resolution 792 bar-coded boarding pass, format `M`: the mandatory items of every leg.
 
-Pure parsing, no I/O. Layout by position (lounge.md): format code (1), number of legs (1),
+Pure parsing, no I/O. Layout by position (docs/lounge.md): format code (1), number of legs (1),
 passenger name (20), e-ticket indicator (1); then per leg PNR (7), from (3), to (3),
 operating carrier (3), flight number (5), date of flight as day of year (3), compartment (1),
 seat (4), check-in sequence (5), passenger status (1), size of the variable field in hex (2)

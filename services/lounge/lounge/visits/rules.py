@@ -1,4 +1,4 @@
-"""Pure rules at the lounge door (lounge.md): hours, the departure window, entitlement, guests, charges."""
+"""Pure rules at the lounge door (docs/lounge.md): hours, the departure window, entitlement, guests, charges."""
 
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
