@@ -9,7 +9,7 @@ from airside.events import flights as flight_events
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.streams import ConsumerSpec
 from booking.flight_changes.service import apply_flight_change
-from booking.flights.service import CHANGEABLE
+from booking.flights.service import CHANGEABLE, FlightNews
 
 
 def _utc(value: Any) -> Any:
@@ -22,16 +22,8 @@ async def on_flight_status(session: AsyncSession, event: CloudEvent) -> None:
     updated_at = _utc(status.updated_at)
     fields = {name: _utc(getattr(status, name)) for name in CHANGEABLE if name in status.model_fields_set}
     fields["status"] = status.status
-    await apply_flight_change(
-        session=session,
-        flight_no=status.flight_no,
-        flight_date=status.flight_date,
-        origin=status.origin,
-        destination=status.destination,
-        fields=fields,
-        updated_at=updated_at,
-        reason=status.reason,
-    )
+    news = FlightNews(status.flight_no, status.flight_date, status.origin, status.destination, fields, updated_at, status.reason)
+    await apply_flight_change(session=session, news=news)
 
 
 FLIGHT_STATUS_CONSUMER = ConsumerSpec(

@@ -43,15 +43,8 @@ async def upsert_flight(
 
     async def act() -> FlightPublic:
         fields = body.model_dump(exclude={"origin", "destination"}, exclude_unset=True)
-        change = await apply_flight_change(
-            session=session,
-            flight_no=flight_no,
-            flight_date=flight_date,
-            origin=body.origin,
-            destination=body.destination,
-            fields=fields,
-            updated_at=clock.now(),
-        )
+        news = flights.FlightNews(flight_no, flight_date, body.origin, body.destination, fields, clock.now())
+        change = await apply_flight_change(session=session, news=news)
         if change is None:
             raise _stale(flight_no)
         return flight_public(change.flight)
@@ -75,16 +68,9 @@ async def enter_status(
     async def act() -> FlightPublic:
         fields = body.model_dump(exclude={"reason", "updated_at"}, exclude_unset=True)
         fields["status"] = body.status
-        change = await apply_flight_change(
-            session=session,
-            flight_no=flight_no,
-            flight_date=flight_date,
-            origin=flight.origin,
-            destination=flight.destination,
-            fields=fields,
-            updated_at=body.updated_at or clock.now(),
-            reason=body.reason,
-        )
+        known_at = body.updated_at or clock.now()
+        news = flights.FlightNews(flight_no, flight_date, flight.origin, flight.destination, fields, known_at, body.reason)
+        change = await apply_flight_change(session=session, news=news)
         if change is None:
             raise _stale(flight_no)
         return flight_public(change.flight)

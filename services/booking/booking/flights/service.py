@@ -21,6 +21,19 @@ SOURCE = "airside/booking"
 
 
 @dataclass(frozen=True)
+class FlightNews:
+    """What a source (ops, an order, an airline system) says of a flight, and when it knew it."""
+
+    flight_no: str
+    flight_date: date
+    origin: str
+    destination: str
+    fields: dict[str, Any]
+    updated_at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class FlightChange:
     flight: Flight
     created: bool
@@ -44,32 +57,23 @@ async def get_flight(*, session: AsyncSession, flight_no: str, flight_date: date
     return flight
 
 
-async def apply_change(
-    *,
-    session: AsyncSession,
-    flight_no: str,
-    flight_date: date,
-    origin: str,
-    destination: str,
-    fields: dict[str, Any],
-    updated_at: datetime,
-    reason: str | None = None,
-) -> FlightChange | None:
+async def apply_change(*, session: AsyncSession, news: FlightNews) -> FlightChange | None:
     """Create or change the flight record; None when the news is not newer than ours.
 
     Its open orders follow in booking.flight_changes, which calls this and then the orders' side.
     """
-    fields = {name: value.value if isinstance(value, FlightStatus) else value for name, value in fields.items()}
+    flight_no, flight_date, updated_at = news.flight_no, news.flight_date, news.updated_at
+    fields = {name: value.value if isinstance(value, FlightStatus) else value for name, value in news.fields.items()}
     fields = {name: value for name, value in fields.items() if name in CHANGEABLE and value is not None}
     created = False
     flight = await session.get(Flight, (flight_no, flight_date))
     if flight is None:
         carrier, number = split_flight_no(flight_no)
-        row = {"flight_no": flight_no, "flight_date": flight_date, "carrier": carrier, "number": number, "origin": origin}
+        row = {"flight_no": flight_no, "flight_date": flight_date, "carrier": carrier, "number": number, "origin": news.origin}
         created = await insert_ignoring_duplicates(
             session,
             Flight,
-            {**row, "destination": destination, **fields, "updated_at": updated_at},
+            {**row, "destination": news.destination, **fields, "updated_at": updated_at},
             index_elements=["flight_no", "flight_date"],
         )
         flight = await session.get(Flight, (flight_no, flight_date), populate_existing=True)
@@ -92,7 +96,7 @@ async def apply_change(
         arrival_shift=_shift(old_arrival, flight.arrival),
         newly_cancelled=flight.cancelled and not was_cancelled,
     )
-    _publish(session, flight, reason)
+    _publish(session, flight, news.reason)
     return change
 
 
@@ -113,25 +117,11 @@ async def ensure_flight(
     if flight is not None:
         missing = {name: value for name, value in (("std", std), ("sta", sta)) if value is not None and getattr(flight, name) is None}
         if missing:
-            await apply_change(
-                session=session,
-                flight_no=flight_no,
-                flight_date=flight_date,
-                origin=flight.origin,
-                destination=flight.destination,
-                fields=missing,
-                updated_at=max(clock.now(), flight.updated_at + timedelta(microseconds=1)),
-            )
+            later = max(clock.now(), flight.updated_at + timedelta(microseconds=1))
+            await apply_change(session=session, news=FlightNews(flight_no, flight_date, flight.origin, flight.destination, missing, later))
         return flight
-    change = await apply_change(
-        session=session,
-        flight_no=flight_no,
-        flight_date=flight_date,
-        origin=origin,
-        destination=destination,
-        fields={"std": std, "sta": sta},
-        updated_at=clock.now(),
-    )
+    news = FlightNews(flight_no, flight_date, origin, destination, {"std": std, "sta": sta}, clock.now())
+    change = await apply_change(session=session, news=news)
     if change is not None:
         return change.flight
     return await get_flight(session=session, flight_no=flight_no, flight_date=flight_date)  # a racing order created it
