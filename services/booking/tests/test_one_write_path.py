@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from airside import clock
 from airside.messaging.outbox import OutboxEvent
-from airside.testing.harness import auth
+from airside.testing.harness import auth, in_process, settings_for_test
 from booking.flights.models import Flight
+from booking.main import SERVICE
 from booking.orders.models import Order, OrderHistory
 
 
@@ -109,3 +110,18 @@ async def test_a_confirmation_retried_with_its_key_while_the_first_runs_answers_
     answers = await asyncio.gather(*(act(client, order, "confirm", {"notes": "by phone"}, headers=keyed) for _ in range(3)))
     assert {answer.status_code for answer in answers} == {200}, [answer.text for answer in answers]
     assert len({answer.json()["version"] for answer in answers}) == 1
+
+
+async def test_no_request_holds_two_connections_of_the_pool(nats_server, databases):
+    """A request that held the connection of its read while it waited for a Session's (an order on a
+    flight booking must write) waited out the pool's 30 s timeout, and answered 503, as soon as as
+    many such requests ran as the pool holds (R1's first orders on its new flights did). With one
+    connection for the relay's lock and one for everything else, every write still goes through."""
+    settings = settings_for_test(SERVICE, database_url=databases.create("booking_small_pool"), nats_url=nats_server.url)
+    settings = settings.model_copy(update={"db_pool_size": 2, "db_max_overflow": 0})
+    async with in_process(SERVICE, settings) as booking:
+        client = booking.client
+        member = await new_member(client)
+        for flight in (new_flight(local(local_day(), 15)), await _known_flight(client)):
+            created = await asyncio.wait_for(client.post("/v1/orders", json=order_body(member["id"], flight), headers=AGENT), 20)
+            assert created.status_code == 201, created.text

@@ -63,19 +63,23 @@ async def create_order(*, db: Database, body: OrderCreate, principal: Principal,
             flight = row_instance(Flight, statements.prefixed(found, "flight_", statements.FLIGHT_COLUMNS))
         rules.check_flight(flight, ref, body.direction)
         new = NewOrder(body=body, principal=principal, chosen=chosen, tier=tier, zone=records.zone(found["station_timezone"]))
-        if flight is not None and not rules.flight_to_write(flight, ref):
-            answer = await new.write(run, flight, idempotency)
+        answer = None
+        flight_known = flight is not None and not rules.flight_to_write(flight, ref)
+        if flight_known:
+            answer = await new.write(run, flight, idempotency)  # type: ignore[arg-type]
             if answer is None:
                 answer = idempotency.replay_of(await run.first(LOOKUP, idempotency.params()))
-        else:
-            async with db.session() as session:
-                flight = await rules.flight_for(session=session, ref=ref, direction=body.direction)
-                answer = await new.write(await Runner.of_session(session), flight, idempotency)
-                if answer is not None:
-                    await session.commit()
-                else:
-                    await session.rollback()
-                    answer = await idempotency.stored(session)
+    if not flight_known:
+        # After the read's connection went back: a request holding one connection while it waits for a
+        # second would, with as many such requests as the pool holds, wait out the pool's timeout.
+        async with db.session() as session:
+            flight = await rules.flight_for(session=session, ref=ref, direction=body.direction)
+            answer = await new.write(await Runner.of_session(session), flight, idempotency)
+            if answer is not None:
+                await session.commit()
+            else:
+                await session.rollback()
+                answer = await idempotency.stored(session)
     if answer is None:
         raise RuntimeError("a unique key refused the order, and no answer is stored for it")
     wake_relays()
