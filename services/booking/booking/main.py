@@ -6,7 +6,6 @@ from booking import models  # noqa: F401 - registers every table
 from booking.assignments.views import router as assignments_router
 from booking.concierges.views import router as concierges_router
 from booking.config import Settings
-from booking.flight_changes.consumers import FLIGHT_STATUS_CONSUMER
 from booking.flight_changes.views import router as flight_changes_router
 from booking.flights.views import router as flights_router
 from booking.members.views import router as members_router
@@ -14,11 +13,11 @@ from booking.ops.views import router as ops_router
 from booking.orders.action_views import router as order_actions_router
 from booking.orders.overdue import notify_overdue
 from booking.orders.views import router as orders_router
-from booking.orders.visits import LOUNGE_VISITS_CONSUMER
 from booking.products.views import router as products_router
 from booking.reports.views import router as reports_router
 from booking.seed import seed
 from booking.stations.views import router as stations_router
+from booking.subscriptions import CONSUMERS
 
 SERVICE = ServiceDefinition(
     name="booking",
@@ -37,7 +36,7 @@ SERVICE = ServiceDefinition(
         reports_router,
         ops_router,
     ],
-    consumers=[FLIGHT_STATUS_CONSUMER, LOUNGE_VISITS_CONSUMER],
+    consumers=CONSUMERS,
     jobs=[periodic("overdue_confirmations", notify_overdue)],
     alembic_dir=Path(__file__).resolve().parent.parent / "alembic",
     seed=seed,

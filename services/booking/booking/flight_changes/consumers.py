@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events import flights as flight_events
 from airside.messaging.envelope import CloudEvent
-from airside.messaging.streams import ConsumerSpec
+from airside.messaging.streams import Handler
 from booking.flight_changes.service import apply_flight_change
 from booking.flights.service import CHANGEABLE, FlightNews
 
@@ -26,9 +26,4 @@ async def on_flight_status(session: AsyncSession, event: CloudEvent) -> None:
     await apply_flight_change(session=session, news=news)
 
 
-FLIGHT_STATUS_CONSUMER = ConsumerSpec(
-    durable="booking-flights",
-    stream="AIRSIDE_FLIGHTS",
-    filter_subject="airside.flight.status",
-    handlers={flight_events.flight_status.type: on_flight_status},
-)
+HANDLERS: dict[str, Handler] = {flight_events.flight_status.type: on_flight_status}

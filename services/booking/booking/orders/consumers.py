@@ -3,6 +3,7 @@
 A visit's events may arrive in any order and any number of times (retries reorder them). The order's
 history remembers what each visit did, so a late check-in never undoes its check-out, and a check-out
 whose check-in has not arrived yet still takes the order through the lounge as in-order delivery does.
+booking.subscriptions runs these handlers on the durable consumer of lounge's visit events.
 """
 
 import logging
@@ -14,7 +15,7 @@ from airside.events import booking as events
 from airside.events import lounge as lounge_events
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.outbox import record
-from airside.messaging.streams import ConsumerSpec
+from airside.messaging.streams import Handler
 from booking.orders import records
 from booking.orders.models import Order, OrderHistory
 from booking.orders.transitions import Status
@@ -96,9 +97,4 @@ async def on_checked_out(session: AsyncSession, event: CloudEvent) -> None:
     record(session, events.order_changed, events.OrderEvent(order=await records.snapshot(session, order)), subject=order.id)
 
 
-LOUNGE_VISITS_CONSUMER = ConsumerSpec(
-    durable="booking-lounge-visits",
-    stream="AIRSIDE_LOUNGE",
-    filter_subject="airside.lounge.visit.>",
-    handlers={lounge_events.visit_checked_in.type: on_checked_in, lounge_events.visit_checked_out.type: on_checked_out},
-)
+HANDLERS: dict[str, Handler] = {lounge_events.visit_checked_in.type: on_checked_in, lounge_events.visit_checked_out.type: on_checked_out}
