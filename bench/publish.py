@@ -23,7 +23,7 @@ import nats
 import uvloop
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
-from airside.db import Database
+from airside.db.database import Database
 from airside.messaging.bus import Bus
 from airside.messaging.outbox import OutboxRelay
 from airside.settings import AirsideSettings

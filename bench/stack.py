@@ -190,8 +190,8 @@ def asyncpg_url(url: str) -> str:
 
 async def migrate(service_name: str, url: str) -> None:
     """A database at the service's migration head (its own Alembic scripts), without seeding."""
-    from airside.db import Database
-    from airside.db import migrate as upgrade
+    from airside.db.database import Database
+    from airside.db.upgrade import migrate as upgrade
 
     db = Database(asyncpg_url(url))
     try:

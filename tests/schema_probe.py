@@ -23,7 +23,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from airside.db import Database
+from airside.db.database import Database
 from airside.migrations import PLATFORM_TABLES
 
 DDL_VERBS = ("CREATE", "DROP", "ALTER", "COMMENT")

@@ -26,7 +26,7 @@ import httpx
 import nats
 import pytest
 
-from airside.db import utcnow
+from airside.db.columns import utcnow
 from airside.processes import free_port, port_open, wait_until
 from airside.testing.harness import ServiceSet, auth, services_running
 

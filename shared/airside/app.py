@@ -16,7 +16,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.auth import TokenVerifier
-from airside.db import Database, migrate
+from airside.db.database import Database
+from airside.db.upgrade import migrate
 from airside.housekeeping import housekeeping
 from airside.logs import configure_logging
 from airside.messaging.bus import Bus

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from airside.db import utcnow
+from airside.db.columns import utcnow
 
 # Tests set this (or patch `now`) to drive the clock instead of sleeping; None means the real time.
 override: datetime | None = None

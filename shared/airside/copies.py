@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime, dialect_insert
+from airside.db.columns import UtcDateTime
+from airside.db.inserts import dialect_insert
 from airside.events import booking as booking_events
 from airside.events.common import Tier
 from airside.messaging.envelope import CloudEvent

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 
-from airside.db import Database, utcnow
+from airside.db.columns import utcnow
+from airside.db.database import Database
 from airside.idempotency import IdempotencyRecord
 from airside.messaging.inbox import ProcessedEvent
 from airside.messaging.outbox import OutboxEvent

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from airside.auth import CurrentUser
-from airside.db import UtcDateTime, utcnow
+from airside.db.columns import UtcDateTime, utcnow
 from airside.problems import Problem, invalid
 from airside.statements import WritePlan
 

@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
-from airside.db import Database
+from airside.db.database import Database
 from airside.messaging.bus import Bus
 from airside.messaging.inbox import Consumer, count_parked
 from airside.messaging.outbox import backlog

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from airside.auth import Principal, Role, require
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.messaging.inbox import ReplayError, dead_letters, replay
 from airside.messaging.outbox import backlog, republish_since
 from airside.pagination import Keyset, LimitQuery, Page, keyset

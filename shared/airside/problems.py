@@ -16,7 +16,7 @@ from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from airside.db import is_unavailable, sqlstate_of
+from airside.db.outage import is_unavailable, sqlstate_of
 from airside.logs import correlation_id_var
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from airside.db import Database
+from airside.db.database import Database
 from airside.messaging.bus import Bus
 from airside.messaging.inbox import Consumer
 from airside.messaging.outbox import OutboxRelay

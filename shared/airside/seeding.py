@@ -4,7 +4,7 @@ import asyncio
 import sys
 
 from airside.app import load_service, prepare_database
-from airside.db import Database
+from airside.db.database import Database
 
 
 async def seed_service(name: str) -> str:

@@ -26,7 +26,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
-from airside.db import Database, driver_connection, insert_of
+from airside.db.database import Database, driver_connection
+from airside.db.inserts import insert_of
 
 
 class Duplicate(Exception):

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from airside.app import ServiceDefinition
-from airside.db import Database, SessionDep
+from airside.db.database import Database
+from airside.db.dependencies import SessionDep
 from airside.events import booking as booking_events
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.outbox import record

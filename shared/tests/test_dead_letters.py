@@ -11,7 +11,7 @@ from conftest import PROBE, Switch
 from prometheus_client import REGISTRY
 from sqlmodel import SQLModel
 
-from airside.db import Database
+from airside.db.database import Database
 from airside.events import booking as booking_events
 from airside.testing.harness import auth, in_process, nats_under, settings_for_test, wait_for
 

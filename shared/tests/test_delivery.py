@@ -10,7 +10,7 @@ from conftest import PROBE, Switch
 from nats.js.errors import NotFoundError
 from sqlmodel import SQLModel
 
-from airside.db import Database
+from airside.db.database import Database
 from airside.events import booking as booking_events
 from airside.messaging.envelope import parse_envelope
 from airside.testing.harness import auth, in_process, settings_for_test, wait_for

@@ -19,7 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import SQLModel
 
-from airside.db import Database, DatabaseUnavailable
+from airside.db.database import Database
+from airside.db.outage import DatabaseUnavailable
 from airside.logs import configure_logging
 from airside.problems import install_problem_handlers
 from airside.processes import ServiceProcess, free_port

@@ -5,7 +5,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from airside.db import Database, utcnow
+from airside.db.columns import utcnow
+from airside.db.database import Database
 from airside.housekeeping import prune
 from airside.idempotency import IdempotencyRecord
 from airside.messaging.inbox import ProcessedEvent

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sqlmodel import Field, SQLModel
 
 from airside.copies import keep_newest
-from airside.db import Database
+from airside.db.database import Database
 
 
 class CopiedRecord(SQLModel, table=True):

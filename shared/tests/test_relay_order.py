@@ -16,7 +16,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import select, update
 from sqlmodel import SQLModel
 
-from airside.db import Database
+from airside.db.database import Database
 from airside.events import booking as booking_events
 from airside.messaging.outbox import OutboxEvent, outbox_row, wake_relays
 from airside.messaging.streams import ensure_streams

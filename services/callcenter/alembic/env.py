@@ -1,6 +1,6 @@
 from sqlmodel import SQLModel
 
-from airside.db import run_alembic_env
+from airside.db.upgrade import run_alembic_env
 from callcenter import models  # noqa: F401 - registers every table
 from callcenter.config import Settings
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime
+from airside.db.columns import UtcDateTime
 
 
 class OrderCopy(SQLModel, table=True):

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from airside.db import Database
+from airside.db.database import Database
 from callcenter.main import SERVICE
 
 

@@ -9,7 +9,7 @@ from typing import Any, Generic, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from airside.db import utcnow
+from airside.db.columns import utcnow
 from airside.logs import causation_id_var, correlation_id_var, traceparent
 from airside.types import EventDateTime
 

@@ -22,7 +22,9 @@ from sqlalchemy import Text, UniqueConstraint, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from airside.db import Database, UtcDateTime, insert_ignoring_duplicates, insert_many_ignoring_duplicates, utcnow
+from airside.db.columns import UtcDateTime, utcnow
+from airside.db.database import Database
+from airside.db.inserts import insert_ignoring_duplicates, insert_many_ignoring_duplicates
 from airside.logs import causation_id_var, correlation_id_var, trace_id_from, trace_id_var, without_phone_numbers
 from airside.messaging.bus import Bus
 from airside.messaging.envelope import CloudEvent, EnvelopeError, EventRefused, parse_envelope

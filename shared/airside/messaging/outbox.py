@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from airside.db import Database, UtcDateTime, row_instance, utcnow
+from airside.db.columns import UtcDateTime, utcnow
+from airside.db.database import Database
+from airside.db.rows import row_instance
 from airside.messaging.bus import Bus
 from airside.messaging.envelope import CloudEvent, EventDefinition
 from airside.messaging.streams import stream_for

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from airside.app import ServiceDefinition, create_service_app
-from airside.db import Database
+from airside.db.database import Database
 from airside.settings import AirsideSettings
 
 

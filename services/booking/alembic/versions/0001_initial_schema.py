@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import airside.db
+import airside.db.columns
 from airside.migrations import create_platform_tables, drop_platform_tables
 
 revision: str = '0001'
@@ -32,8 +32,8 @@ def upgrade() -> None:
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('card_no')
     )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import airside.db
+import airside.db.columns
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('assignment_seq', sa.Integer(), nullable=False),
-    sa.Column('created_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('subject')
     )
@@ -42,15 +42,15 @@ def upgrade() -> None:
     sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
     sa.Column('origin', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('destination', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('std', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('sta', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('etd', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('eta', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('atd', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('ata', airside.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('std', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sta', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('etd', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('eta', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('atd', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('ata', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('gate', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
-    sa.Column('updated_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('flight_no', 'flight_date')
     )
     op.create_table('product',
@@ -78,11 +78,11 @@ def upgrade() -> None:
     sa.Column('flight_date', sa.Date(), nullable=False),
     sa.Column('items', sa.JSON(), nullable=False),
     sa.Column('passengers', sa.JSON(), nullable=False),
-    sa.Column('meet_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('meet_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('meet_at_given', sa.Boolean(), nullable=False),
-    sa.Column('staff_report_at', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('confirm_by', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('service_end_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('staff_report_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('confirm_by', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('service_end_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('service_minutes', sa.Integer(), nullable=False),
     sa.Column('meeting_point', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('checked_bags', sa.Integer(), nullable=True),
@@ -98,10 +98,10 @@ def upgrade() -> None:
     sa.Column('no_show_fee_minor', sa.Integer(), nullable=True),
     sa.Column('fees_collected_minor', sa.Integer(), nullable=True),
     sa.Column('fees_method', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
-    sa.Column('overdue_notified_at', airside.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('overdue_notified_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('created_at', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('ref')
     )
@@ -119,7 +119,7 @@ def upgrade() -> None:
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -132,8 +132,8 @@ def upgrade() -> None:
     sa.Column('shift_date', sa.Date(), nullable=False),
     sa.Column('start', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
     sa.Column('end', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
-    sa.Column('start_at', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('end_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('start_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('end_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('shift', schema=None) as batch_op:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.types import IsoDate
 from booking.assignments import service
 from booking.concierges.models import Candidate, Schedule

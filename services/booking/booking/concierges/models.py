@@ -5,7 +5,7 @@ from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime, utcnow
+from airside.db.columns import UtcDateTime, utcnow
 from airside.types import PersonName, Phone, StationCode
 
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query
 
 from airside.auth import Principal, Role, require
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.types import IsoDate
 from booking.concierges import service

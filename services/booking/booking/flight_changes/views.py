@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 
 from airside import clock
 from airside.auth import Principal, Role, require
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.problems import Problem, forbidden
 from booking.flight_changes.service import apply_flight_change

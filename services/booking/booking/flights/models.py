@@ -3,7 +3,7 @@ from datetime import date, datetime
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime, utcnow
+from airside.db.columns import UtcDateTime, utcnow
 from airside.events import flights as flight_events
 from airside.events.common import FlightInfo, FlightStatus
 from airside.types import IsoDateTime

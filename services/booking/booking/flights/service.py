@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
-from airside.db import insert_ignoring_duplicates
+from airside.db.inserts import insert_ignoring_duplicates
 from airside.events import flights as flight_events
 from airside.events.common import FlightStatus
 from airside.flight_numbers import split_flight_no

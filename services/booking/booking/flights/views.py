@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from airside.auth import CurrentUser
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.types import IsoDate
 from booking.flights import service

@@ -5,7 +5,7 @@ from pydantic import EmailStr
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime, utcnow
+from airside.db.columns import UtcDateTime, utcnow
 from airside.events.booking import MemberSnapshot
 from airside.events.common import Tier
 from airside.types import PersonName, Phone

@@ -6,7 +6,7 @@ from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from airside.db import utcnow
+from airside.db.columns import utcnow
 from airside.events import booking as events
 from airside.messaging.outbox import record
 from airside.problems import conflict, not_found

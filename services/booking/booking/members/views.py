@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
 
 from airside.auth import CurrentUser, Principal, Role, require
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import forbidden, not_found

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from airside.db import DatabaseDep, SessionDep
+from airside.db.dependencies import DatabaseDep, SessionDep
 from airside.idempotency import Idempotency, IdempotencyDep
 from airside.versioning import etag
 from booking.orders import actions, records

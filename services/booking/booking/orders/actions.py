@@ -5,7 +5,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
 from airside.auth import Principal
-from airside.db import Database, row_instance
+from airside.db.database import Database
+from airside.db.rows import row_instance
 from airside.events import booking as events
 from airside.events.common import Money, Person
 from airside.idempotency import LOOKUP, Idempotency, encode

@@ -8,7 +8,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, BigInteger, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime, utcnow
+from airside.db.columns import UtcDateTime, utcnow
 from airside.events.booking import FeesCollected, OrderSnapshot
 from airside.events.common import Money
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN

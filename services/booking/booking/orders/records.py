@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
-from airside.db import row_instance
+from airside.db.rows import row_instance
 from airside.events.booking import FeesCollected, OrderItem, OrderSnapshot
 from airside.events.common import FlightInfo, Money, Passenger, Person
 from airside.flight_numbers import split_flight_no

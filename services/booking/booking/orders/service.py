@@ -8,7 +8,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.auth import Principal
-from airside.db import Database, row_instance
+from airside.db.database import Database
+from airside.db.rows import row_instance
 from airside.events import booking as events
 from airside.idempotency import LOOKUP, Idempotency, encode
 from airside.messaging.outbox import OUTBOX, outbox_values, record, wake_relays

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from airside.auth import CurrentUser
-from airside.db import DatabaseDep, SessionDep
+from airside.db.dependencies import DatabaseDep, SessionDep
 from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset

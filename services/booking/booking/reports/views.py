@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from airside.auth import Principal, Role, require
 from airside.csv_export import csv_attachment
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.types import IsoDate
 from booking.reports import service
 from booking.reports.service import DailyServices

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from airside.auth import CurrentUser, Principal, Role, require
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from booking.stations import service
 from booking.stations.models import StationPublic, StationUpdate

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import airside.db
+import airside.db.columns
 from airside.migrations import create_platform_tables, drop_platform_tables
 
 revision: str = '0001'
@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('tier', sa.Enum('standard', 'gold', 'platinum', 'vip', name='tier'), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('updated_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )

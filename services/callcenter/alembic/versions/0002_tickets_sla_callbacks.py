@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import airside.db
+import airside.db.columns
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('team', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
     sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('subject')
     )
@@ -44,19 +44,19 @@ def upgrade() -> None:
     sa.Column('station', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('due_at', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('due_by', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('occurred_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('due_by', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
     sa.Column('csat', sa.Integer(), nullable=True),
-    sa.Column('completed_at', airside.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
     sa.Column('completed_by', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('complaint_ticket_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('products', sa.JSON(), nullable=False),
     sa.Column('concierge_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('concierge_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-    sa.Column('created_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('order_id', 'purpose')
@@ -76,7 +76,7 @@ def upgrade() -> None:
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('callback_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('agent_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
-    sa.Column('recorded_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('order_id', 'source')
     )
@@ -127,21 +127,21 @@ def upgrade() -> None:
     sa.Column('resolution', sa.Text(), nullable=True),
     sa.Column('compensation_minor', sa.Integer(), nullable=True),
     sa.Column('approver_role', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
-    sa.Column('first_response_due', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('resolution_due', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('next_due', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('first_responded_at', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('resolved_at', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('sla_anchor_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('first_response_due', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('resolution_due', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('next_due', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('first_responded_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sla_anchor_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('first_response_elapsed', sa.Float(), nullable=False),
     sa.Column('resolution_elapsed', sa.Float(), nullable=False),
     sa.Column('sla_fired', sa.Integer(), nullable=False),
-    sa.Column('sla_next_check_at', airside.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sla_next_check_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
     sa.Column('escalation_level', sa.Integer(), nullable=False),
     sa.Column('contacts', sa.Integer(), nullable=False),
-    sa.Column('created_at', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('number'),
@@ -173,7 +173,7 @@ def upgrade() -> None:
     sa.Column('member_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('order_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('checked_in_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('checked_in_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -188,7 +188,7 @@ def upgrade() -> None:
     sa.Column('comment', sa.Text(), nullable=True),
     sa.Column('agent_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('made_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['callback_id'], ['callback.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -203,7 +203,7 @@ def upgrade() -> None:
     sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('agent_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('logged_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('created_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -213,7 +213,7 @@ def upgrade() -> None:
     op.create_table('ticket_history',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('ticket_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-    sa.Column('at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('detail', sa.JSON(), nullable=False),
@@ -230,7 +230,7 @@ def upgrade() -> None:
     sa.Column('visibility', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('author', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('author_kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-    sa.Column('created_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

@@ -4,7 +4,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime, utcnow
+from airside.db.columns import UtcDateTime, utcnow
 from airside.types import PersonName, StationCode
 
 

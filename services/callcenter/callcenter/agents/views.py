@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from airside.auth import Principal, Role, require
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from callcenter.agents import service
 from callcenter.agents.models import AgentCreate, AgentPublic

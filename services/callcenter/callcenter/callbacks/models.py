@@ -6,7 +6,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime, utcnow
+from airside.db.columns import UtcDateTime, utcnow
 from airside.types import IsoDateTime
 
 

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside import clock
 from airside.auth import Principal
 from airside.copies import station_timezone
-from airside.db import insert_ignoring_duplicates, row_instance
+from airside.db.inserts import insert_ignoring_duplicates
+from airside.db.rows import row_instance
 from airside.events import booking as booking_events
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Response
 from sqlmodel import Field, SQLModel
 
 from airside.auth import Principal, Role, require
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from callcenter.complaints import service
 from callcenter.tickets import records

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from airside import clock
 from airside.auth import Principal, Role, require
 from airside.copies import station_timezone
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.problems import invalid
 from airside.types import IsoDate
 from callcenter.reports import service

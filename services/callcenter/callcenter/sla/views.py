@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from airside.auth import STAFF_ROLES, Principal, require
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.types import StationCode
 from callcenter.sla import service
 from callcenter.sla.models import Priority, SlaPolicyBase, SlaPolicyPublic

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, BigInteger, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime, utcnow
+from airside.db.columns import UtcDateTime, utcnow
 from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.types import IsoDate, Phone, StationCode
 from callcenter.sla.models import Priority

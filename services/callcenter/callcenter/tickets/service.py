@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
-from airside.db import insert_ignoring_duplicates
+from airside.db.inserts import insert_ignoring_duplicates
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid

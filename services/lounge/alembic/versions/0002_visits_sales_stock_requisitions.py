@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import airside.db
+import airside.db.columns
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -29,8 +29,8 @@ def upgrade() -> None:
     sa.Column('payment_method', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
     sa.Column('total_minor', sa.Integer(), nullable=False),
     sa.Column('complimentary_minor', sa.Integer(), nullable=False),
-    sa.Column('opened_at', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', airside.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('visit_id')
     )
@@ -41,7 +41,7 @@ def upgrade() -> None:
     op.create_table('delivery',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('lounge_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('received_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('received_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('lines', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id')
@@ -61,7 +61,7 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('order_status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('order_version', sa.Integer(), nullable=False),
-    sa.Column('updated_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('order_id')
     )
     with op.batch_alter_table('expected_visit', schema=None) as batch_op:
@@ -75,15 +75,15 @@ def upgrade() -> None:
     sa.Column('origin', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('destination', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('std', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('etd', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('atd', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('sta', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('eta', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('ata', airside.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('std', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('etd', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('atd', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sta', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('eta', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('ata', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
     sa.Column('gate', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-    sa.Column('updated_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('flight_no', 'flight_date')
     )
     with op.batch_alter_table('flight', schema=None) as batch_op:
@@ -100,12 +100,12 @@ def upgrade() -> None:
     sa.Column('station', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('draft_key', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
-    sa.Column('created_at', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('submitted_at', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('decided_at', airside.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
     sa.Column('decided_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-    sa.Column('received_at', airside.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('draft_key')
@@ -133,8 +133,8 @@ def upgrade() -> None:
     sa.Column('unit_price_minor', sa.Integer(), nullable=False),
     sa.Column('amount_minor', sa.Integer(), nullable=False),
     sa.Column('complimentary', sa.Boolean(), nullable=False),
-    sa.Column('sold_at', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('voided_at', airside.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sold_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('voided_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
     sa.Column('void_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
@@ -146,7 +146,7 @@ def upgrade() -> None:
     op.create_table('stock_count',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('lounge_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('counted_at', airside.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('counted_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('counted_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -184,10 +184,10 @@ def upgrade() -> None:
     sa.Column('free_guests', sa.Integer(), nullable=False),
     sa.Column('entitlement', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('checked_in_at', airside.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('checked_out_at', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('boarding_call_at', airside.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('boarding_call_sent_for', airside.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('checked_in_at', airside.db.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('checked_out_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('boarding_call_at', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('boarding_call_sent_for', airside.db.columns.UtcDateTime(timezone=True), nullable=True),
     sa.Column('open_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('bill_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),

@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime
+from airside.db.columns import UtcDateTime
 from airside.events.common import FlightStatus
 
 # Fields a flight status may carry; an absent one keeps what lounge holds.

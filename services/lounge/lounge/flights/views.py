@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from airside.auth import STAFF_ROLES, Principal, require
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.problems import not_found
 from airside.types import IsoDate

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Response
 
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.versioning import IfMatch, set_etag
 from lounge.access import Manager
 from lounge.lounge_changes.service import change_lounge

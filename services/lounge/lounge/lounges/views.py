@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Response
 
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.versioning import set_etag
 from lounge.access import Staff
 from lounge.lounges import service

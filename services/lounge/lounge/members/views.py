@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from airside.auth import STAFF_ROLES, Principal, require
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from lounge.members import service
 from lounge.members.models import MemberPublic
 

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime
+from airside.db.columns import UtcDateTime
 
 LOUNGE_PRODUCT = "LOUNGE"
 

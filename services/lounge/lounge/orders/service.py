@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.copies import keep_newest
-from airside.db import utcnow
+from airside.db.columns import utcnow
 from airside.events.booking import OrderSnapshot
 from lounge.flights import service as flights
 from lounge.orders.models import LOUNGE_PRODUCT, ExpectedVisit

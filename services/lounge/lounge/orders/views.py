@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.types import IsoDate
 from lounge.access import Staff
 from lounge.lounges.service import lounge_to_see

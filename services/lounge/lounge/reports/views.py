@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from airside.csv_export import csv_attachment
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.types import IsoDate
 from lounge.access import Reporter
 from lounge.lounges.service import lounge_to_see

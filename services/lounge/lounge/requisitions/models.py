@@ -4,7 +4,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime
+from airside.db.columns import UtcDateTime
 
 
 class RequisitionStatus(StrEnum):

@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.auth import Principal
-from airside.db import insert_ignoring_duplicates, utcnow
+from airside.db.columns import utcnow
+from airside.db.inserts import insert_ignoring_duplicates
 from airside.events import lounge as lounge_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid, not_found

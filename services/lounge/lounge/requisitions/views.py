@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from airside import clock
 from airside.auth import Principal
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from lounge.access import LoungeDesk, Manager
 from lounge.requisitions import service

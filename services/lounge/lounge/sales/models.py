@@ -5,7 +5,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime
+from airside.db.columns import UtcDateTime
 from airside.events.lounge import SoldItem
 
 # Bill lines that are not menu items: the day pass and guest fees charged at check-in.

@@ -4,7 +4,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime
+from airside.db.columns import UtcDateTime
 from lounge.quantities import QtyLine
 
 

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from airside import clock
-from airside.db import SessionDep
+from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from lounge.access import LoungeDesk
 from lounge.lounges.service import lounge_to_create_at, lounge_to_see

@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from airside.db import UtcDateTime
+from airside.db.columns import UtcDateTime
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 from airside.types import IsoDate
 

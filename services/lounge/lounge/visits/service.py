@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.auth import Principal
 from airside.copies import station_timezone
-from airside.db import insert_ignoring_duplicates
+from airside.db.inserts import insert_ignoring_duplicates
 from airside.events import lounge as lounge_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid, not_found
