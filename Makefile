@@ -8,23 +8,23 @@ PYTEST := $(BIN)/python -m pytest
 
 .PHONY: install run test lint format test-shared test-services test-system test-e2e clean
 
-$(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
+$(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml tools/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airside needs Python 3.11 or newer")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt \
-		-e shared $(foreach s,$(SERVICES),-e services/$(s))
+		-e shared -e tools $(foreach s,$(SERVICES),-e services/$(s))
 	@touch $(STAMP)
 
 install: $(STAMP)
 
 run: install
-	@$(BIN)/airside run
+	@$(BIN)/airside-dev run
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/airside asyncapi --check
+	$(BIN)/airside-dev asyncapi --check
 
 format: install
 	$(BIN)/ruff check --fix .

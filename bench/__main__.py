@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from airside.processes import ServiceProcess
+from airside_tools.processes import ServiceProcess
 from bench import ceilings, datagen, makerun, pipeline, stack, targets
 from bench.report import Row, machine, render, write
 

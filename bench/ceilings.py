@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from airside.processes import wait_until
+from airside_tools.processes import wait_until
 from bench import stack
 from bench.ceiling_app import SCHEMA
 

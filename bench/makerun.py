@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from airside.processes import free_port
+from airside_tools.processes import free_port
 from bench.stack import ROOT
 
 READY_LINE = "Airside is ready in"
@@ -41,7 +41,7 @@ def _warm_pip_cache(python: str) -> None:
         subprocess.run(
             [python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "-d", downloads,
              "-c", str(ROOT / "constraints.txt"), "-r", str(ROOT / "requirements-dev.txt"),
-             "pip", "setuptools>=68", *(str(path) for path in (ROOT / "shared", *sorted((ROOT / "services").iterdir())))],
+             "pip", "setuptools>=68", *(str(path) for path in (ROOT / "shared", ROOT / "tools", *sorted((ROOT / "services").iterdir())))],
             check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
 

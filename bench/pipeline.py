@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from airside.processes import ServiceProcess
+from airside_tools.processes import ServiceProcess
 from bench import stack
 from bench.targets import OPEN_CONNECTIONS, bearer
 

@@ -49,7 +49,7 @@ def machine() -> dict[str, Any]:
         memory_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
     except (OSError, StopIteration):
         memory_kb = 0
-    from airside.processes import nats_server_binary
+    from airside_tools.processes import nats_server_binary
 
     return {
         "cpus": os.cpu_count(),

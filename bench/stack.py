@@ -16,8 +16,8 @@ from urllib.parse import urlparse, urlunparse
 
 import asyncpg
 
-from airside.processes import NatsServer, ServiceProcess, free_port, nats_server_binary
 from airside.settings import AirsideSettings
+from airside_tools.processes import NatsServer, ServiceProcess, free_port, nats_server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 NATS_CONF = ROOT / "deploy" / "nats" / "nats.conf"

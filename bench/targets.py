@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 
 from airside.auth import issue_token
-from airside.processes import ServiceProcess
+from airside_tools.processes import ServiceProcess
 from bench import datagen, stack
 
 OPEN_CONNECTIONS = 64

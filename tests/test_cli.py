@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from airside.auth import TokenVerifier
-from airside.processes import ServiceProcess, free_port
 from airside.settings import AirsideSettings
-from airside.testing.harness import TEST_JWT_SECRET
+from airside_tools.processes import ServiceProcess, free_port
+from airside_tools.testing.harness import TEST_JWT_SECRET
 
 AIRSIDE = str(Path(sys.executable).with_name("airside"))
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from airside.testing.events import published_events
-from airside.testing.harness import auth, service_process
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import auth, service_process
 
 OUTAGE_SECONDS = 15
 WRITERS = 2

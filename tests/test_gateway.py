@@ -27,8 +27,8 @@ import nats
 import pytest
 
 from airside.db.columns import utcnow
-from airside.processes import free_port, port_open, wait_until
-from airside.testing.harness import ServiceSet, auth, services_running
+from airside_tools.processes import free_port, port_open, wait_until
+from airside_tools.testing.harness import ServiceSet, auth, services_running
 
 ROOT = Path(__file__).resolve().parents[1]
 GATEWAY_CONF = ROOT / "deploy" / "nginx" / "gateway.conf"

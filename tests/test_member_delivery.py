@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from airside.testing.events import acknowledged_everything, unacknowledged
-from airside.testing.harness import ServiceSet, auth, wait_for
+from airside_tools.testing.events import acknowledged_everything, unacknowledged
+from airside_tools.testing.harness import ServiceSet, auth, wait_for
 
 AGENT = auth("agent", stations=["PEK"])
 STAFF = auth("supervisor", stations=["PEK"])

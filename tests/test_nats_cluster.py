@@ -9,10 +9,10 @@ from functools import partial
 import httpx
 import pytest
 
-from airside.processes import NatsCluster
-from airside.testing.cluster import replicas_current, stream_info, stream_leader
-from airside.testing.events import acknowledged_everything
-from airside.testing.harness import ServiceSet, auth, wait_for
+from airside_tools.processes import NatsCluster
+from airside_tools.testing.cluster import replicas_current, stream_info, stream_leader
+from airside_tools.testing.events import acknowledged_everything
+from airside_tools.testing.harness import ServiceSet, auth, wait_for
 
 AGENT = auth("agent", stations=["PEK"])
 STAFF = auth("supervisor", stations=["PEK"])

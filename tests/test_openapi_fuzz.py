@@ -61,9 +61,9 @@ from schemathesis.specs.openapi.checks import (
 from world import OWN, pek_world, subject
 
 from airside.pagination import Keyset
-from airside.processes import NatsServer
 from airside.settings import AirsideSettings
-from airside.testing.harness import TEST_JWT_SECRET, ServiceSet, auth, services_running
+from airside_tools.processes import NatsServer
+from airside_tools.testing.harness import TEST_JWT_SECRET, ServiceSet, auth, services_running
 
 EXAMPLES = int(os.environ.get("AIRSIDE_FUZZ_EXAMPLES", "4"))
 SERVICES = ("booking", "lounge", "callcenter")

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from airside.processes import ServiceProcess
-from airside.testing.harness import ServiceSet, auth, wait_for
+from airside_tools.processes import ServiceProcess
+from airside_tools.testing.harness import ServiceSet, auth, wait_for
 
 AGENT = auth("agent", stations=["PEK"])
 STAFF = auth("supervisor", stations=["PEK"])

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from airside.processes import ServiceProcess, free_port
 from airside.settings import DEVELOPMENT_JWT_SECRET
+from airside_tools.processes import ServiceProcess, free_port
 
 # Refused before the database is opened: nothing listens here, and a service that got past the check
 # would fail on connecting instead, with another message than the one asserted.

@@ -1,4 +1,4 @@
-"""`airside`: development tokens, seeding, the embedded run, flight status and ops, from a shell."""
+"""`airside`: development tokens, seeding, flight status and ops, from a shell (`airside-dev`, in tools/, runs the set)."""
 
 from __future__ import annotations
 
@@ -67,27 +67,6 @@ def seed(
         result = subprocess.run([sys.executable, "-m", "airside.seeding", name], check=False)
         if result.returncode:
             raise typer.Exit(result.returncode)
-
-
-@app.command()
-def run() -> None:
-    """Start NATS (unless one answers at AIRSIDE_NATS_URL) and the three services; Ctrl-C stops them."""
-    from airside.devrun import run as run_set
-
-    raise typer.Exit(run_set())
-
-
-@app.command()
-def asyncapi(check: Annotated[bool, typer.Option(help="Fail if the committed document is stale")] = False) -> None:
-    """Regenerate the committed AsyncAPI document from the payload models."""
-    from airside import asyncapi as document
-
-    if check:
-        if document.DOCUMENT_PATH.read_text() != document.render():
-            typer.echo("asyncapi.json is stale: run `airside asyncapi`", err=True)
-            raise typer.Exit(1)
-        return
-    typer.echo(f"wrote {document.write()}")
 
 
 @app.command("flight-status")

@@ -16,7 +16,7 @@ from airside.messaging.envelope import CloudEvent
 from airside.messaging.outbox import record
 from airside.messaging.streams import ConsumerSpec
 from airside.settings import AirsideSettings
-from airside.testing.harness import InProcessService, in_process, settings_for_test
+from airside_tools.testing.harness import InProcessService, in_process, settings_for_test
 
 
 class Tally(SQLModel, table=True):

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from airside.csv_export import cell, csv_text
-from airside.testing.spreadsheets import TRIGGERS, formula_cells
+from airside_tools.testing.spreadsheets import TRIGGERS, formula_cells
 
 # Text that starts with a trigger often, and anything at all.
 texts = st.one_of(st.text(), st.tuples(st.sampled_from(TRIGGERS), st.text()).map("".join))

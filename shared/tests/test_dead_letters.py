@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from airside.db.database import Database
 from airside.events import booking as booking_events
-from airside.testing.harness import auth, in_process, nats_under, settings_for_test, wait_for
+from airside_tools.testing.harness import auth, in_process, nats_under, settings_for_test, wait_for
 
 ADMIN = auth("admin", stations=["*"])
 DOWN_PROBE = dataclasses.replace(PROBE, name="probe-db-down")

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 from airside.db.database import Database
 from airside.events import booking as booking_events
 from airside.messaging.envelope import parse_envelope
-from airside.testing.harness import auth, in_process, settings_for_test, wait_for
+from airside_tools.testing.harness import auth, in_process, settings_for_test, wait_for
 
 ADMIN = auth("admin", stations=["*"])
 

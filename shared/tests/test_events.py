@@ -13,10 +13,10 @@ import jsonschema
 import pytest
 from pydantic import BaseModel
 
-from airside import asyncapi
 from airside.events import REGISTRY
 from airside.messaging.envelope import CloudEvent, EnvelopeError, parse_envelope
 from airside.messaging.streams import STREAMS, stream_for
+from airside_tools import asyncapi
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "asyncapi-3.0.0.json").read_text())
 
@@ -90,7 +90,7 @@ def test_a_payload_missing_fields_is_refused():
 
 
 def test_committed_asyncapi_document_is_current():
-    assert asyncapi.DOCUMENT_PATH.read_text() == asyncapi.render(), "run `airside asyncapi` and commit the result"
+    assert asyncapi.DOCUMENT_PATH.read_text() == asyncapi.render(), "run `airside-dev asyncapi` and commit the result"
 
 
 def test_asyncapi_document_validates_against_the_asyncapi_3_schema():

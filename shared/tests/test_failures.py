@@ -23,8 +23,8 @@ from airside.db.database import Database
 from airside.db.outage import DatabaseUnavailable
 from airside.logs import configure_logging
 from airside.problems import install_problem_handlers
-from airside.processes import ServiceProcess, free_port
-from airside.testing.harness import TEST_JWT_SECRET
+from airside_tools.processes import ServiceProcess, free_port
+from airside_tools.testing.harness import TEST_JWT_SECRET
 
 HERE = Path(__file__).parent
 

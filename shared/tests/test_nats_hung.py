@@ -20,8 +20,8 @@ from conftest import PROBE, probe_settings_on
 
 from airside.messaging.streams import ensure_streams
 from airside.platform_routes import platform_router
-from airside.processes import NatsServer
-from airside.testing.harness import InProcessService, auth, in_process, nats_under, wait_for
+from airside_tools.processes import NatsServer
+from airside_tools.testing.harness import InProcessService, auth, in_process, nats_under, wait_for
 
 # A scrape or a probe that takes longer than this waited on the hung server (its timeouts are 1 s and more).
 ANSWERED_AT_ONCE = 1.0

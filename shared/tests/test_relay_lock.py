@@ -12,7 +12,7 @@ from conftest import PROBE
 from sqlmodel import SQLModel
 
 from airside.db.database import Database
-from airside.testing.harness import in_process, nats_under, settings_for_test, wait_for
+from airside_tools.testing.harness import in_process, nats_under, settings_for_test, wait_for
 
 LOCK_PROBE = dataclasses.replace(PROBE, name="probe-lock")
 

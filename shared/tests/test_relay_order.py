@@ -20,7 +20,7 @@ from airside.db.database import Database
 from airside.events import booking as booking_events
 from airside.messaging.outbox import OutboxEvent, outbox_row, wake_relays
 from airside.messaging.streams import ensure_streams
-from airside.testing.harness import InProcessService, in_process, nats_under, settings_for_test, wait_for
+from airside_tools.testing.harness import InProcessService, in_process, nats_under, settings_for_test, wait_for
 
 STATIONS = booking_events.station_upserted.subject
 NOWHERE = "airside.nowhere.station.upserted"  # no stream holds it

@@ -9,7 +9,7 @@ import nats
 from prometheus_client import REGISTRY
 from test_relay_order import applied, stream_order
 
-from airside.testing.harness import auth, wait_for
+from airside_tools.testing.harness import auth, wait_for
 
 ADMIN = auth("admin", stations=["*"])
 

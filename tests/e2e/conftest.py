@@ -12,8 +12,8 @@ import httpx
 import pytest
 from e2e_steps import Airside
 
-from airside.processes import NatsServer
-from airside.testing.harness import ServiceSet, nats_under, services_running
+from airside_tools.processes import NatsServer
+from airside_tools.testing.harness import ServiceSet, nats_under, services_running
 
 
 @pytest.fixture(scope="session")

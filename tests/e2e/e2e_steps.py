@@ -23,8 +23,8 @@ import nats
 
 from airside.events import flights as flight_events
 from airside.messaging.envelope import CloudEvent
-from airside.testing.events import published_events
-from airside.testing.harness import auth, wait_for
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import auth, wait_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PEK_LOUNGE = "PEK-T3-VIP"

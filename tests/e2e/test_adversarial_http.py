@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from airside.events import booking as booking_events
 from airside.events import flights as flight_events
 from airside.settings import AirsideSettings
-from airside.testing.harness import TEST_JWT_SECRET
+from airside_tools.testing.harness import TEST_JWT_SECRET
 
 SERVICES = ("booking", "lounge", "callcenter")
 EXAMPLES = 40

@@ -34,8 +34,8 @@ from e2e_steps import (
 )
 from world import FOREIGN, OWN, pek_world, subject
 
-from airside.processes import NatsServer
-from airside.testing.harness import ServiceSet, auth, nats_under, services_running
+from airside_tools.processes import NatsServer
+from airside_tools.testing.harness import ServiceSet, auth, nats_under, services_running
 
 SAME = "same"
 RECORD, STATION, ANY = 404, 403, SAME  # how staff of the other station are answered when their role is allowed (ANY: as PEK's)

@@ -27,8 +27,8 @@ from e2e_steps import (
     problem_type,
 )
 
-from airside.processes import NatsServer
-from airside.testing.harness import ServiceSet, service_process
+from airside_tools.processes import NatsServer
+from airside_tools.testing.harness import ServiceSet, service_process
 
 NAMES = ("booking", "lounge", "callcenter")
 

@@ -25,10 +25,10 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from airside.events import booking as booking_events
 from airside.messaging.envelope import CloudEvent
-from airside.processes import NatsCluster, NatsServer
-from airside.testing.cluster import replicas_current, stream_info, stream_leader
-from airside.testing.events import acknowledged_everything, unacknowledged
-from airside.testing.harness import ServiceSet, wait_for
+from airside_tools.processes import NatsCluster, NatsServer
+from airside_tools.testing.cluster import replicas_current, stream_info, stream_leader
+from airside_tools.testing.events import acknowledged_everything, unacknowledged
+from airside_tools.testing.harness import ServiceSet, wait_for
 
 # docs/testing.md R1: 1,000 orders, each going the whole day (five writes: booked, confirmed, assigned, met,
 # completed with fees); about a minute on the 2-core machine. AIRSIDE_E2E_R1_ORDERS sets another count.

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 AGENT = auth("agent", stations=["PEK"])

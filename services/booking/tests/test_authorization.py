@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from booking_support import iso, local, local_day, new_concierge, new_flight, new_member, new_order, order_body
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 
 OK = "ok"
 STAFF_PEK = ["concierge", "concierge_lead", "lounge_staff", "agent", "team_lead", "supervisor", "station_manager"]

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from booking_support import LEAD, SHANGHAI, act, confirmed_order, local, local_day, new_concierge, parse
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 
 
 async def test_a_shift_ending_before_it_starts_runs_past_midnight(client):

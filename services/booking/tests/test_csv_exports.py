@@ -7,7 +7,7 @@ import random
 import pytest
 from booking_support import AGENT, LEAD, act, assigned_order, local, local_day
 
-from airside.testing.spreadsheets import FORMULAS, csv_routes, formula_cells
+from airside_tools.testing.spreadsheets import FORMULAS, csv_routes, formula_cells
 
 
 async def daily_services_with_formulas(client) -> tuple[str, list[str]]:

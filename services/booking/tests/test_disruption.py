@@ -5,7 +5,7 @@ from datetime import timedelta
 from booking_support import LEAD, act, assigned_order, confirmed_order, iso, local, local_day, new_concierge, new_flight, new_order, parse
 from test_products_flights import publish_airline_status
 
-from airside.testing.events import published_events
+from airside_tools.testing.events import published_events
 
 
 def _events_of(order_id, *, count, kind):

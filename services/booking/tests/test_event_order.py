@@ -21,7 +21,7 @@ from airside.events import flights as flight_events
 from airside.events import lounge as lounge_events
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.outbox import OutboxEvent
-from airside.testing.convergence import anonymised, assert_same, check_property, deliver, examples, in_order, plans
+from airside_tools.testing.convergence import anonymised, assert_same, check_property, deliver, examples, in_order, plans
 from booking.flights.models import Flight
 from booking.orders.models import Order, OrderHistory
 

@@ -11,7 +11,7 @@ from booking_support import AGENT, LEAD, act, assigned_order, local, local_day, 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 
 
 def reordered(value, rng: random.Random):

@@ -6,7 +6,7 @@ import nats
 from booking_support import LEAD, act, assigned_order, confirmed_order
 
 from airside.events import lounge as lounge_events
-from airside.testing.harness import wait_for
+from airside_tools.testing.harness import wait_for
 
 
 async def publish_visit(nats_url: str, definition, order: dict, *, visit_id: str | None = None) -> None:

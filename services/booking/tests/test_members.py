@@ -4,8 +4,8 @@ import uuid
 
 import pytest
 
-from airside.testing.events import published_events
-from airside.testing.harness import auth
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import auth
 
 AGENT = auth("agent")
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from airside import clock
 from airside.messaging.outbox import OutboxEvent
-from airside.testing.harness import auth, in_process, settings_for_test
+from airside_tools.testing.harness import auth, in_process, settings_for_test
 from booking.flights.models import Flight
 from booking.main import SERVICE
 from booking.orders.models import Order, OrderHistory

@@ -20,8 +20,8 @@ from booking_support import (
     parse,
 )
 
-from airside.testing.events import published_events
-from airside.testing.harness import auth
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import auth
 
 
 def if_match(order):

@@ -6,8 +6,8 @@ import pytest
 from booking_support import LEAD, SHANGHAI, act, assigned_order, confirmed_order, iso, local, local_day, new_order, parse
 
 from airside import clock
-from airside.testing.events import published_events
-from airside.testing.harness import auth
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import auth
 from booking.orders import fees
 
 CANCEL = {"reason": "plans changed"}

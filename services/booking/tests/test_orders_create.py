@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from booking_support import AGENT, SHANGHAI, iso, local, local_day, new_flight, new_member, new_order, order_body, parse
 
-from airside.testing.events import published_events
-from airside.testing.harness import auth
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import auth
 from booking.orders import times
 
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from booking_support import AGENT, act, iso, local, local_day, new_flight, new_member, new_order, order_body
 
-from airside.testing.events import published_events
-from airside.testing.harness import in_process, job_passes, settings_for_test
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import in_process, job_passes, settings_for_test
 from booking.main import SERVICE
 
 

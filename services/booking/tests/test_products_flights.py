@@ -9,8 +9,8 @@ from booking_support import ADMIN, LEAD, flight_no, iso, local, local_day, new_f
 
 from airside.events import flights as flight_events
 from airside.messaging.envelope import CloudEvent
-from airside.testing.events import published_events
-from airside.testing.harness import auth, wait_for
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import auth, wait_for
 
 
 async def test_seeded_products_carry_prices_per_tier(client):

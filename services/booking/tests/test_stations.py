@@ -1,7 +1,7 @@
 """Stations: everyone with a token reads them; admin changes them and the change is announced."""
 
-from airside.testing.events import published_events
-from airside.testing.harness import auth
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import auth
 
 
 async def test_seeded_stations_are_listed_with_time_zones(client):

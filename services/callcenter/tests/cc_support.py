@@ -15,7 +15,7 @@ from airside import clock
 from airside.events import booking as booking_events
 from airside.messaging.envelope import EventDefinition
 from airside.messaging.outbox import OutboxEvent
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 from callcenter.stations import Station
 
 # 2030-03-05 is a Tuesday; Asia/Shanghai is UTC+8 with no DST.

@@ -2,7 +2,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from airside.testing.harness import InProcessService, in_process, settings_for_test
+from airside_tools.testing.harness import InProcessService, in_process, settings_for_test
 from callcenter.main import SERVICE
 
 

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from cc_support import DAY, local, new_station
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 from callcenter.callbacks.models import Callback
 
 ROLES = [

@@ -6,7 +6,7 @@ from datetime import date
 from cc_support import DAY, frozen, iso, local, new_agent, new_station, order_snapshot, outbox, publish
 
 from airside.events import booking as booking_events
-from airside.testing.harness import auth, wait_for
+from airside_tools.testing.harness import auth, wait_for
 
 NEXT = date(2030, 3, 6)
 

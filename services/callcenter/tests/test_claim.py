@@ -4,7 +4,7 @@ import asyncio
 
 from cc_support import DAY, frozen, local, new_agent, new_station, open_ticket
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 
 
 async def test_claims_take_the_most_urgent_first_and_204_when_empty(client, callcenter):

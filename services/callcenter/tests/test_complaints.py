@@ -5,7 +5,7 @@ from cc_support import new_station, open_ticket, outbox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 
 
 async def complaint(client, station: str, **overrides) -> dict:

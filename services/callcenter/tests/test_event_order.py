@@ -19,8 +19,8 @@ from sqlalchemy import or_, select
 from airside.events import booking as booking_events
 from airside.events import lounge as lounge_events
 from airside.messaging.envelope import CloudEvent, EventDefinition
-from airside.testing.convergence import anonymised, assert_same, check_property, deliver, examples, in_order, plans
-from airside.testing.harness import auth
+from airside_tools.testing.convergence import anonymised, assert_same, check_property, deliver, examples, in_order, plans
+from airside_tools.testing.harness import auth
 from callcenter.callbacks.models import Callback
 from callcenter.copies import OrderCopy, VisitCopy
 from callcenter.members.models import Member

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import nats
 
 from airside.events import booking as booking_events
-from airside.testing.harness import auth, wait_for
+from airside_tools.testing.harness import auth, wait_for
 
 AGENT = auth("agent", stations=["PEK"])
 

@@ -5,7 +5,7 @@ import uuid
 from cc_support import new_station, open_ticket, order_snapshot, outbox, publish
 
 from airside.events import booking as booking_events
-from airside.testing.harness import auth, wait_for
+from airside_tools.testing.harness import auth, wait_for
 
 
 async def ticket_of(client, headers, ticket_id):

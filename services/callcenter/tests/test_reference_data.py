@@ -1,6 +1,6 @@
 """SLA policies and business calendars: seeded, readable by staff, changed by admin only."""
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 
 AGENT = auth("agent", stations=["PEK"])
 ADMIN = auth("admin", stations=["*"])

@@ -5,7 +5,7 @@ from datetime import date
 from cc_support import DAY, frozen, local, new_agent, new_station, open_ticket
 from test_callbacks import complete_order, wait_callback
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 from callcenter.tickets.timers import run_timers
 
 NEXT = date(2030, 3, 6)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from cc_support import DAY, frozen, iso, local, new_station, open_ticket, outbox
 
-from airside.testing.harness import auth, in_process, settings_for_test
+from airside_tools.testing.harness import auth, in_process, settings_for_test
 from callcenter.main import SERVICE
 from callcenter.tickets.timers import BATCH, run_timers
 

@@ -7,7 +7,7 @@ from cc_support import new_station, open_ticket
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 
 TEXTS = [("100%_sure", "Per%cent"), ("Under_Score", "back\\slash"), ("贵宾室_空调", "50% 折扣"), ("Plain subject", "plain words")]
 # Letters with no case outside ASCII: SQLite folds only ASCII case, PostgreSQL's ILIKE follows its locale.

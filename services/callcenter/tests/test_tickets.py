@@ -5,7 +5,7 @@ from datetime import date
 
 from cc_support import DAY, frozen, iso, local, new_agent, new_station, open_ticket, outbox, ticket_body
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 
 
 async def test_a_ticket_gets_a_number_default_priority_and_deadlines(client, callcenter):

@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 
 from airside import clock
-from airside.testing.harness import InProcessService, auth, in_process, settings_for_test
+from airside_tools.testing.harness import InProcessService, auth, in_process, settings_for_test
 from lounge.main import SERVICE
 
 MANAGER_EVERYWHERE = auth("station_manager", stations=["PEK", "KMG"])

@@ -14,7 +14,7 @@ from airside.events import booking as booking_events
 from airside.events import flights as flight_events
 from airside.events.common import FlightInfo, Money, Passenger
 from airside.messaging.envelope import EventDefinition
-from airside.testing.harness import auth, wait_for
+from airside_tools.testing.harness import auth, wait_for
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 PEK_STAFF = auth("lounge_staff", stations=["PEK"])

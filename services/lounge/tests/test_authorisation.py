@@ -6,7 +6,7 @@ import pytest
 from lounge_support import PEK, a_flight, a_member, a_morning
 
 from airside.auth import Role
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 
 STAFF = {role for role in Role if role != Role.member}
 DESK = {Role.lounge_staff, Role.station_manager, Role.admin}

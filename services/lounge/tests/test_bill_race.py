@@ -13,8 +13,8 @@ import httpx
 import pytest
 from lounge_support import PEK, PEK_MANAGER, PEK_STAFF, boarding_pass, flight_known, flight_number, publish_flight
 
-from airside.processes import ServiceProcess
-from airside.testing.harness import nats_under, service_process, wait_for
+from airside_tools.processes import ServiceProcess
+from airside_tools.testing.harness import nats_under, service_process, wait_for
 
 ROUNDS = 12
 SALES_PER_ROUND = 4

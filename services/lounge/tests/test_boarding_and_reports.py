@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from lounge_support import BEIJING, PEK, PEK_MANAGER, PEK_STAFF, a_flight, a_member, a_morning, boarding_pass, flight_known, publish_flight
 
-from airside.testing.events import published_events
-from airside.testing.harness import in_process, job_passes, settings_for_test, wait_for
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import in_process, job_passes, settings_for_test, wait_for
 from lounge.main import SERVICE
 
 

@@ -18,8 +18,8 @@ from lounge_support import (
     publish_order,
 )
 
-from airside.testing.events import published_events
-from airside.testing.harness import wait_for
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import wait_for
 
 
 def _letters(index: int) -> str:

@@ -7,7 +7,7 @@ import random
 import pytest
 from lounge_support import ADMIN, BEIJING, PEK, PEK_MANAGER, PEK_STAFF, a_flight, a_member, a_morning
 
-from airside.testing.spreadsheets import FORMULAS, csv_routes, formula_cells
+from airside_tools.testing.spreadsheets import FORMULAS, csv_routes, formula_cells
 
 
 async def daily_sales_with_formulas(client, nats_url, frozen) -> tuple[str, list[str]]:

@@ -19,7 +19,7 @@ from lounge_support import BEIJING, PEK, PEK_STAFF, a_morning, flight_number, or
 from airside.events import booking as booking_events
 from airside.events import flights as flight_events
 from airside.messaging.envelope import CloudEvent
-from airside.testing.convergence import anonymised, assert_same, check_property, deliver, examples, in_order, plans
+from airside_tools.testing.convergence import anonymised, assert_same, check_property, deliver, examples, in_order, plans
 from lounge.flights.models import Flight
 from lounge.orders.models import ExpectedVisit
 from lounge.visits.models import Visit

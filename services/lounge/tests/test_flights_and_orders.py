@@ -17,7 +17,7 @@ from lounge_support import (
 )
 
 from airside.events import booking as booking_events
-from airside.testing.harness import auth, wait_for
+from airside_tools.testing.harness import auth, wait_for
 
 
 async def test_the_flight_copy_keeps_the_newest_status_and_never_clears_a_field(client, nats_server):

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lounge_support import BEIJING, KMG, KMG_STAFF, a_flight, boarding_pass
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 from lounge.visits.rules import is_open
 
 DAY = 24 * 3600

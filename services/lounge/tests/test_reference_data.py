@@ -2,7 +2,7 @@
 
 import pytest
 
-from airside.testing.harness import auth
+from airside_tools.testing.harness import auth
 
 PEK_STAFF = auth("lounge_staff", stations=["PEK"])
 PEK_MANAGER = auth("station_manager", stations=["PEK"])

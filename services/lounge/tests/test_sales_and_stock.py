@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from lounge_support import KMG, PEK, PEK_MANAGER, PEK_STAFF, a_flight, a_member, a_morning, boarding_pass
 
-from airside.testing.events import published_events
-from airside.testing.harness import auth
+from airside_tools.testing.events import published_events
+from airside_tools.testing.harness import auth
 
 KMG_STAFF = auth("lounge_staff", stations=["KMG"])
 KMG_MANAGER = auth("station_manager", stations=["KMG"])

@@ -14,8 +14,8 @@ import nats
 
 from airside.app import installed_services
 from airside.auth import Role, issue_token
-from airside.processes import NatsServer, ServiceProcess, port_open
 from airside.settings import AirsideSettings
+from airside_tools.processes import NatsServer, ServiceProcess, port_open
 
 DEMO_MEMBER = {"name": "Li Wei", "phone": "+8613800138000", "tier": "gold", "card_no": "DEMO-0001"}
 
@@ -39,7 +39,7 @@ async def _jetstream_answers(url: str) -> bool:
 
 
 def _fail(message: str) -> int:
-    print(f"airside run: {message}", file=sys.stderr)
+    print(f"airside-dev run: {message}", file=sys.stderr)
     return 1
 
 
@@ -120,7 +120,7 @@ def run(data_dir: Path = Path(".data")) -> int:
                     stopping = True
             time.sleep(0.5)
     except (TimeoutError, RuntimeError, httpx.HTTPError) as exc:
-        print(f"airside run: {exc}", file=sys.stderr)
+        print(f"airside-dev run: {exc}", file=sys.stderr)
         return 1
     finally:
         print("\nStopping…", flush=True)

@@ -16,9 +16,9 @@ from prometheus_client import REGISTRY
 
 from airside.app import ServiceDefinition, create_service_app
 from airside.auth import issue_token
-from airside.processes import NatsServer, ServiceProcess, free_port
 from airside.runtime import Runtime
 from airside.settings import AirsideSettings
+from airside_tools.processes import NatsServer, ServiceProcess, free_port
 
 # Fast retries so a test sees a poison event parked in seconds, not the production half hour.
 FAST_DELIVERY = {

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from glob import glob
 from pathlib import Path
 
-from airside.processes import free_port
+from airside_tools.processes import free_port
 
 
 def postgres_bin_dir() -> Path | None:

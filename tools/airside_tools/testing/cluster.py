@@ -5,7 +5,7 @@ from __future__ import annotations
 import nats
 from nats.js.api import StreamInfo
 
-from airside.processes import NatsCluster
+from airside_tools.processes import NatsCluster
 
 
 async def stream_info(cluster: NatsCluster, stream: str) -> StreamInfo | None:

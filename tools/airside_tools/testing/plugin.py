@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from airside.processes import NatsServer
-from airside.testing.databases import TestDatabases
-from airside.testing.harness import nats_under
-from airside.testing.postgres import PostgresInstance, postgres_bin_dir, postgres_instance
+from airside_tools.processes import NatsServer
+from airside_tools.testing.databases import TestDatabases
+from airside_tools.testing.harness import nats_under
+from airside_tools.testing.postgres import PostgresInstance, postgres_bin_dir, postgres_instance
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +36,6 @@ def own_postgres() -> Iterator[PostgresInstance]:
 
 
 def pytest_report_header() -> str:
-    from airside.testing.databases import postgres_admin_url
+    from airside_tools.testing.databases import postgres_admin_url
 
     return f"airside databases: {'PostgreSQL' if postgres_admin_url() else 'SQLite'}"

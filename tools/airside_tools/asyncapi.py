@@ -8,11 +8,13 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+import airside
 from airside.events import REGISTRY
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.streams import stream_for
 
-DOCUMENT_PATH = Path(__file__).with_name("asyncapi.json")
+# The document ships in the platform, which serves it (airside.platform_routes): only writing it is tooling.
+DOCUMENT_PATH = Path(airside.__file__).with_name("asyncapi.json")
 REF = "#/components/schemas/{model}"
 
 

@@ -1,0 +1,33 @@
+"""`airside-dev`: the embedded run and the AsyncAPI document, for a developer's machine and CI (not the images)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from airside_tools import asyncapi as document
+from airside_tools.devrun import run as run_set
+
+app = typer.Typer(help="Airside development commands.", no_args_is_help=True, add_completion=False)
+
+
+@app.command()
+def run() -> None:
+    """Start NATS (unless one answers at AIRSIDE_NATS_URL) and the three services; Ctrl-C stops them."""
+    raise typer.Exit(run_set())
+
+
+@app.command()
+def asyncapi(check: Annotated[bool, typer.Option(help="Fail if the committed document is stale")] = False) -> None:
+    """Regenerate the committed AsyncAPI document from the payload models."""
+    if check:
+        if document.DOCUMENT_PATH.read_text() != document.render():
+            typer.echo("asyncapi.json is stale: run `airside-dev asyncapi`", err=True)
+            raise typer.Exit(1)
+        return
+    typer.echo(f"wrote {document.write()}")
+
+
+def main() -> None:
+    app()
