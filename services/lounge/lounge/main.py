@@ -4,7 +4,6 @@ from airside.app import ServiceDefinition, create_service_app
 from airside.jobs import periodic
 from lounge import models  # noqa: F401 - registers every table
 from lounge.config import Settings
-from lounge.consumers import CONSUMERS
 from lounge.flights.views import router as flights_router
 from lounge.lounge_changes.views import router as lounge_changes_router
 from lounge.lounges.views import router as lounges_router
@@ -16,6 +15,7 @@ from lounge.requisitions.views import router as requisitions_router
 from lounge.sales.views import router as sales_router
 from lounge.seed import seed
 from lounge.stock.views import router as stock_router
+from lounge.subscriptions import CONSUMERS
 from lounge.visits.boarding import send_due_calls
 from lounge.visits.views import router as visits_router
 
