@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside.events import booking as events
 from airside.messaging.outbox import record
 from booking.members.models import Member
-from booking.orders import records
+from booking.orders import snapshots
 from booking.orders.models import Order
 from booking.orders.transitions import OPEN
 
@@ -20,6 +20,6 @@ async def reannounce(session: AsyncSession) -> tuple[int, int]:
     orders = 0
     open_orders = select(Order).where(Order.status.in_([status.value for status in OPEN])).order_by(Order.created_at, Order.id)  # type: ignore[attr-defined]
     for order in (await session.execute(open_orders)).scalars():
-        record(session, events.order_changed, events.OrderEvent(order=await records.snapshot(session, order)), subject=order.id)
+        record(session, events.order_changed, events.OrderEvent(order=await snapshots.snapshot(session, order)), subject=order.id)
         orders += 1
     return members, orders

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside.db.dependencies import DatabaseDep, SessionDep
 from airside.idempotency import Idempotency, IdempotencyDep
 from airside.versioning import etag
-from booking.orders import actions, records
+from booking.orders import actions, snapshots
 from booking.orders.access import Changer, Confirmer, Lead, Worker, order_for_worker, visible_order
 from booking.orders.models import AssignBody, CancelBody, CompleteBody, ConfirmBody, NoShowBody, Order, OrderPublic
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 async def _run(session: AsyncSession, idempotency: Idempotency, act: Callable[[], Awaitable[Order]]) -> JSONResponse:
     async def respond() -> OrderPublic:
-        return await records.public(session, await act())
+        return await snapshots.public(session, await act())
 
     return await idempotency.execute(session, respond, headers=lambda order: {"ETag": etag(order.version)})
 

@@ -15,7 +15,7 @@ from airside.problems import conflict, not_found
 from airside.statements import Duplicate, Runner, apply
 from airside.versioning import etag
 from booking.flights.models import Flight
-from booking.orders import fees, records, statements, times
+from booking.orders import fees, saving, snapshots, statements, times
 from booking.orders.access import ensure_worker
 from booking.orders.availability import lock_concierge, unavailable_because
 from booking.orders.models import CancelBody, CompleteBody, NoShowBody, Order
@@ -25,10 +25,10 @@ from booking.products import service as products
 
 async def confirm(*, session: AsyncSession, order: Order, actor: str, notes: str | None) -> Order:
     require_transition("confirm", order.status)
-    order = await records.save(
+    order = await saving.save(
         session, order, values={"status": Status.confirmed.value}, action="confirmed", actor=actor, details={"notes": notes}
     )
-    record(session, events.order_confirmed, events.OrderEvent(order=await records.snapshot(session, order)), subject=order.id)
+    record(session, events.order_confirmed, events.OrderEvent(order=await snapshots.snapshot(session, order)), subject=order.id)
     return order
 
 
@@ -47,7 +47,7 @@ async def assign(*, session: AsyncSession, order: Order, concierge_id: str, acto
     if reason is not None:
         raise conflict("concierge_unavailable", reason, concierge_id=concierge_id)
     previous = order.concierge_id
-    order = await records.save(
+    order = await saving.save(
         session,
         order,
         values={"status": Status.assigned.value, "concierge_id": concierge_id},
@@ -55,14 +55,14 @@ async def assign(*, session: AsyncSession, order: Order, concierge_id: str, acto
         actor=actor,
         details={"concierge_id": concierge_id, "previous_concierge_id": previous},
     )
-    record(session, events.order_assigned, events.OrderEvent(order=await records.snapshot(session, order)), subject=order.id)
+    record(session, events.order_assigned, events.OrderEvent(order=await snapshots.snapshot(session, order)), subject=order.id)
     return order
 
 
 async def start(*, session: AsyncSession, order: Order, actor: str) -> Order:
     require_transition("start", order.status)
-    order = await records.save(session, order, values={"status": Status.in_service.value}, action="started", actor=actor)
-    record(session, events.order_started, events.OrderEvent(order=await records.snapshot(session, order)), subject=order.id)
+    order = await saving.save(session, order, values={"status": Status.in_service.value}, action="started", actor=actor)
+    record(session, events.order_started, events.OrderEvent(order=await snapshots.snapshot(session, order)), subject=order.id)
     return order
 
 
@@ -86,16 +86,16 @@ async def complete(*, db: Database, order_id: str, principal: Principal, body: C
         }
         if collected is not None:
             values.update(fees_collected_minor=collected.amount_minor, fees_method=collected.method)
-        plan, done = records.change_plan(order, values, action="completed", actor=principal.sub)
+        plan, done = saving.change_plan(order, values, action="completed", actor=principal.sub)
         flight = row_instance(Flight, statements.prefixed(row, "flight_", statements.FLIGHT_COLUMNS)) if row["flight_flight_no"] else None
         concierge = Person(id=order.concierge_id, name=row["concierge_name"] or "") if order.concierge_id else None
-        snapshot = records.snapshot_of(done, flight, concierge)
+        snapshot = snapshots.snapshot_of(done, flight, concierge)
         payload = events.OrderCompleted(
             order=snapshot, fees_collected=events.FeesCollected(**collected.model_dump()) if collected else None
         )
         event, _envelope = outbox_values(events.order_completed, payload, subject=order.id)
         plan.add(OUTBOX, event)
-        answer, headers = encode(records.public_of(done, snapshot)), {"ETag": etag(done.version)}
+        answer, headers = encode(snapshots.public_of(done, snapshot)), {"ETag": etag(done.version)}
         idempotency.add_record(plan, 200, answer, headers)
         try:
             written = await apply(run, plan)
@@ -105,7 +105,7 @@ async def complete(*, db: Database, order_id: str, principal: Principal, body: C
             # A racing request changed the order first; if it was this request's first try, its answer is the answer.
             if (replay := idempotency.replay_of(await run.first(LOOKUP, idempotency.params()))) is not None:
                 return replay
-            raise records.concurrent_change()
+            raise saving.concurrent_change()
     wake_relays()
     return JSONResponse(answer, headers=headers)
 
@@ -117,7 +117,7 @@ async def no_show(*, session: AsyncSession, order: Order, actor: str, body: NoSh
     if clock.now() < earliest:
         raise conflict("too_early", f"a no-show can be recorded from {earliest.isoformat()}, 30 minutes after the meeting time")
     fee = fees.no_show_fee(order.price_minor)
-    order = await records.save(
+    order = await saving.save(
         session,
         order,
         values={"status": Status.no_show.value, "no_show_fee_minor": fee},
@@ -126,7 +126,7 @@ async def no_show(*, session: AsyncSession, order: Order, actor: str, body: NoSh
         details={"contact_attempts": body.contact_attempts, "notes": body.notes},
     )
     payload = events.OrderNoShow(
-        order=await records.snapshot(session, order),
+        order=await snapshots.snapshot(session, order),
         contact_attempts=body.contact_attempts,
         notes=body.notes,
         fee=Money(amount_minor=fee, currency=order.currency),
@@ -142,7 +142,7 @@ async def cancel(*, session: AsyncSession, order: Order, actor: str, body: Cance
     fee = fees.cancellation_fee(
         price_minor=order.price_minor, meet_at=order.meet_at, now=clock.now(), flight_cancelled=bool(flight and flight.cancelled)
     )
-    order = await records.save(
+    order = await saving.save(
         session,
         order,
         values={"status": Status.cancelled.value, "cancellation_fee_minor": fee, "cancel_reason": body.reason},
@@ -151,7 +151,9 @@ async def cancel(*, session: AsyncSession, order: Order, actor: str, body: Cance
         details={"reason": body.reason, "cancellation_fee_minor": fee},
     )
     payload = events.OrderCancelled(
-        order=await records.snapshot(session, order), reason=body.reason, cancellation_fee=Money(amount_minor=fee, currency=order.currency)
+        order=await snapshots.snapshot(session, order),
+        reason=body.reason,
+        cancellation_fee=Money(amount_minor=fee, currency=order.currency),
     )
     record(session, events.order_cancelled, payload, subject=order.id)
     return order

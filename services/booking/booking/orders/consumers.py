@@ -16,7 +16,7 @@ from airside.events import lounge as lounge_events
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.outbox import record
 from airside.messaging.streams import Handler
-from booking.orders import records
+from booking.orders import saving, snapshots
 from booking.orders.models import Order, OrderHistory
 from booking.orders.transitions import Status
 
@@ -50,13 +50,13 @@ async def _visit_did(session: AsyncSession, order: Order, visit_id: str) -> set[
 
 
 async def _enter(session: AsyncSession, order: Order, visit_id: str) -> Order:
-    order = await records.save(
+    order = await saving.save(
         session, order, values={"status": Status.in_lounge.value}, action=ENTERED, actor=ACTOR, details={"visit_id": visit_id}
     )
     record(
         session,
         events.order_in_lounge,
-        events.OrderInLounge(order=await records.snapshot(session, order), visit_id=visit_id),
+        events.OrderInLounge(order=await snapshots.snapshot(session, order), visit_id=visit_id),
         subject=order.id,
     )
     return order
@@ -86,15 +86,15 @@ async def on_checked_out(session: AsyncSession, event: CloudEvent) -> None:
             return
         order = await _enter(session, order, visit.id)  # its check-in is late: the guest was in the lounge all the same
     if lounge_only(order):
-        order = await records.save(
+        order = await saving.save(
             session, order, values={"status": Status.completed.value}, action="completed", actor=ACTOR, details={"visit_id": visit.id}
         )
-        record(session, events.order_completed, events.OrderCompleted(order=await records.snapshot(session, order)), subject=order.id)
+        record(session, events.order_completed, events.OrderCompleted(order=await snapshots.snapshot(session, order)), subject=order.id)
         return
-    order = await records.save(
+    order = await saving.save(
         session, order, values={"status": Status.in_service.value}, action="left_lounge", actor=ACTOR, details={"visit_id": visit.id}
     )
-    record(session, events.order_changed, events.OrderEvent(order=await records.snapshot(session, order)), subject=order.id)
+    record(session, events.order_changed, events.OrderEvent(order=await snapshots.snapshot(session, order)), subject=order.id)
 
 
 HANDLERS: dict[str, Handler] = {lounge_events.visit_checked_in.type: on_checked_in, lounge_events.visit_checked_out.type: on_checked_out}

@@ -11,7 +11,7 @@ from airside.events import booking as events
 from airside.messaging.outbox import record
 from booking.flights.models import Flight
 from booking.flights.service import FlightChange
-from booking.orders import records, times
+from booking.orders import reads, saving, snapshots, times
 from booking.orders.availability import lock_concierge, unavailable_because
 from booking.orders.models import Order
 from booking.orders.transitions import OPEN, RESCHEDULABLE, Status
@@ -46,7 +46,7 @@ async def flight_changed(*, session: AsyncSession, change: FlightChange) -> None
             await reschedule(session=session, order=order, shift=shift, delay=delay)
         if change.newly_cancelled or (shift and delay >= DISRUPTION_MINUTES):
             payload = events.OrderFlightDisrupted(
-                order=await records.snapshot(session, order), delay_minutes=delay, cancelled=flight.cancelled
+                order=await snapshots.snapshot(session, order), delay_minutes=delay, cancelled=flight.cancelled
             )
             record(session, events.order_flight_disrupted, payload, subject=order.id)
 
@@ -54,9 +54,9 @@ async def flight_changed(*, session: AsyncSession, change: FlightChange) -> None
 async def reschedule(*, session: AsyncSession, order: Order, shift: timedelta, delay: int) -> Order:
     """Move meet_at by the change; staff_report_at, confirm_by and the window follow (docs/booking.md)."""
     old_meet_at = order.meet_at
-    new_times = times.order_times(old_meet_at + shift, await records.station_zone(session, order.station), order.service_minutes)
+    new_times = times.order_times(old_meet_at + shift, await reads.station_zone(session, order.station), order.service_minutes)
     values: dict[str, object] = dict(new_times.as_values())
-    previous = await records.concierge_person(session, order.concierge_id)
+    previous = await reads.concierge_person(session, order.concierge_id)
     released = False
     if order.status == Status.assigned and order.concierge_id is not None:
         concierge = await lock_concierge(session=session, concierge_id=order.concierge_id)
@@ -64,10 +64,10 @@ async def reschedule(*, session: AsyncSession, order: Order, shift: timedelta, d
         if await unavailable_because(session=session, concierge=concierge, order=probe) is not None:
             values.update(concierge_id=None, status=Status.confirmed.value)
             released = True
-    order = await records.save(
+    order = await saving.save(
         session, order, values=values, action="rescheduled", actor=ACTOR, details={"shift_minutes": int(shift.total_seconds() // 60)}
     )
-    snapshot = await records.snapshot(session, order)
+    snapshot = await snapshots.snapshot(session, order)
     payload = events.OrderRescheduled(order=snapshot, old_meet_at=old_meet_at, new_meet_at=order.meet_at, delay_minutes=delay)
     record(session, events.order_rescheduled, payload, subject=order.id)
     if released:

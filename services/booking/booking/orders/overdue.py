@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events import booking as events
 from airside.messaging.outbox import record
-from booking.orders import records
+from booking.orders import reads, snapshots
 from booking.orders.models import Order
 from booking.orders.transitions import Status
 
@@ -37,10 +37,10 @@ async def notify_overdue(*, session: AsyncSession, now: datetime) -> int:
         )
         if not claimed.rowcount:  # type: ignore[attr-defined]
             continue  # another replica got there first
-        order = await records.get_order(session=session, order_id=order_id)
+        order = await reads.get_order(session=session, order_id=order_id)
         await session.refresh(order)
         record(
-            session, events.order_confirmation_overdue, events.OrderEvent(order=await records.snapshot(session, order)), subject=order.id
+            session, events.order_confirmation_overdue, events.OrderEvent(order=await snapshots.snapshot(session, order)), subject=order.id
         )
         notified += 1
     return notified

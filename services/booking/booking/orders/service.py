@@ -19,7 +19,7 @@ from airside.versioning import etag, stale
 from booking.flights import service as flights
 from booking.flights.models import Flight
 from booking.members.models import Member
-from booking.orders import records, rules, statements
+from booking.orders import reads, rules, saving, snapshots, statements
 from booking.orders.availability import lock_concierge, unavailable_because
 from booking.orders.models import ItemIn, Order, OrderCreate, OrderUpdate, PassengerIn
 from booking.orders.transitions import Status, require_transition
@@ -63,7 +63,7 @@ async def create_order(*, db: Database, body: OrderCreate, principal: Principal,
         if found["flight_flight_no"] is not None:
             flight = row_instance(Flight, statements.prefixed(found, "flight_", statements.FLIGHT_COLUMNS))
         rules.check_flight(flight, ref, body.direction)
-        new = NewOrder(body=body, principal=principal, chosen=chosen, tier=tier, zone=records.zone(found["station_timezone"]))
+        new = NewOrder(body=body, principal=principal, chosen=chosen, tier=tier, zone=ZoneInfo(found["station_timezone"]))
         answer = None
         flight_known = flight is not None and not rules.flight_to_write(flight, ref)
         if flight_known:
@@ -109,13 +109,13 @@ class NewOrder:
         )
         while True:
             order = row_instance(Order, {"ref": rules.random_ref(body.station), **values})
-            snapshot = records.snapshot_of(order, flight, None)
+            snapshot = snapshots.snapshot_of(order, flight, None)
             event, _envelope = outbox_values(events.order_created, events.OrderEvent(order=snapshot), subject=order.id)
-            answer, headers = encode(records.public_of(order, snapshot)), {"ETag": etag(order.version)}
+            answer, headers = encode(snapshots.public_of(order, snapshot)), {"ETag": etag(order.version)}
             plan = WritePlan(statements.NEW_ORDER, {name: getattr(order, name) for name in statements.ORDER_COLUMNS})
             plan.add(
                 statements.HISTORY,
-                records.history_row(order, action="created", actor=principal.sub, details={"late_fee_minor": pricing.late_fee_minor}),
+                saving.history_row(order, action="created", actor=principal.sub, details={"late_fee_minor": pricing.late_fee_minor}),
             )
             plan.add(OUTBOX, event)
             idempotency.add_record(plan, 201, answer, headers)
@@ -156,7 +156,7 @@ async def change_order(*, session: AsyncSession, order: Order, expected_version:
         meet_at, meet_at_given = order.meet_at, True
     late = rules.check_lead(meet_at=meet_at, chosen=chosen, member_booking=principal.is_member_only)
     pricing = rules.price(chosen, tier=member.tier, late=late or order.late_fee_minor > 0)
-    new_times = rules.order_times(meet_at, await records.station_zone(session, order.station), chosen)
+    new_times = rules.order_times(meet_at, await reads.station_zone(session, order.station), chosen)
     values.update(
         flight_no=flight_no,
         flight_date=flight_date,
@@ -168,11 +168,11 @@ async def change_order(*, session: AsyncSession, order: Order, expected_version:
         late_fee_minor=pricing.late_fee_minor,
         **new_times.as_values(),
     )
-    previous = await records.concierge_person(session, order.concierge_id)
+    previous = await reads.concierge_person(session, order.concierge_id)
     if order.status == Status.assigned and order.concierge_id is not None:
         values.update(await _keep_or_release(session, order, new_times.staff_report_at, new_times.service_end_at))
-    order = await records.save(session, order, values=values, action="changed", actor=principal.sub, details={"fields": sorted(given)})
-    snapshot = await records.snapshot(session, order)
+    order = await saving.save(session, order, values=values, action="changed", actor=principal.sub, details={"fields": sorted(given)})
+    snapshot = await snapshots.snapshot(session, order)
     record(session, events.order_changed, events.OrderEvent(order=snapshot), subject=order.id)
     if previous is not None and order.concierge_id is None:
         record(

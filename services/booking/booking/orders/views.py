@@ -13,7 +13,7 @@ from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import forbidden
 from airside.types import IsoDate, RecordId
 from airside.versioning import IfMatch, set_etag
-from booking.orders import records, search, service
+from booking.orders import reads, service, snapshots
 from booking.orders.access import Changer, Creator, visible_order
 from booking.orders.models import MEMBER_CHANNELS, HistoryEntry, OrderCreate, OrderPublic, OrderUpdate
 from booking.orders.transitions import Status
@@ -54,7 +54,7 @@ async def search_orders(
         raise forbidden("your role may not list orders")
     if station is not None:
         stations = frozenset({station}) & stations if stations is not None else frozenset({station})
-    orders = await search.search_orders(
+    orders = await reads.search_orders(
         session=session,
         stations=stations,
         day=day,
@@ -65,20 +65,20 @@ async def search_orders(
         limit=limit,
     )
     kept, next_cursor = cursor.page(orders, limit, lambda order: (order.meet_at, order.id))
-    return Page(items=[await records.public(session, order) for order in kept], next_cursor=next_cursor)
+    return Page(items=[await snapshots.public(session, order) for order in kept], next_cursor=next_cursor)
 
 
 @router.get("/{order_id}")
 async def get_order(order_id: str, session: SessionDep, principal: CurrentUser, response: Response) -> OrderPublic:
     order = await visible_order(session, principal, order_id)
     set_etag(response, order.version)
-    return await records.public(session, order)
+    return await snapshots.public(session, order)
 
 
 @router.get("/{order_id}/history")
 async def get_history(order_id: str, session: SessionDep, principal: CurrentUser) -> list[HistoryEntry]:
     order = await visible_order(session, principal, order_id)
-    return [HistoryEntry.model_validate(row, from_attributes=True) for row in await search.history_of(session, order)]
+    return [HistoryEntry.model_validate(row, from_attributes=True) for row in await reads.history_of(session, order)]
 
 
 @router.patch("/{order_id}")
@@ -87,7 +87,7 @@ async def change_order(
 ) -> OrderPublic:
     order = await visible_order(session, principal, order_id)
     order = await service.change_order(session=session, order=order, expected_version=expected_version, body=body, principal=principal)
-    public = await records.public(session, order)
+    public = await snapshots.public(session, order)
     await session.commit()
     set_etag(response, order.version)
     return public

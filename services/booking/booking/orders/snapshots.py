@@ -1,45 +1,15 @@
-"""Reading and writing an order: snapshots for events and responses, versioned saves with history."""
-
-from typing import Any
-from zoneinfo import ZoneInfo
+"""An order's two shapes: the snapshot every order event carries (the whole order, its flight and
+concierge included, so consumers never call back) and the API's OrderPublic (the snapshot and what
+only the API shows: fees, bags, notes)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from airside import clock
-from airside.db.rows import row_instance
 from airside.events.booking import FeesCollected, OrderItem, OrderSnapshot
 from airside.events.common import FlightInfo, Money, Passenger, Person
 from airside.flight_numbers import split_flight_no
-from airside.problems import conflict, not_found
-from airside.statements import Runner, WritePlan, apply
-from booking.concierges.models import Concierge
 from booking.flights.models import Flight
 from booking.orders.models import Order, OrderPublic
-from booking.orders.statements import HISTORY, ORDER_COLUMNS, order_change
-from booking.stations.models import Station
-
-
-async def get_order(*, session: AsyncSession, order_id: str) -> Order:
-    order = await session.get(Order, order_id)
-    if order is None:
-        raise not_found("order")
-    return order
-
-
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-async def station_zone(session: AsyncSession, code: str) -> ZoneInfo:
-    station = await session.get(Station, code)
-    return ZoneInfo(station.timezone if station else "UTC")
-
-
-async def concierge_person(session: AsyncSession, concierge_id: str | None) -> Person | None:
-    if concierge_id is None:
-        return None
-    concierge = await session.get(Concierge, concierge_id)
-    return Person(id=concierge_id, name=concierge.name if concierge else "")
+from booking.orders.reads import concierge_person
 
 
 async def snapshot(session: AsyncSession, order: Order) -> OrderSnapshot:
@@ -105,44 +75,3 @@ def public_of(order: Order, snapshot: OrderSnapshot) -> OrderPublic:
         fees_collected=fees,
         created_at=order.created_at,
     )
-
-
-def history_row(order: Order, *, action: str, actor: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The history line of the order's version just written."""
-    return {
-        "order_id": order.id,
-        "version": order.version,
-        "action": action,
-        "status": order.status,
-        "actor": actor,
-        "at": clock.now(),
-        "details": details or {},
-    }
-
-
-def change_plan(
-    order: Order, values: dict[str, Any], *, action: str, actor: str, details: dict[str, Any] | None = None
-) -> tuple[WritePlan, Order]:
-    """The versioned save of `values` on the order as read, with its history line: the plan and the order it writes."""
-    names = tuple(sorted(values))
-    changed = {**values, "updated_at": clock.now()}
-    done = row_instance(Order, {**{name: getattr(order, name) for name in ORDER_COLUMNS}, **changed, "version": order.version + 1})
-    head = {f"set_{name}": value for name, value in changed.items()}
-    plan = WritePlan(order_change(names), {**head, "where_id": order.id, "where_version": order.version})
-    plan.add(HISTORY, history_row(done, action=action, actor=actor, details=details))
-    return plan, done
-
-
-def concurrent_change() -> Exception:
-    return conflict("concurrent_change", "the order changed while this request ran; read it again and retry")
-
-
-async def save(
-    session: AsyncSession, order: Order, *, values: dict[str, Any], action: str, actor: str, details: dict[str, Any] | None = None
-) -> Order:
-    """Apply a change only to the version we read (a racing change makes this one a 409), and keep it in history."""
-    plan, _done = change_plan(order, values, action=action, actor=actor, details=details)
-    if not await apply(await Runner.of_session(session), plan):
-        raise concurrent_change()
-    await session.refresh(order)
-    return order

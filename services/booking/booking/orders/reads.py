@@ -1,4 +1,5 @@
-"""Reading orders: GET /v1/orders (station, local date, status, member, flight; keyset by (meet_at, id)) and an order's history."""
+"""Reading orders: one order (else 404), GET /v1/orders (station, local date, status, member, flight; keyset
+by (meet_at, id)), an order's history, and what its shapes and times name: its concierge, its station's zone."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -6,9 +7,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from airside.events.common import Person
+from airside.problems import not_found
+from booking.concierges.models import Concierge
 from booking.concierges.service import local_day
 from booking.orders.models import Order, OrderHistory
 from booking.stations.models import Station
+
+
+async def get_order(*, session: AsyncSession, order_id: str) -> Order:
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise not_found("order")
+    return order
 
 
 async def search_orders(
@@ -50,3 +61,15 @@ async def history_of(session: AsyncSession, order: Order) -> list[OrderHistory]:
     """What happened to the order, oldest first."""
     query = select(OrderHistory).where(OrderHistory.order_id == order.id).order_by(OrderHistory.id)  # type: ignore[arg-type]
     return list((await session.execute(query)).scalars())
+
+
+async def station_zone(session: AsyncSession, code: str) -> ZoneInfo:
+    station = await session.get(Station, code)
+    return ZoneInfo(station.timezone if station else "UTC")
+
+
+async def concierge_person(session: AsyncSession, concierge_id: str | None) -> Person | None:
+    if concierge_id is None:
+        return None
+    concierge = await session.get(Concierge, concierge_id)
+    return Person(id=concierge_id, name=concierge.name if concierge else "")
