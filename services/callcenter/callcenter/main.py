@@ -7,11 +7,11 @@ from callcenter.agents.views import router as agents_router
 from callcenter.callbacks.views import router as callbacks_router
 from callcenter.complaints.views import router as complaints_router
 from callcenter.config import Settings
-from callcenter.consumers import CONSUMERS
 from callcenter.members.views import router as members_router
 from callcenter.reports.views import router as reports_router
 from callcenter.seed import seed
 from callcenter.sla.views import router as sla_router
+from callcenter.subscriptions import CONSUMERS
 from callcenter.tickets.timers import run_timers
 from callcenter.tickets.views import router as tickets_router
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from airside.problems import Problem
 from callcenter.callbacks import service
 from callcenter.callbacks.models import MAX_ATTEMPTS, AttemptCreate, Callback, CallbackAttempt, Purpose, SurveyCreate
-from callcenter.orders.consumers import keep_copy
+from callcenter.orders.order_copy import keep_copy
 
 
 async def scheduled_callback(callcenter, station: str, *, member_id: str | None = None) -> Callback:

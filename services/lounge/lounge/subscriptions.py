@@ -1,6 +1,6 @@
-"""lounge's durable consumers, one per stream it reads, from the handlers of the packages that own
-the effects and the platform's station and member copies (docs/architecture.md "The read path of
-events"). The durable names and filters are deployed state: never rename one.
+"""What lounge reads, as its durable consumers (docs/architecture.md "The read path of events"):
+booking's stream for the station, member and order copies, and the flights' status for the boarding
+calls. The durable names and filters are deployed state: never rename one.
 """
 
 from airside.copies import copy_handlers
@@ -10,12 +10,9 @@ from lounge.orders import consumers as orders
 from lounge.stations import Station
 from lounge.visits import consumers as visits
 
+FROM_BOOKING = copy_handlers(stations=Station, members=Member) | orders.HANDLERS
+
 CONSUMERS: list[ConsumerSpec] = [
-    ConsumerSpec(
-        durable="lounge-booking",
-        stream="AIRSIDE_BOOKING",
-        filter_subject="airside.booking.>",
-        handlers={**copy_handlers(stations=Station, members=Member), **orders.HANDLERS},
-    ),
+    ConsumerSpec(durable="lounge-booking", stream="AIRSIDE_BOOKING", filter_subject="airside.booking.>", handlers=FROM_BOOKING),
     ConsumerSpec(durable="lounge-flights", stream="AIRSIDE_FLIGHTS", filter_subject="airside.flight.status", handlers=visits.HANDLERS),
 ]
