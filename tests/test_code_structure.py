@@ -164,7 +164,7 @@ def sql_in(path: Path) -> list[str]:
 
 
 def serves_routes(path: Path) -> bool:
-    """The module makes an APIRouter, whatever it is called (views.py, action_views.py, platform_routes.py)."""
+    """The module makes an APIRouter, whatever it is called (views.py, lifecycle_views.py, platform_routes.py)."""
     calls = (node.func for node in ast.walk(ast.parse(path.read_text(), str(path))) if isinstance(node, ast.Call))
     return any(isinstance(function, ast.Name) and function.id == "APIRouter" for function in calls)
 
@@ -185,7 +185,7 @@ def test_a_view_runs_no_sql_itself(name, path):
 def test_every_route_module_is_checked():
     """Each service's views and the platform's routes are among the modules checked for SQL."""
     checked = {name for name, _ in views_modules()}
-    assert {"airside.platform_routes", "booking.orders.action_views", "lounge.visits.views", "callcenter.tickets.views"} <= checked
+    assert {"airside.platform_routes", "booking.orders.lifecycle_views", "lounge.visits.views", "callcenter.tickets.views"} <= checked
     assert len(checked) >= 30
 
 

@@ -10,7 +10,7 @@ from booking.flight_changes.views import router as flight_changes_router
 from booking.flights.views import router as flights_router
 from booking.members.views import router as members_router
 from booking.ops.views import router as ops_router
-from booking.orders.action_views import router as order_actions_router
+from booking.orders.lifecycle_views import router as order_lifecycle_router
 from booking.orders.overdue import notify_overdue
 from booking.orders.views import router as orders_router
 from booking.products.views import router as products_router
@@ -30,7 +30,7 @@ SERVICE = ServiceDefinition(
         flights_router,
         flight_changes_router,
         orders_router,
-        order_actions_router,
+        order_lifecycle_router,
         concierges_router,
         assignments_router,
         reports_router,

@@ -9,6 +9,7 @@ from airside.auth import Principal, Role, require
 from airside.problems import forbidden, not_found
 from booking.concierges import service as concierges
 from booking.orders.models import Order
+from booking.orders.reads import get_order
 
 ORDER_DESK = (Role.agent, Role.team_lead, Role.concierge_lead, Role.station_manager)
 LEADS = (Role.concierge_lead, Role.station_manager)
@@ -22,9 +23,7 @@ Worker = Annotated[Principal, Depends(require(Role.concierge, *LEADS))]
 
 async def visible_order(session: AsyncSession, principal: Principal, order_id: str) -> Order:
     """A member sees only their own orders; staff only those of their stations; else 404."""
-    order = await session.get(Order, order_id)
-    if order is None:
-        raise not_found("order")
+    order = await get_order(session=session, order_id=order_id)
     ensure_visible(principal, order)
     return order
 

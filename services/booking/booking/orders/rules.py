@@ -1,4 +1,5 @@
-"""Booking rules shared by creating and changing an order: products, tier, SSR, flight, times, price."""
+"""Booking rules shared by creating and changing an order, on rows already read (no session): products, tier, SSR,
+station, flight, meeting time, lead time, price."""
 
 import secrets
 from dataclasses import dataclass
@@ -6,24 +7,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from airside import clock
 from airside.events.common import Tier
 from airside.problems import conflict, invalid
-from booking.flights import service as flights
 from booking.flights.models import Flight
 from booking.orders import fees, times
 from booking.orders.models import FlightRef, ItemIn, OrderCreate, PassengerIn
-from booking.products import service as products
 from booking.products.models import DEFAULT_MIN_LEAD_MINUTES, Product
 
 TIER_RANK = {tier.value: rank for rank, tier in enumerate(Tier)}
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
-
-
-async def resolve_products(*, session: AsyncSession, items: list[ItemIn]) -> list[Product]:
-    return chosen_products(items, await products.products_by_code(session=session, codes=[item.product for item in items]))
 
 
 def chosen_products(items: list[ItemIn], known: dict[str, Product]) -> list[Product]:
@@ -56,20 +49,6 @@ def check_station(station: str, direction: str, flight: FlightRef) -> None:
     if where != station:
         side = "origin" if direction == "departure" else "destination"
         raise invalid("body.station", f"a {direction} at {station} needs a flight whose {side} is {station}, not {where}")
-
-
-async def flight_for(*, session: AsyncSession, ref: FlightRef, direction: str) -> Flight:
-    """The flight an order names, created or filled in from the order when booking lacks it."""
-    check_flight(await session.get(Flight, (ref.flight_no, ref.flight_date)), ref, direction)
-    return await flights.ensure_flight(
-        session=session,
-        flight_no=ref.flight_no,
-        flight_date=ref.flight_date,
-        origin=ref.origin,
-        destination=ref.destination,
-        std=ref.std,
-        sta=ref.sta,
-    )
 
 
 def check_flight(known: Flight | None, ref: FlightRef, direction: str) -> None:

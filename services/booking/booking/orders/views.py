@@ -1,4 +1,4 @@
-"""Order routes: create, read, change, history, search; the status moves are in action_views."""
+"""Order routes: create, read, change, history, search; the status moves are in lifecycle_views."""
 
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import forbidden
 from airside.types import IsoDate, RecordId
 from airside.versioning import IfMatch, set_etag
-from booking.orders import reads, service, snapshots
+from booking.orders import changes, creation, reads, snapshots
 from booking.orders.access import Changer, Creator, visible_order
 from booking.orders.models import MEMBER_CHANNELS, HistoryEntry, OrderCreate, OrderPublic, OrderUpdate
 from booking.orders.transitions import Status
@@ -30,7 +30,7 @@ async def create_order(body: OrderCreate, db: DatabaseDep, principal: Creator, i
             raise forbidden("members book through the app or the web")
     else:
         principal.require_station_to_create(body.station)
-    return await service.create_order(db=db, body=body, principal=principal, idempotency=idempotency)  # type: ignore[return-value]
+    return await creation.create_order(db=db, body=body, principal=principal, idempotency=idempotency)  # type: ignore[return-value]
 
 
 @router.get("")
@@ -86,7 +86,7 @@ async def change_order(
     order_id: str, body: OrderUpdate, expected_version: IfMatch, session: SessionDep, principal: Changer, response: Response
 ) -> OrderPublic:
     order = await visible_order(session, principal, order_id)
-    order = await service.change_order(session=session, order=order, expected_version=expected_version, body=body, principal=principal)
+    order = await changes.change_order(session=session, order=order, expected_version=expected_version, body=body, principal=principal)
     public = await snapshots.public(session, order)
     await session.commit()
     set_etag(response, order.version)

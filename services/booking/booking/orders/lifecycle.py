@@ -1,4 +1,5 @@
-"""The status machine's moves: confirm, assign, start, complete, no-show, cancel (docs/booking.md)."""
+"""An order's status moves: confirm, assign, start, complete, no-show, cancel (docs/booking.md "Status machine";
+the machine itself is transitions.py)."""
 
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession

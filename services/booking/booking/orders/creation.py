@@ -1,7 +1,6 @@
-"""Creating and changing orders (docs/booking.md "Orders")."""
+"""Creating an order (docs/booking.md "Orders"): one read of everything it names, then one write plan."""
 
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.responses import JSONResponse
@@ -12,17 +11,14 @@ from airside.db.database import Database
 from airside.db.rows import row_instance
 from airside.events import booking as events
 from airside.idempotency import LOOKUP, Idempotency, encode
-from airside.messaging.outbox import OUTBOX, outbox_values, record, wake_relays
+from airside.messaging.outbox import OUTBOX, outbox_values, wake_relays
 from airside.problems import invalid
 from airside.statements import Duplicate, Runner, WritePlan, apply
-from airside.versioning import etag, stale
+from airside.versioning import etag
 from booking.flights import service as flights
 from booking.flights.models import Flight
-from booking.members.models import Member
-from booking.orders import reads, rules, saving, snapshots, statements
-from booking.orders.availability import lock_concierge, unavailable_because
-from booking.orders.models import ItemIn, Order, OrderCreate, OrderUpdate, PassengerIn
-from booking.orders.transitions import Status, require_transition
+from booking.orders import rules, saving, snapshots, statements
+from booking.orders.models import FlightRef, Order, OrderCreate
 from booking.products.models import Product
 
 
@@ -74,7 +70,7 @@ async def create_order(*, db: Database, body: OrderCreate, principal: Principal,
         # After the read's connection went back: a request holding one connection while it waits for a
         # second would, with as many such requests as the pool holds, wait out the pool's timeout.
         async with db.session() as session:
-            flight = await rules.flight_for(session=session, ref=ref, direction=body.direction)
+            flight = await flight_for(session=session, ref=ref, direction=body.direction)
             answer = await new.write(await Runner.of_session(session), flight, idempotency)
             if answer is not None:
                 await session.commit()
@@ -127,70 +123,16 @@ class NewOrder:
             # else the random ref was taken: draw again
 
 
-async def change_order(*, session: AsyncSession, order: Order, expected_version: int, body: OrderUpdate, principal: Principal) -> Order:
-    """Change flight, meeting point, passengers or items; times and price follow, the concierge goes if the window no longer fits."""
-    require_transition("change", order.status)
-    if order.version != expected_version:
-        raise stale(order.version)
-    member = await session.get(Member, order.member_id)
-    assert member is not None
-    given = body.model_dump(exclude_unset=True)
-    items = body.items if body.items is not None else [ItemIn(product=code) for code in order.products]
-    passengers = body.passengers if body.passengers is not None else [PassengerIn.model_validate(p) for p in order.passengers]
-    chosen = await rules.resolve_products(session=session, items=items)
-    rules.check_products(chosen, passengers=passengers, tier=member.tier)
-    values: dict[str, Any] = {key: given[key] for key in ("meeting_point", "checked_bags", "seat_preference", "notes") if key in given}
-    flight_no, flight_date = order.flight_no, order.flight_date
-    if body.flight is not None:
-        rules.check_station(order.station, order.direction, body.flight)
-        flight = await rules.flight_for(session=session, ref=body.flight, direction=order.direction)
-        flight_no, flight_date = flight.flight_no, flight.flight_date
-    else:
-        flight = await flights.get_flight(session=session, flight_no=order.flight_no, flight_date=order.flight_date)
-    flight_changed = (flight_no, flight_date) != (order.flight_no, order.flight_date)
-    if body.meet_at is not None:
-        meet_at, meet_at_given = body.meet_at, True
-    elif flight_changed or not order.meet_at_given:
-        meet_at, meet_at_given = rules.meet_at_for(order.direction, flight, None), False
-    else:
-        meet_at, meet_at_given = order.meet_at, True
-    late = rules.check_lead(meet_at=meet_at, chosen=chosen, member_booking=principal.is_member_only)
-    pricing = rules.price(chosen, tier=member.tier, late=late or order.late_fee_minor > 0)
-    new_times = rules.order_times(meet_at, await reads.station_zone(session, order.station), chosen)
-    values.update(
-        flight_no=flight_no,
-        flight_date=flight_date,
-        items=[{"product": product.code} for product in chosen],
-        passengers=[passenger.model_dump() for passenger in passengers],
-        meet_at_given=meet_at_given,
-        service_minutes=rules.service_minutes(chosen),
-        price_minor=pricing.price_minor,
-        late_fee_minor=pricing.late_fee_minor,
-        **new_times.as_values(),
+async def flight_for(*, session: AsyncSession, ref: FlightRef, direction: str) -> Flight:
+    """The flight an order names (when created, or changed to another flight), created or filled in from
+    the order when booking lacks it, in the order's transaction."""
+    rules.check_flight(await session.get(Flight, (ref.flight_no, ref.flight_date)), ref, direction)
+    return await flights.ensure_flight(
+        session=session,
+        flight_no=ref.flight_no,
+        flight_date=ref.flight_date,
+        origin=ref.origin,
+        destination=ref.destination,
+        std=ref.std,
+        sta=ref.sta,
     )
-    previous = await reads.concierge_person(session, order.concierge_id)
-    if order.status == Status.assigned and order.concierge_id is not None:
-        values.update(await _keep_or_release(session, order, new_times.staff_report_at, new_times.service_end_at))
-    order = await saving.save(session, order, values=values, action="changed", actor=principal.sub, details={"fields": sorted(given)})
-    snapshot = await snapshots.snapshot(session, order)
-    record(session, events.order_changed, events.OrderEvent(order=snapshot), subject=order.id)
-    if previous is not None and order.concierge_id is None:
-        record(
-            session,
-            events.order_reassignment_needed,
-            events.OrderReassignmentNeeded(
-                order=snapshot, previous_concierge=previous, reason="the changed order no longer fits the concierge"
-            ),
-            subject=order.id,
-        )
-    return order
-
-
-async def _keep_or_release(session: AsyncSession, order: Order, start: Any, end: Any) -> dict[str, Any]:
-    """Unassign (back to confirmed) when the concierge cannot take the new window."""
-    assert order.concierge_id is not None
-    concierge = await lock_concierge(session=session, concierge_id=order.concierge_id)
-    probe = Order.model_construct(**{**order.model_dump(), "staff_report_at": start, "service_end_at": end})
-    if await unavailable_because(session=session, concierge=concierge, order=probe) is None:
-        return {}
-    return {"concierge_id": None, "status": Status.confirmed.value}

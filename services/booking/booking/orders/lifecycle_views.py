@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside.db.dependencies import DatabaseDep, SessionDep
 from airside.idempotency import Idempotency, IdempotencyDep
 from airside.versioning import etag
-from booking.orders import actions, snapshots
+from booking.orders import lifecycle, snapshots
 from booking.orders.access import Changer, Confirmer, Lead, Worker, order_for_worker, visible_order
 from booking.orders.models import AssignBody, CancelBody, CompleteBody, ConfirmBody, NoShowBody, Order, OrderPublic
 
@@ -29,7 +29,9 @@ async def confirm(
 ) -> JSONResponse:
     order = await visible_order(session, principal, order_id)
     return await _run(
-        session, idempotency, lambda: actions.confirm(session=session, order=order, actor=principal.sub, notes=body.notes if body else None)
+        session,
+        idempotency,
+        lambda: lifecycle.confirm(session=session, order=order, actor=principal.sub, notes=body.notes if body else None),
     )
 
 
@@ -37,30 +39,30 @@ async def confirm(
 async def assign(order_id: str, body: AssignBody, session: SessionDep, principal: Lead, idempotency: IdempotencyDep) -> JSONResponse:
     order = await visible_order(session, principal, order_id)
     return await _run(
-        session, idempotency, lambda: actions.assign(session=session, order=order, concierge_id=body.concierge_id, actor=principal.sub)
+        session, idempotency, lambda: lifecycle.assign(session=session, order=order, concierge_id=body.concierge_id, actor=principal.sub)
     )
 
 
 @router.post("/{order_id}/start", response_model=OrderPublic)
 async def start(order_id: str, session: SessionDep, principal: Worker, idempotency: IdempotencyDep) -> JSONResponse:
     order = await order_for_worker(session, principal, order_id)
-    return await _run(session, idempotency, lambda: actions.start(session=session, order=order, actor=principal.sub))
+    return await _run(session, idempotency, lambda: lifecycle.start(session=session, order=order, actor=principal.sub))
 
 
 @router.post("/{order_id}/complete", response_model=OrderPublic)
 async def complete(
     order_id: str, db: DatabaseDep, principal: Worker, idempotency: IdempotencyDep, body: CompleteBody | None = None
 ) -> JSONResponse:
-    return await actions.complete(db=db, order_id=order_id, principal=principal, body=body or CompleteBody(), idempotency=idempotency)
+    return await lifecycle.complete(db=db, order_id=order_id, principal=principal, body=body or CompleteBody(), idempotency=idempotency)
 
 
 @router.post("/{order_id}/no-show", response_model=OrderPublic)
 async def no_show(order_id: str, body: NoShowBody, session: SessionDep, principal: Worker, idempotency: IdempotencyDep) -> JSONResponse:
     order = await order_for_worker(session, principal, order_id)
-    return await _run(session, idempotency, lambda: actions.no_show(session=session, order=order, actor=principal.sub, body=body))
+    return await _run(session, idempotency, lambda: lifecycle.no_show(session=session, order=order, actor=principal.sub, body=body))
 
 
 @router.post("/{order_id}/cancel", response_model=OrderPublic)
 async def cancel(order_id: str, body: CancelBody, session: SessionDep, principal: Changer, idempotency: IdempotencyDep) -> JSONResponse:
     order = await visible_order(session, principal, order_id)
-    return await _run(session, idempotency, lambda: actions.cancel(session=session, order=order, actor=principal.sub, body=body))
+    return await _run(session, idempotency, lambda: lifecycle.cancel(session=session, order=order, actor=principal.sub, body=body))
