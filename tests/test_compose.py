@@ -29,7 +29,7 @@ import jwt
 import pytest
 import yaml
 
-from airside_tools.processes import ServiceProcess, free_port, nats_server_binary
+from airside_tools.processes import ServiceProcess, free_port, nats_server_binary, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -38,6 +38,8 @@ NATS_CONFIG_DIR = ROOT / "deploy" / "nats"
 DOCKERFILE = "Dockerfile"
 
 SERVICES = {"booking": 8001, "lounge": 8002, "callcenter": 8003}
+RELAYS = {f"{name}-relay": name for name in SERVICES}  # each service's outbox relay, in a container of its own
+RELAY_PORT = 8100
 CLUSTER_NODES = {"nats-1", "nats-2", "nats-3"}
 SHARED_ENV = {
     "AIRSIDE_ENV",
@@ -47,6 +49,7 @@ SHARED_ENV = {
     "AIRSIDE_CORS_ORIGINS",
     "AIRSIDE_STREAM_REPLICAS",
     "AIRSIDE_STREAM_MAX_AGE_DAYS",
+    "AIRSIDE_RELAY",
 }
 TEST_SECRET = "compose-test-secret-0123456789abcdef0123456789abcdef"
 CLUSTER_URL = "nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222"
@@ -333,7 +336,7 @@ def test_interpolation_fails_loudly_without_the_jwt_secret(compose_raw):
 
 
 def test_the_deployed_set_has_every_service(compose):
-    assert {"nats", "postgres", *SERVICES, "gateway"} <= set(compose["services"])
+    assert {"nats", "postgres", *SERVICES, *RELAYS, "gateway"} <= set(compose["services"])
 
 
 @pytest.mark.parametrize(("name", "port"), SERVICES.items())
@@ -357,12 +360,34 @@ def test_each_app_service_is_built_checked_and_configured(compose, name, port):
     assert env["AIRSIDE_JWT_SECRET"] == TEST_SECRET
     assert env[f"{prefix}_PORT"] == str(port), "the documented port"
     assert env["AIRSIDE_STREAM_REPLICAS"] == "1"
+    assert env["AIRSIDE_RELAY"] == "external", "its relay service publishes its outbox, never a request worker"
     assert [urlsplit(url).hostname for url in env["AIRSIDE_NATS_URL"].split(",")] == ["nats"]
 
     database = urlsplit(env[f"{prefix}_DATABASE_URL"])
     assert database.scheme == "postgresql"
     assert (database.hostname, database.port, database.path) == ("postgres", 5432, f"/{name}"), "its own database on `postgres`"
     assert database.username == name, "its own role"
+
+
+@pytest.mark.parametrize(("relay", "name"), RELAYS.items())
+def test_each_service_has_its_relay_in_a_process_of_its_own(compose, relay, name):
+    """The service's image and environment, `airside relay <service>` instead of uvicorn, started once the
+    service is healthy (it migrates the database the relay reads), and probed on its own port."""
+    service, relayed = compose["services"][name], compose["services"][relay]
+    assert relayed["build"] == service["build"], "the service's own image"
+    assert relayed["command"] == ["airside", "relay", name]
+    assert environment_of(relayed) == environment_of(service), "the service's database, NATS and settings"
+    assert {dependency: spec["condition"] for dependency, spec in relayed["depends_on"].items()} == {
+        name: "service_healthy",
+        "nats": "service_healthy",
+        "postgres": "service_healthy",
+    }
+    # Its own healthcheck: the image's probes uvicorn's port, where a relay serves nothing.
+    assert f"http://127.0.0.1:{RELAY_PORT}/readyz" in " ".join(relayed["healthcheck"]["test"])
+    assert str(RELAY_PORT) in [str(exposed) for exposed in relayed.get("expose", [])]
+    assert relayed["restart"] in {"always", "unless-stopped"}
+    assert relayed["stop_grace_period"] == service["stop_grace_period"], "time to publish and mark the batch in hand"
+    assert "profiles" not in relayed
 
 
 def test_infrastructure_services_are_checked_restarted_and_persistent(compose):
@@ -636,16 +661,34 @@ def test_dockerignore_keeps_what_the_images_need_and_drops_the_rest():
 
 
 def local_environment(
-    compose: dict[str, Any], name: str, port: int, *, nats_url: str, database_url: str, local_port: int
+    compose: dict[str, Any], name: str, port: int, *, nats_url: str, database_url: str, local_port: int, entry: str | None = None
 ) -> dict[str, str]:
-    """The service's environment from compose, with `nats`, `postgres` and the port mapped to this machine."""
-    env = environment_of(compose["services"][name])
+    """The service's environment from compose (or its relay's, `entry`), with `nats`, `postgres` and the port
+    mapped to this machine."""
+    env = environment_of(compose["services"][entry or name])
     prefix = name.upper()
     assert env[f"{prefix}_PORT"] == str(port)
     declared_db = urlsplit(env[f"{prefix}_DATABASE_URL"])
     assert (declared_db.scheme, declared_db.hostname, declared_db.path) == ("postgresql", "postgres", f"/{name}")
     assert all(urlsplit(url).hostname == "nats" for url in env["AIRSIDE_NATS_URL"].split(","))
-    return {**env, "AIRSIDE_NATS_URL": nats_url, f"{prefix}_DATABASE_URL": database_url, f"{prefix}_PORT": str(local_port)}
+    mapped = {**env, "AIRSIDE_NATS_URL": nats_url, f"{prefix}_DATABASE_URL": database_url, f"{prefix}_PORT": str(local_port)}
+    if database_url.startswith("sqlite"):
+        # A run without PostgreSQL: SQLite has one process per service, which relays its own outbox.
+        mapped["AIRSIDE_RELAY"] = "in_process"
+    return mapped
+
+
+class RelayImageProcess(ServiceProcess):
+    """A relay started as compose starts it: the service's image, compose's command, its probes on a free port."""
+
+    def __init__(self, compose: dict[str, Any], relay: str, port: int, env: dict[str, str], log_file: Path) -> None:
+        image = image_of(compose, RELAYS[relay])
+        super().__init__(relay, port, {**env, **image.service_env, "AIRSIDE_RELAY_PORT": str(port)}, log_file)
+        self.compose_command = compose["services"][relay]["command"]
+
+    def command(self) -> list[str]:
+        program, *arguments = self.compose_command
+        return [str(Path(sys.executable).parent / program), *arguments]
 
 
 @pytest.fixture
@@ -705,10 +748,41 @@ def test_services_start_with_the_environment_compose_declares(compose, nats_serv
         assert run_healthcheck(healthcheck, port, local_ports[name]) == 0, name
         assert run_image_healthcheck(image_of(compose, name), local_ports[name]) == 0, name
 
-    for process in started:
+    if databases.kind == "postgresql":
+        start_the_relays(compose, nats_server.url, started, tmp_path)
+
+    for process in reversed(started):
         process.stop()
-        assert run_healthcheck(compose["services"][process.name]["healthcheck"]["test"], SERVICES[process.name], process.port) != 0
-        assert run_image_healthcheck(image_of(compose, process.name), process.port) != 0
+        if process.name in SERVICES:
+            assert run_healthcheck(compose["services"][process.name]["healthcheck"]["test"], SERVICES[process.name], process.port) != 0
+            assert run_image_healthcheck(image_of(compose, process.name), process.port) != 0
+
+
+def start_the_relays(compose: dict[str, Any], nats_url: str, started: list[ServiceProcess], tmp_path: Path) -> None:
+    """Each relay beside its running service, with the environment and command compose declares: it leads,
+    its healthcheck passes, and what the service committed (its seed's events) gets published."""
+    services = {process.name: process for process in started}
+    for relay, name in RELAYS.items():
+        service = services[name]
+        env = local_environment(
+            compose,
+            name,
+            SERVICES[name],
+            nats_url=nats_url,
+            database_url=service.env[f"{name.upper()}_DATABASE_URL"],
+            local_port=service.port,
+            entry=relay,
+        )
+        process = RelayImageProcess(compose, relay, free_port(), env, tmp_path / "logs" / f"{relay}.log").start()
+        started.append(process)
+        process.wait_ready(60)
+        wait_until(lambda url=process.url: outbox_of(url)["relay_leader"], 20, f"{relay} leading")
+        assert run_healthcheck(compose["services"][relay]["healthcheck"]["test"], RELAY_PORT, process.port) == 0, relay
+        wait_until(lambda url=service.url: outbox_of(url)["pending"] == 0, 20, f"{name}'s outbox published by {relay}")
+
+
+def outbox_of(url: str) -> dict[str, Any]:
+    return httpx.get(f"{url}/readyz", timeout=5).json()["outbox"]
 
 
 def test_production_refuses_to_start_without_the_secret(compose, nats_server, databases, tmp_path, clean_environ, started):

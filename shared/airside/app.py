@@ -84,7 +84,8 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         if settings.migrate_on_start:
             await prepare_database(definition, db)
         bus = Bus(settings, definition.name)
-        relay = OutboxRelay(db, bus, settings, definition.name)
+        # AIRSIDE_RELAY=external: `airside relay <service>` publishes, and request workers never do.
+        relay = OutboxRelay(db, bus, settings, definition.name) if settings.relay == "in_process" else None
         consumers = {spec.durable: Consumer(spec, db, bus, settings, definition.name) for spec in definition.consumers}
         metrics = MetricsRefresher(
             db, bus, list(consumers.values()), definition.name, settings.metrics_refresh_seconds, settings.nats_probe_timeout_seconds
@@ -95,7 +96,8 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         app.state.token_verifier = TokenVerifier(settings)
         app.state.cursor_key = settings.server_key("cursor")
         bus.start()
-        runtime.delivery.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        if relay is not None:
+            runtime.delivery.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         for consumer in consumers.values():
             runtime.delivery.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
         runtime.tasks.append(asyncio.create_task(metrics.run(), name="metrics-refresh"))

@@ -13,7 +13,7 @@ import httpx
 import typer
 
 from airside.auth import Role, issue_token
-from airside.settings import AirsideSettings
+from airside.settings import AirsideSettings, SettingsError
 
 app = typer.Typer(help="Airside operations and development commands.", no_args_is_help=True, add_completion=False)
 ops = typer.Typer(help="Operate the running services: dead letters and republishing.", no_args_is_help=True)
@@ -67,6 +67,28 @@ def seed(
         result = subprocess.run([sys.executable, "-m", "airside.seeding", name], check=False)
         if result.returncode:
             raise typer.Exit(result.returncode)
+
+
+@app.command()
+def relay(
+    service: Annotated[str, typer.Argument(help="booking, lounge or callcenter")],
+    host: Annotated[str, typer.Option(help="Address /healthz, /readyz and /metrics listen on (port: AIRSIDE_RELAY_PORT)")] = "0.0.0.0",
+) -> None:
+    """Run a service's outbox relay in a process of its own (the service runs with AIRSIDE_RELAY=external);
+    SIGTERM stops it after the batch in hand."""
+    from airside.app import installed_services
+    from airside.relay_process import run_relay
+
+    services = installed_services()
+    if service not in services:
+        raise typer.BadParameter(f"unknown service {service}; one of {', '.join(services)}")
+    try:
+        started = run_relay(service, services[service](), host=host)
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    if not started:
+        raise typer.Exit(1)
 
 
 @app.command("flight-status")

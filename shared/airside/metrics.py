@@ -13,6 +13,7 @@ OUTBOX_BACKLOG = Gauge("airside_outbox_backlog", "Events recorded but not yet pu
 OUTBOX_OLDEST_AGE = Gauge("airside_outbox_oldest_age_seconds", "Age of the oldest unpublished event", ["service"])
 OUTBOX_PUBLISHED = Counter("airside_outbox_published_total", "Events published from the outbox", ["service"])
 OUTBOX_PUBLISH_FAILURES = Counter("airside_outbox_publish_failures_total", "Failed publish attempts", ["service"])
+RELAY_LEADER = Gauge("airside_outbox_relay_leader", "1 while this process's relay holds the service's relay lock", ["service"])
 CONSUMER_EVENTS = Counter(
     "airside_consumer_events_total",
     "Events handled by consumers, by outcome (applied, duplicate, ignored, retried, dead_lettered)",

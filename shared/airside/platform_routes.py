@@ -59,7 +59,13 @@ async def readyz(request: Request) -> JSONResponse:
             "database": "ok",
             "nats": bus.status,
             "streams": "ok" if bus.connected and bus.topology_ready else "unknown",
-            "outbox": {"pending": pending, "oldest_age_seconds": round(oldest_age, 3), "relay_leader": runtime.relay.is_leader},
+            "outbox": {
+                "pending": pending,
+                "oldest_age_seconds": round(oldest_age, 3),
+                "relay": runtime.settings.relay,
+                # Whether this process's relay leads; an external relay reports it on its own /readyz.
+                "relay_leader": runtime.relay.is_leader if runtime.relay is not None else None,
+            },
         }
     )
 

@@ -29,7 +29,7 @@ class Runtime:
     settings: AirsideSettings
     db: Database
     bus: Bus
-    relay: OutboxRelay
+    relay: OutboxRelay | None  # None when the relay runs in a process of its own (AIRSIDE_RELAY=external)
     consumers: dict[str, Consumer]
     metrics: MetricsRefresher
     drain: Drain
@@ -38,7 +38,8 @@ class Runtime:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def stop(self) -> None:
-        self.relay.stop()
+        if self.relay is not None:
+            self.relay.stop()
         for consumer in self.consumers.values():
             consumer.stop()
         late: set[asyncio.Task[None]] = set()

@@ -44,6 +44,11 @@ class AirsideSettings(BaseSettings):
     # Outbox relay: sweep timer besides the wake-up after each commit.
     outbox_sweep_seconds: float = 1.0
     outbox_batch_size: int = 500
+    # Where the relay runs: in the service's process (the embedded default, and the only choice on SQLite),
+    # or `external`, a process of its own (`airside relay <service>`), so request workers never publish.
+    # The external relay serves /healthz, /readyz and /metrics on relay_port.
+    relay: Literal["in_process", "external"] = "in_process"
+    relay_port: int = 8100
     # Inbox: nak delays by delivery attempt, then dead-letter at this many deliveries.
     retry_delays: Annotated[list[float], NoDecode] = [1, 5, 30, 120, 300, 600, 600]
     dead_letter_after: int = 8
@@ -121,6 +126,8 @@ class AirsideSettings(BaseSettings):
         """Refuse to start in a mode that would be unsafe; warn where the embedded run cuts corners."""
         if self.jwt_algorithm == "RS256" and not self.jwt_jwks_url:
             raise SettingsError("AIRSIDE_JWT_JWKS_URL must be set when AIRSIDE_JWT_ALGORITHM=RS256")
+        if self.relay == "external" and not self.is_postgres:
+            raise SettingsError("AIRSIDE_RELAY=external needs PostgreSQL: on SQLite the service's own process relays its outbox")
         secret = self.signing_secret()
         if not self.is_embedded:
             mode = f"AIRSIDE_ENV={self.env}" if self.env else "a PostgreSQL database without AIRSIDE_ENV=embedded"

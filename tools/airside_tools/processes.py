@@ -215,6 +215,16 @@ class ServiceProcess:
         self.wait_stopped()
 
 
+class RelayProcess(ServiceProcess):
+    """`airside relay <service>`, as its compose service runs it: its /readyz and /metrics on `port`."""
+
+    def __init__(self, name: str, port: int, env: dict[str, str], log_file: Path, host: str = "127.0.0.1") -> None:
+        super().__init__(name, port, {**env, "AIRSIDE_RELAY_PORT": str(port)}, log_file, host)
+
+    def command(self) -> list[str]:
+        return [str(Path(sys.executable).parent / "airside"), "relay", self.name, "--host", self.host]
+
+
 class NatsCluster:
     """Three (or more) JetStream nodes routed together, for R3 streams and losing a node."""
 

@@ -4,8 +4,10 @@ docs/events.md rule 1. The writer adds rows inside the business transaction; aft
 relay is woken at once, and a timer sweep catches anything a wake-up missed. Rows are selected
 by state (never by a high-water mark), published with `Nats-Msg-Id`, and marked only after the
 PubAck, in commit order: an event not yet published holds back every one committed after it.
-Housekeeping prunes them after the stream's retention. On PostgreSQL one replica leads through an
-advisory lock; the others stand by.
+Housekeeping prunes them after the stream's retention. On PostgreSQL one relay leads through an
+advisory lock (a replica's, or `airside relay <service>` in a process of its own); the others stand
+by. On SQLite the writer wakes the relay of its own process; on PostgreSQL a trigger on the outbox
+NOTIFYs in the writer's transaction and the leader LISTENs, whichever process wrote.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Index, Integer, Text, bindparam, event, func, select, text, update
+from sqlalchemy import DDL, BigInteger, Index, Integer, Text, bindparam, event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
@@ -30,7 +32,7 @@ from airside.db.rows import row_instance
 from airside.messaging.bus import Bus
 from airside.messaging.envelope import CloudEvent, EventDefinition
 from airside.messaging.streams import stream_for
-from airside.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
+from airside.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED, RELAY_LEADER
 from airside.settings import AirsideSettings
 from airside.statements import Runner
 
@@ -38,6 +40,8 @@ log = logging.getLogger("airside.outbox")
 
 # How long the leader trusts its lock connection without asking it again (a dead one frees the lock).
 LOCK_CHECK_SECONDS = 1.0
+# While NATS is away or its streams are not declared yet, a relay looks again this often (not a whole sweep).
+BUS_WAIT_SECONDS = 0.2
 RELAY_LOCK_BASE = 7_201_100
 
 
@@ -58,6 +62,21 @@ class OutboxEvent(SQLModel, table=True):
     # How often ops asked for it again (`republish_since`); each time it goes out under a new Nats-Msg-Id.
     republished: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
+
+# PostgreSQL: a row that waits to be published (inserted, or marked again by `republish_since`) NOTIFYs this
+# channel from inside the writer's transaction, so the notice leaves at its commit and costs the writer no
+# round trip; notices of one transaction are folded into one. Migrations add the trigger
+# (`airside.migrations.add_outbox_wakeup`); tables made by `create_all` (tests) get it from the listeners below.
+WAKE_CHANNEL = "airside_outbox"
+WAKE_TRIGGER = (
+    f"CREATE OR REPLACE FUNCTION airside_outbox_wake() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{WAKE_CHANNEL}', ''); RETURN NULL; END $$",
+    "CREATE TRIGGER outbox_event_wake AFTER INSERT OR UPDATE OF published_at ON outbox_event "
+    "FOR EACH ROW WHEN (NEW.published_at IS NULL) EXECUTE FUNCTION airside_outbox_wake()",
+)
+WAKE_TRIGGER_DROP = ("DROP TRIGGER outbox_event_wake ON outbox_event", "DROP FUNCTION airside_outbox_wake()")
+for _statement in WAKE_TRIGGER:
+    event.listen(OutboxEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))  # type: ignore[attr-defined]
 
 _WAKE_FLAG = "airside_outbox_written"
 _PENDING = "airside_outbox_pending"
@@ -149,11 +168,17 @@ class OutboxRelay:
         self.wake()
 
     async def run(self) -> None:
-        _wake_callbacks.append(self.wake)
+        # PostgreSQL wakes the leader by NOTIFY (on its lock connection), whichever process committed; SQLite
+        # has only this process's writers, which call `wake_relays`.
+        woken_by_writers = not self.db.is_postgres
+        if woken_by_writers:
+            _wake_callbacks.append(self.wake)
         try:
             while not self._stopping:
+                bus_ready = self.bus.connected and self.bus.topology_ready
+                sweep = self.settings.outbox_sweep_seconds
                 try:
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.outbox_sweep_seconds)
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=sweep if bus_ready else min(sweep, BUS_WAIT_SECONDS))
                 except TimeoutError:
                     pass
                 self._wakeup.clear()
@@ -166,7 +191,8 @@ class OutboxRelay:
                         log.exception("outbox relay pass failed")
                     await asyncio.sleep(1)
         finally:
-            _wake_callbacks.remove(self.wake)
+            if woken_by_writers:
+                _wake_callbacks.remove(self.wake)
             await self._release_leadership()
 
     async def _drain(self) -> None:
@@ -182,7 +208,7 @@ class OutboxRelay:
     async def _lead(self) -> bool:
         """SQLite has one process; on PostgreSQL hold an advisory lock on a dedicated connection."""
         if not self.db.is_postgres:
-            self.is_leader = True
+            self._became_leader()
             return True
         if self._lock_conn is not None:
             if time.monotonic() - self._lock_checked < LOCK_CHECK_SECONDS:
@@ -198,23 +224,36 @@ class OutboxRelay:
         conn = await (await self.db.engine.connect()).execution_options(isolation_level="AUTOCOMMIT")
         key = RELAY_LOCK_BASE + sum(self.service.encode())
         got = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})).scalar()
-        if got:
-            self._lock_conn = conn
-            self._lock_checked = time.monotonic()
-            self.is_leader = True
-            log.info("outbox relay leads")
-            return True
-        await conn.close()
-        return False
+        if not got:
+            await conn.close()
+            return False
+        self._lock_conn = conn
+        self._lock_checked = time.monotonic()
+        # The leader hears every commit that wrote an outbox row on the connection that holds its lock.
+        await (await conn.get_raw_connection()).driver_connection.add_listener(WAKE_CHANNEL, self._notified)
+        self._became_leader()
+        log.info("outbox relay leads")
+        return True
+
+    def _became_leader(self) -> None:
+        self.is_leader = True
+        RELAY_LEADER.labels(self.service).set(1)
+
+    def _notified(self, *_notice: object) -> None:
+        self.wake()
 
     async def _release_leadership(self) -> None:
+        if self.is_leader:
+            RELAY_LEADER.labels(self.service).set(0)
         self.is_leader = False
         if self._lock_conn is not None:
+            conn, self._lock_conn = self._lock_conn, None
             try:
-                await self._lock_conn.close()
-            except Exception:  # noqa: BLE001
+                # Closed, never back in the pool: the lock and the LISTEN end with its session.
+                await conn.invalidate()
+                await conn.close()
+            except Exception:  # noqa: BLE001 - a dead connection holds nothing any more
                 pass
-            self._lock_conn = None
 
     async def publish_batch(self) -> tuple[int, bool, bool]:
         """Publish the next batch in commit order; returns (published, batch was full, stopped: an event

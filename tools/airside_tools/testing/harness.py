@@ -18,7 +18,7 @@ from airside.app import ServiceDefinition, create_service_app
 from airside.auth import issue_token
 from airside.runtime import Runtime
 from airside.settings import AirsideSettings
-from airside_tools.processes import NatsServer, ServiceProcess, free_port
+from airside_tools.processes import NatsServer, RelayProcess, ServiceProcess, free_port
 
 # Fast retries so a test sees a poison event parked in seconds, not the production half hour.
 FAST_DELIVERY = {
@@ -90,21 +90,32 @@ async def wait_for(check: Callable[[], Awaitable[Any]], *, timeout: float, what:
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def _environment(name: str, database_url: str, nats_url: str, extra_env: dict[str, str]) -> dict[str, str]:
+    return {
+        f"{name.upper()}_DATABASE_URL": database_url,
+        "AIRSIDE_NATS_URL": nats_url,
+        "AIRSIDE_LOG_LEVEL": "INFO",
+        "AIRSIDE_JWT_SECRET": TEST_JWT_SECRET,
+        **FAST_DELIVERY,
+        **extra_env,
+    }
+
+
 def service_process(
     name: str, *, database_url: str, nats_url: str, log_dir: Path, extra_env: dict[str, str] | None = None
 ) -> ServiceProcess:
     """A service as the Dockerfile runs it, on a free port, with fast delivery retries."""
     port = free_port()
-    env = {
-        f"{name.upper()}_DATABASE_URL": database_url,
-        f"{name.upper()}_PORT": str(port),
-        "AIRSIDE_NATS_URL": nats_url,
-        "AIRSIDE_LOG_LEVEL": "INFO",
-        "AIRSIDE_JWT_SECRET": TEST_JWT_SECRET,
-        **FAST_DELIVERY,
-        **(extra_env or {}),
-    }
+    env = _environment(name, database_url, nats_url, {f"{name.upper()}_PORT": str(port), **(extra_env or {})})
     return ServiceProcess(name, port, env, log_dir / f"{name}.log")
+
+
+def relay_process(
+    name: str, *, database_url: str, nats_url: str, log_dir: Path, extra_env: dict[str, str] | None = None, log_name: str | None = None
+) -> RelayProcess:
+    """A service's relay in a process of its own (`airside relay <service>`), its probes on a free port."""
+    env = _environment(name, database_url, nats_url, extra_env or {})
+    return RelayProcess(name, free_port(), env, log_dir / f"{log_name or name + '-relay'}.log")
 
 
 class ServiceSet:
