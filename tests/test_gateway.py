@@ -3,8 +3,9 @@
 deploy/nginx/gateway.conf is used as is, bar what only Docker provides: the listen port, the log
 path and the service addresses (`booking:8001` -> this machine's port). Checked: the gateway
 serves the /v1 API (not /v1/ops), /docs, /openapi.json and /asyncapi.json of each service and
-nothing else, however a path is spelled; and a journey with phone numbers leaves none of them in
-any log the gateway or the services wrote, nor in a dead letter's error.
+nothing else, however a path is spelled; /<service>/docs loads its document from
+/<service>/openapi.json; and a journey with phone numbers leaves none of them in any log the
+gateway or the services wrote, nor in a dead letter's error.
 """
 
 from __future__ import annotations
@@ -139,6 +140,36 @@ def test_the_gateway_serves_the_public_routes_of_each_service_and_nothing_else(s
             assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json", path
     for path in ("/docs", "/openapi.json", "/asyncapi.json"):
         assert httpx.get(f"{gateway.url}/{name}{path}", timeout=10).status_code == 200, path
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_the_docs_page_behind_the_gateway_loads_its_document_through_the_gateway(stack, name):
+    """The Swagger page, fetched as a browser would: the document it names is fetched from the page's own origin."""
+    services, gateway = stack
+    page = httpx.get(f"{gateway.url}/{name}/docs", timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), page.text[:200]
+    (document_url,) = re.findall(r"url: '([^']+)'", page.text)
+    assert document_url == f"/{name}/openapi.json"
+    document = httpx.get(f"{gateway.url}{document_url}", timeout=10)
+    assert document.status_code == 200 and reached_the_service(document.headers)
+    direct = httpx.get(f"{services[name].url}/openapi.json", timeout=10).json()
+    assert document.json()["paths"] == direct["paths"] and document.json()["info"] == direct["info"]
+    # "Try it out" sends requests to the first server: the gateway's prefix on the page's origin.
+    assert document.json()["servers"][0]["url"] == f"/{name}"
+    assert f"/{name}" not in [server["url"] for server in direct.get("servers", [])]
+    # Straight to the service (the deployment network), the page names the document at the service's root.
+    assert re.findall(r"url: '([^']+)'", httpx.get(f"{services[name].url}/docs", timeout=10).text) == ["/openapi.json"]
+
+
+def test_a_forwarded_prefix_a_caller_forges_reaches_no_docs_page(stack):
+    """The gateway replaces the header; sent to a service directly, a prefix that is not plain path segments is ignored."""
+    services, gateway = stack
+    forged = {"X-Forwarded-Prefix": "/evil"}
+    through = httpx.get(f"{gateway.url}/booking/docs", headers=forged, timeout=10)
+    assert re.findall(r"url: '([^']+)'", through.text) == ["/booking/openapi.json"]
+    for prefix in ("/x'+alert(1)+'", "/../../elsewhere", "//evil.example", "/a?b"):
+        page = httpx.get(f"{services['booking'].url}/docs", headers={"X-Forwarded-Prefix": prefix}, timeout=10)
+        assert re.findall(r"url: '([^']+)'", page.text) == ["/openapi.json"], prefix
 
 
 # Spellings of the internal routes a gateway matching raw strings would pass on.

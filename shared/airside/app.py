@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside.auth import TokenVerifier
 from airside.db.database import Database
 from airside.db.upgrade import migrate
+from airside.forwarded_prefix import ForwardedPrefix
 from airside.housekeeping import housekeeping
 from airside.logs import configure_logging
 from airside.messaging.bus import Bus
@@ -130,6 +131,7 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
             expose_headers=["ETag", "X-Correlation-ID"],
         )
     app.add_middleware(RequestContextMiddleware, service=definition.name)
+    app.add_middleware(ForwardedPrefix)
     app.add_middleware(CloseWhileDraining, drain=drain)
     app.include_router(platform_router)
     for router in definition.routers:
