@@ -11,7 +11,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
@@ -87,6 +87,14 @@ class Keyset:
             return rows, None
         kept = rows[:limit]
         return kept, self.encode(key(kept[-1]))
+
+    def page_of(self, rows: Iterable[T], limit: int, key: Callable[[T], tuple[Any, ...]]) -> tuple[list[T], str | None]:
+        """A list read whole, because its parent bounds it (an order's history, a lounge's stock) or it is
+        reference data (stations, the menu): ordered by `key`, unique per row, the page after the cursor."""
+        ordered = sorted(rows, key=key)
+        after = self.after
+        rest = ordered if after is None else [row for row in ordered if key(row) > after]
+        return self.page(rest[: limit + 1], limit, key)
 
 
 def keyset(*elements: Any) -> Any:

@@ -95,9 +95,9 @@ async def test_candidates_are_free_concierges_least_loaded_first(client):
     order = await confirmed_order(client, std=local(day, 18))
     response = await client.get(f"/v1/orders/{order['id']}/candidates", headers=LEAD)
     assert response.status_code == 200
-    ids = [candidate["id"] for candidate in response.json()]
+    ids = [candidate["id"] for candidate in response.json()["items"]]
     assert away["id"] not in ids and ids.index(idle["id"]) < ids.index(busy["id"])
-    loads = {candidate["id"]: candidate["assignments_that_day"] for candidate in response.json()}
+    loads = {candidate["id"]: candidate["assignments_that_day"] for candidate in response.json()["items"]}
     assert loads[idle["id"]] == 0 and loads[busy["id"]] == 1
 
 

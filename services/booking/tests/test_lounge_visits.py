@@ -60,7 +60,7 @@ async def test_an_escorted_order_goes_to_the_lounge_and_back_in_service(client, 
     await status_becomes(client, order, "in_lounge")
     await publish_visit(nats_server.url, lounge_events.visit_checked_out, order)
     await status_becomes(client, order, "in_service")
-    history = (await client.get(f"/v1/orders/{order['id']}/history", headers=LEAD)).json()
+    history = (await client.get(f"/v1/orders/{order['id']}/history", headers=LEAD)).json()["items"]
     assert [entry["action"] for entry in history][-2:] == ["in_lounge", "left_lounge"]
 
 

@@ -175,7 +175,7 @@ async def test_a_confirm_retried_with_its_key_is_one_change(client):
 async def test_history_keeps_every_change(client):
     order, _ = await assigned_order(client)
     await act(client, order, "cancel", CANCEL)
-    history = (await client.get(f"/v1/orders/{order['id']}/history", headers=LEAD)).json()
+    history = (await client.get(f"/v1/orders/{order['id']}/history", headers=LEAD)).json()["items"]
     assert [entry["action"] for entry in history] == ["created", "confirmed", "assigned", "cancelled"]
     assert [entry["version"] for entry in history] == [1, 2, 3, 4]
     assert history[-1]["details"]["reason"] == "plans changed"

@@ -6,7 +6,7 @@ from airside_tools.testing.harness import auth
 
 async def test_seeded_stations_are_listed_with_time_zones(client):
     response = await client.get("/v1/stations", headers=auth("concierge"))
-    stations = {station["code"]: station for station in response.json()}
+    stations = {station["code"]: station for station in response.json()["items"]}
     assert stations["PEK"]["timezone"] == "Asia/Shanghai" and stations["KMG"]["name"] == "Kunming Changshui"
 
 

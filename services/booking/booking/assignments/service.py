@@ -9,7 +9,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.concierges.models import Assignment, Candidate, Concierge, ConciergePublic, Schedule, Shift
+from booking.assignments.models import Assignment, Candidate, Schedule
+from booking.concierges.models import Concierge, ConciergePublic, Shift
 from booking.concierges.service import list_concierges, local_day, shift_public, station_zone
 from booking.orders.availability import unavailable_because
 from booking.orders.models import Order

@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from airside.db.dependencies import SessionDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.types import IsoDate
 from booking.assignments import service
-from booking.concierges.models import Candidate, Schedule
+from booking.assignments.models import Candidate, Schedule
 from booking.concierges.service import visible_concierge
 from booking.orders.access import Lead, visible_order
 
@@ -15,9 +16,13 @@ router = APIRouter()
 
 
 @router.get("/v1/orders/{order_id}/candidates", tags=["orders"])
-async def candidates(order_id: str, session: SessionDep, principal: Lead) -> list[Candidate]:
+async def candidates(
+    order_id: str, session: SessionDep, principal: Lead, cursor: Annotated[Keyset, keyset(int, str, str)], limit: LimitQuery = 200
+) -> Page[Candidate]:
     order = await visible_order(session, principal, order_id)
-    return await service.candidates(session=session, order=order)
+    free = await service.candidates(session=session, order=order)
+    kept, next_cursor = cursor.page_of(free, limit, lambda candidate: (candidate.assignments_that_day, candidate.name, candidate.id))
+    return Page(items=kept, next_cursor=next_cursor)
 
 
 @router.get("/v1/concierges/{concierge_id}/schedule", tags=["concierges"])

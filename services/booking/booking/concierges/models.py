@@ -55,24 +55,3 @@ class ShiftIn(BaseModel):
 class ShiftPublic(ShiftIn):
     start_at: datetime
     end_at: datetime
-
-
-class Assignment(BaseModel):
-    order_id: str
-    ref: str
-    status: str
-    flight_no: str
-    staff_report_at: datetime
-    meet_at: datetime
-    service_end_at: datetime
-
-
-class Schedule(BaseModel):
-    concierge_id: str
-    date: date
-    shifts: list[ShiftPublic]
-    assignments: list[Assignment]
-
-
-class Candidate(ConciergePublic):
-    assignments_that_day: int

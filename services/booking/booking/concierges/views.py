@@ -1,8 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Response
 
+from airside import conditional
 from airside.auth import Principal, Role, require
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.types import IsoDate
@@ -38,9 +40,10 @@ async def list_concierges(
     return [_public(concierge) for concierge in await service.list_concierges(session=session, stations=stations)]
 
 
-@router.get("/{concierge_id}")
-async def get_concierge(concierge_id: str, session: SessionDep, principal: Lead) -> ConciergePublic:
-    return _public(await service.visible_concierge(session=session, principal=principal, concierge_id=concierge_id))
+@router.get("/{concierge_id}", response_model=ConciergePublic, responses=CONDITIONAL_GET)
+async def get_concierge(concierge_id: str, session: SessionDep, principal: Lead, if_none_match: IfNoneMatch = None) -> Response:
+    concierge = await service.visible_concierge(session=session, principal=principal, concierge_id=concierge_id)
+    return conditional.answer(ConciergePublic, _public(concierge), if_none_match)
 
 
 @router.put("/{concierge_id}/shifts/{day}")

@@ -2,9 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 
+from airside import conditional
 from airside.auth import CurrentUser
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.types import IsoDate
@@ -21,6 +23,9 @@ def flight_public(flight: Flight) -> FlightPublic:
     return FlightPublic.model_validate(flight.info().model_dump())
 
 
-@router.get("/{flight_no}/{flight_date}")
-async def get_flight(flight_no: FlightNo, flight_date: FlightDate, session: SessionDep, _user: CurrentUser) -> FlightPublic:
-    return flight_public(await service.get_flight(session=session, flight_no=flight_no, flight_date=flight_date))
+@router.get("/{flight_no}/{flight_date}", response_model=FlightPublic, responses=CONDITIONAL_GET)
+async def get_flight(
+    flight_no: FlightNo, flight_date: FlightDate, session: SessionDep, _user: CurrentUser, if_none_match: IfNoneMatch = None
+) -> Response:
+    flight = await service.get_flight(session=session, flight_no=flight_no, flight_date=flight_date)
+    return conditional.answer(FlightPublic, flight_public(flight), if_none_match)

@@ -3,7 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
 
+from airside import conditional
 from airside.auth import CurrentUser, Principal, Role, require
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
@@ -57,12 +59,11 @@ async def search_members(
     return Page(items=[_public(member) for member in kept], next_cursor=next_cursor)
 
 
-@router.get("/{member_id}")
-async def get_member(member_id: str, session: SessionDep, principal: CurrentUser, response: Response) -> MemberPublic:
+@router.get("/{member_id}", response_model=MemberPublic, responses=CONDITIONAL_GET)
+async def get_member(member_id: str, session: SessionDep, principal: CurrentUser, if_none_match: IfNoneMatch = None) -> Response:
     _check_read(principal, member_id)
     member = await service.get_member(session=session, member_id=member_id)
-    set_etag(response, member.version)
-    return _public(member)
+    return conditional.answer(MemberPublic, _public(member), if_none_match, version=member.version)
 
 
 @router.patch("/{member_id}")

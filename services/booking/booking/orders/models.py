@@ -14,7 +14,9 @@ from airside.events.common import Money
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 from airside.types import IsoDate, IsoDateTime, PersonName, StationCode
 from booking.flights.models import AIRPORT_PATTERN
+from booking.orders.transitions import Status
 
+FeesMethod = Literal["cash", "card", "member_account"]
 SsrCode = Literal["WCHR", "WCHS", "WCHC", "BLND", "DEAF", "DPNA", "UMNR", "MEDA", "MAAS"]
 
 
@@ -170,7 +172,7 @@ class AssignBody(BaseModel):
 class FeesIn(BaseModel):
     amount_minor: int = PydanticField(ge=0, le=100_000_000)
     currency: Literal["CNY"] = "CNY"
-    method: Literal["cash", "card", "member_account"]
+    method: FeesMethod
 
 
 class CompleteBody(BaseModel):
@@ -189,7 +191,15 @@ class CancelBody(BaseModel):
 # --- responses --------------------------------------------------------------------------------
 
 
+class FeesCollectedPublic(FeesCollected):
+    method: FeesMethod
+
+
 class OrderPublic(OrderSnapshot):
+    # The event snapshot keeps plain strings (a tolerant reader in the other services); the API names its values.
+    status: Status
+    direction: Direction
+    channel: Channel | None = None
     checked_bags: int | None = None
     seat_preference: str | None = None
     notes: str | None = None
@@ -198,14 +208,14 @@ class OrderPublic(OrderSnapshot):
     cancellation_fee: Money | None = None
     cancel_reason: str | None = None
     no_show_fee: Money | None = None
-    fees_collected: FeesCollected | None = None
+    fees_collected: FeesCollectedPublic | None = None
     created_at: datetime
 
 
 class HistoryEntry(BaseModel):
     version: int
     action: str
-    status: str
+    status: Status
     actor: str
     at: datetime
     details: dict[str, Any]

@@ -4,11 +4,11 @@ only the API shows: fees, bags, notes)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from airside.events.booking import FeesCollected, OrderItem, OrderSnapshot
+from airside.events.booking import OrderItem, OrderSnapshot
 from airside.events.common import FlightInfo, Money, Passenger, Person
 from airside.flight_numbers import split_flight_no
 from booking.flights.models import Flight
-from booking.orders.models import Order, OrderPublic
+from booking.orders.models import FeesCollectedPublic, Order, OrderPublic
 from booking.orders.reads import concierge_person
 
 
@@ -61,7 +61,7 @@ async def public(session: AsyncSession, order: Order) -> OrderPublic:
 def public_of(order: Order, snapshot: OrderSnapshot) -> OrderPublic:
     fees = None
     if order.fees_collected_minor is not None and order.fees_method is not None:
-        fees = FeesCollected(amount_minor=order.fees_collected_minor, currency=order.currency, method=order.fees_method)
+        fees = FeesCollectedPublic(amount_minor=order.fees_collected_minor, currency=order.currency, method=order.fees_method)
     return OrderPublic(
         **snapshot.model_dump(),
         checked_bags=order.checked_bags,

@@ -5,7 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
+from airside import conditional
 from airside.auth import CurrentUser
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import DatabaseDep, SessionDep
 from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.idempotency import IdempotencyDep
@@ -68,11 +70,10 @@ async def search_orders(
     return Page(items=[await snapshots.public(session, order) for order in kept], next_cursor=next_cursor)
 
 
-@router.get("/{order_id}")
-async def get_order(order_id: str, session: SessionDep, principal: CurrentUser, response: Response) -> OrderPublic:
+@router.get("/{order_id}", response_model=OrderPublic, responses=CONDITIONAL_GET)
+async def get_order(order_id: str, session: SessionDep, principal: CurrentUser, if_none_match: IfNoneMatch = None) -> Response:
     order = await visible_order(session, principal, order_id)
-    set_etag(response, order.version)
-    return await snapshots.public(session, order)
+    return conditional.answer(OrderPublic, await snapshots.public(session, order), if_none_match, version=order.version)
 
 
 @router.get("/{order_id}/history")

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Path
 from airside.auth import CurrentUser, Principal, Role, require
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from booking.products import service
 from booking.products.models import ProductPublic, ProductUpdate
 
@@ -18,8 +19,11 @@ def _public(product: object) -> ProductPublic:
 
 
 @router.get("")
-async def list_products(session: SessionDep, _user: CurrentUser) -> list[ProductPublic]:
-    return [_public(product) for product in await service.list_products(session=session)]
+async def list_products(
+    session: SessionDep, _user: CurrentUser, cursor: Annotated[Keyset, keyset(str)], limit: LimitQuery = 200
+) -> Page[ProductPublic]:
+    products, next_cursor = cursor.page_of(await service.list_products(session=session), limit, lambda product: (product.code,))
+    return Page(items=[_public(product) for product in products], next_cursor=next_cursor)
 
 
 @router.put("/{code}")

@@ -16,7 +16,8 @@ from airside.problems import invalid
 from booking.concierges.models import Concierge
 from booking.concierges.service import local_day
 from booking.members.models import Member
-from booking.orders.models import Order
+from booking.orders.models import Direction, FeesMethod, Order
+from booking.orders.transitions import Status
 from booking.stations.models import Station
 
 
@@ -28,16 +29,16 @@ class ServiceLine(BaseModel):
     card_no: str
     flight_no: str
     flight_date: date
-    direction: str
+    direction: Direction
     meet_at: str
     meet_at_local: str
-    status: str
+    status: Status
     products: list[str]
     concierge_id: str | None
     concierge_name: str | None
     price_minor: int
     fees_collected_minor: int
-    fees_method: str | None
+    fees_method: FeesMethod | None
     cancellation_fee_minor: int
     no_show_fee_minor: int
 
@@ -45,7 +46,7 @@ class ServiceLine(BaseModel):
 class ConciergeFees(BaseModel):
     concierge_id: str | None
     concierge_name: str | None
-    method: str
+    method: FeesMethod
     amount_minor: int
     orders: int
 

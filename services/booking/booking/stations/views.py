@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Path
 from airside.auth import CurrentUser, Principal, Role, require
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from booking.stations import service
 from booking.stations.models import StationPublic, StationUpdate
 
@@ -14,8 +15,11 @@ StationCode = Annotated[str, Path(pattern="^[A-Z]{3}$", description="IATA airpor
 
 
 @router.get("")
-async def list_stations(session: SessionDep, _user: CurrentUser) -> list[StationPublic]:
-    return [StationPublic.model_validate(station, from_attributes=True) for station in await service.list_stations(session=session)]
+async def list_stations(
+    session: SessionDep, _user: CurrentUser, cursor: Annotated[Keyset, keyset(str)], limit: LimitQuery = 200
+) -> Page[StationPublic]:
+    stations, next_cursor = cursor.page_of(await service.list_stations(session=session), limit, lambda station: (station.code,))
+    return Page(items=[StationPublic.model_validate(station, from_attributes=True) for station in stations], next_cursor=next_cursor)
 
 
 @router.put("/{code}")

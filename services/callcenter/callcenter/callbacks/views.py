@@ -5,7 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
 
+from airside import conditional
 from airside.auth import Principal, Role, require
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
@@ -53,9 +55,9 @@ async def list_callbacks(
     return Page(items=[public(callback) for callback in kept], next_cursor=next_cursor)
 
 
-@router.get("/v1/callbacks/{callback_id}")
-async def get_callback(callback_id: str, session: SessionDep, principal: Readers) -> CallbackPublic:
-    return public(await service.visible_callback(session, principal, callback_id))
+@router.get("/v1/callbacks/{callback_id}", response_model=CallbackPublic, responses=CONDITIONAL_GET)
+async def get_callback(callback_id: str, session: SessionDep, principal: Readers, if_none_match: IfNoneMatch = None) -> Response:
+    return conditional.answer(CallbackPublic, public(await service.visible_callback(session, principal, callback_id)), if_none_match)
 
 
 @router.get("/v1/callbacks/{callback_id}/attempts")

@@ -1,8 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
+from airside import conditional
 from airside.auth import Principal, Role, require
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.types import Phone
 from callcenter.callbacks.models import CallbackSummary
@@ -21,14 +23,15 @@ async def find_by_phone(session: SessionDep, _agent: Agents, phone: Annotated[Ph
     return [MemberPublic.model_validate(row, from_attributes=True) for row in await service.members_with_phone(session, phone)]
 
 
-@router.get("/{member_id}")
-async def get_member(member_id: str, session: SessionDep, principal: Agents) -> MemberDetail:
+@router.get("/{member_id}", response_model=MemberDetail, responses=CONDITIONAL_GET)
+async def get_member(member_id: str, session: SessionDep, principal: Agents, if_none_match: IfNoneMatch = None) -> Response:
     """The member as the call center knows it from booking's events, with their open tickets and pending
     callbacks at the caller's stations; 404 until the first event arrived."""
     member = await service.member(session, member_id)
     open_tickets, pending = await service.open_work(session, member_id, principal.station_filter())
-    return MemberDetail(
+    detail = MemberDetail(
         **MemberPublic.model_validate(member, from_attributes=True).model_dump(),
         open_tickets=[TicketSummary.model_validate(ticket, from_attributes=True) for ticket in open_tickets],
         pending_callbacks=[CallbackSummary.model_validate(callback, from_attributes=True) for callback in pending],
     )
+    return conditional.answer(MemberDetail, detail, if_none_match)

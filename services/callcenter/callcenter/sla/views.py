@@ -1,9 +1,11 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
+from airside import conditional
 from airside.auth import STAFF_ROLES, Principal, require
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.types import StationCode
 from callcenter.sla import service
@@ -21,9 +23,10 @@ async def list_policies(session: SessionDep, _staff: Staff) -> list[SlaPolicyPub
     return [SlaPolicyPublic.model_validate(row, from_attributes=True) for row in await service.policies(session)]
 
 
-@router.get("/v1/sla-policies/{priority}")
-async def get_policy(priority: Priority, session: SessionDep, _staff: Staff) -> SlaPolicyPublic:
-    return SlaPolicyPublic.model_validate(await service.policy(session, priority), from_attributes=True)
+@router.get("/v1/sla-policies/{priority}", response_model=SlaPolicyPublic, responses=CONDITIONAL_GET)
+async def get_policy(priority: Priority, session: SessionDep, _staff: Staff, if_none_match: IfNoneMatch = None) -> Response:
+    policy = SlaPolicyPublic.model_validate(await service.policy(session, priority), from_attributes=True)
+    return conditional.answer(SlaPolicyPublic, policy, if_none_match)
 
 
 @router.put("/v1/sla-policies/{priority}")
@@ -44,9 +47,9 @@ def _calendar(station: Station) -> CalendarPublic:
     )
 
 
-@router.get("/v1/stations/{code}/calendar")
-async def get_calendar(code: StationCode, session: SessionDep, principal: Staff) -> CalendarPublic:
-    return _calendar(await service.station(session, principal, code))
+@router.get("/v1/stations/{code}/calendar", response_model=CalendarPublic, responses=CONDITIONAL_GET)
+async def get_calendar(code: StationCode, session: SessionDep, principal: Staff, if_none_match: IfNoneMatch = None) -> Response:
+    return conditional.answer(CalendarPublic, _calendar(await service.station(session, principal, code)), if_none_match)
 
 
 @router.put("/v1/stations/{code}/calendar")

@@ -5,7 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
 
+from airside import conditional
 from airside.auth import Principal, Role, require
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
@@ -63,7 +65,7 @@ async def create_ticket(body: TicketCreate, session: SessionDep, principal: Staf
     return await idempotency.execute(session, act, status_code=201, headers=_etag)
 
 
-@router.get("/v1/tickets", response_model=Page[TicketPublic])
+@router.get("/v1/tickets", response_model=Page[TicketPublic], responses=CONDITIONAL_GET)
 async def search_tickets(
     session: SessionDep,
     principal: Reader,
@@ -77,6 +79,7 @@ async def search_tickets(
     order_id: Annotated[str | None, Query(max_length=36)] = None,
     q: Annotated[str | None, Query(max_length=200, description="Words in subject or description")] = None,
     limit: LimitQuery = 50,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     stations = principal.station_filter()
     if principal.is_member_only:
@@ -95,15 +98,15 @@ async def search_tickets(
     tickets = await search.search_tickets(session=session, stations=stations, filters=filters, q=q, after=cursor.after, limit=limit)
     kept, next_cursor = cursor.page(tickets, limit, lambda ticket: (ticket.created_at, ticket.id))
     page = Page(items=[records.public(ticket) for ticket in kept], next_cursor=next_cursor)
-    # Straight to JSON in pydantic-core: the hot list (P4) skips FastAPI's dict-then-json.dumps pass.
-    return Response(page.model_dump_json(), media_type="application/json")
+    # Straight to JSON in pydantic-core: the hot list (P4) skips FastAPI's dict-then-json.dumps pass. The
+    # agents' queue polls this with If-None-Match: 304 while the page reads the same (its ETag is the body's hash).
+    return conditional.answer(Page[TicketPublic], page, if_none_match)
 
 
-@router.get("/v1/tickets/{ticket_id}")
-async def get_ticket(ticket_id: str, session: SessionDep, principal: Reader, response: Response) -> TicketPublic:
+@router.get("/v1/tickets/{ticket_id}", response_model=TicketPublic, responses=CONDITIONAL_GET)
+async def get_ticket(ticket_id: str, session: SessionDep, principal: Reader, if_none_match: IfNoneMatch = None) -> Response:
     ticket = await records.visible_ticket(session, principal, ticket_id)
-    set_etag(response, ticket.version)
-    return records.public(ticket)
+    return conditional.answer(TicketPublic, records.public(ticket), if_none_match, version=ticket.version)
 
 
 @router.patch("/v1/tickets/{ticket_id}")

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter, Response
 
+from airside import conditional
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
-from airside.versioning import set_etag
 from lounge.access import Staff
 from lounge.lounges import service
 from lounge.lounges.models import LoungePublic
@@ -17,8 +18,9 @@ async def list_lounges(session: SessionDep, principal: Staff) -> list[LoungePubl
     return [LoungePublic.model_validate(lounge, from_attributes=True) for lounge in lounges]
 
 
-@router.get("/{lounge_id}")
-async def get_lounge(lounge_id: str, session: SessionDep, principal: Staff, response: Response) -> LoungePublic:
+@router.get("/{lounge_id}", response_model=LoungePublic, responses=CONDITIONAL_GET)
+async def get_lounge(lounge_id: str, session: SessionDep, principal: Staff, if_none_match: IfNoneMatch = None) -> Response:
     lounge = await service.lounge_to_see(session, principal, lounge_id)
-    set_etag(response, lounge.version)
-    return LoungePublic.model_validate(lounge, from_attributes=True)
+    return conditional.answer(
+        LoungePublic, LoungePublic.model_validate(lounge, from_attributes=True), if_none_match, version=lounge.version
+    )

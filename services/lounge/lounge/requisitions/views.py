@@ -1,9 +1,10 @@
 """Requisitions: list, read, submit, approve, reject; receiving one's goods is stock's (lounge.stock.views)."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from airside import clock
+from airside import clock, conditional
 from airside.auth import Principal
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from lounge.access import LoungeDesk, Manager
@@ -25,9 +26,10 @@ async def list_requisitions(
     return [await service.public(session, requisition) for requisition in requisitions]
 
 
-@router.get("/{requisition_id}")
-async def get_requisition(requisition_id: str, session: SessionDep, principal: LoungeDesk) -> RequisitionPublic:
-    return await service.public(session, await _requisition(session, principal, requisition_id))
+@router.get("/{requisition_id}", response_model=RequisitionPublic, responses=CONDITIONAL_GET)
+async def get_requisition(requisition_id: str, session: SessionDep, principal: LoungeDesk, if_none_match: IfNoneMatch = None) -> Response:
+    requisition = await service.public(session, await _requisition(session, principal, requisition_id))
+    return conditional.answer(RequisitionPublic, requisition, if_none_match)
 
 
 @router.post("/{requisition_id}/submit")

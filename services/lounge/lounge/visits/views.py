@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from airside import clock
+from airside import clock, conditional
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.problems import forbidden
@@ -56,9 +57,11 @@ async def list_visits(
     return [await service.public(session, visit) for visit in visits]
 
 
-@router.get("/v1/visits/{visit_id}")
-async def get_visit(visit_id: str, session: SessionDep, principal: VisitReader) -> VisitPublic:
-    return await service.public(session, await service.visit_to_see(session=session, principal=principal, visit_id=visit_id))
+@router.get("/v1/visits/{visit_id}", response_model=VisitPublic, responses=CONDITIONAL_GET)
+async def get_visit(visit_id: str, session: SessionDep, principal: VisitReader, if_none_match: IfNoneMatch = None) -> Response:
+    """The visit with its flight as lounge holds it: the ETag is the body's, so a gate change is a new one."""
+    visit = await service.visit_to_see(session=session, principal=principal, visit_id=visit_id)
+    return conditional.answer(VisitPublic, await service.public(session, visit), if_none_match)
 
 
 @router.get("/v1/visits/{visit_id}/bill")

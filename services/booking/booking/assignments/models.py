@@ -1,0 +1,29 @@
+"""What GET /v1/concierges/{id}/schedule and GET /v1/orders/{id}/candidates answer."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+from booking.concierges.models import ConciergePublic, ShiftPublic
+from booking.orders.transitions import Status
+
+
+class Assignment(BaseModel):
+    order_id: str
+    ref: str
+    status: Status
+    flight_no: str
+    staff_report_at: datetime
+    meet_at: datetime
+    service_end_at: datetime
+
+
+class Schedule(BaseModel):
+    concierge_id: str
+    date: date
+    shifts: list[ShiftPublic]
+    assignments: list[Assignment]
+
+
+class Candidate(ConciergePublic):
+    assignments_that_day: int
