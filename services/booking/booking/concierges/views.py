@@ -7,6 +7,7 @@ from airside.auth import Principal, Role, require
 from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.types import IsoDate
 from booking.concierges import service
 from booking.concierges.models import Concierge, ConciergeCreate, ConciergePublic, ShiftIn, ShiftPublic
@@ -32,12 +33,18 @@ async def create_concierge(body: ConciergeCreate, session: SessionDep, principal
 
 @router.get("")
 async def list_concierges(
-    session: SessionDep, principal: Lead, station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None
-) -> list[ConciergePublic]:
+    session: SessionDep,
+    principal: Lead,
+    cursor: Annotated[Keyset, keyset(str, str, str)],
+    station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
+    limit: LimitQuery = 200,
+) -> Page[ConciergePublic]:
     stations = principal.station_filter()
     if station is not None:
         stations = frozenset({station}) & stations if stations is not None else frozenset({station})
-    return [_public(concierge) for concierge in await service.list_concierges(session=session, stations=stations)]
+    concierges = await service.list_concierges(session=session, stations=stations)
+    kept, next_cursor = cursor.page_of(concierges, limit, lambda concierge: (concierge.station, concierge.name, concierge.id))
+    return Page(items=[_public(concierge) for concierge in kept], next_cursor=next_cursor)
 
 
 @router.get("/{concierge_id}", response_model=ConciergePublic, responses=CONDITIONAL_GET)

@@ -77,9 +77,12 @@ async def get_order(order_id: str, session: SessionDep, principal: CurrentUser, 
 
 
 @router.get("/{order_id}/history")
-async def get_history(order_id: str, session: SessionDep, principal: CurrentUser) -> list[HistoryEntry]:
+async def get_history(
+    order_id: str, session: SessionDep, principal: CurrentUser, cursor: Annotated[Keyset, keyset(int)], limit: LimitQuery = 200
+) -> Page[HistoryEntry]:
     order = await visible_order(session, principal, order_id)
-    return [HistoryEntry.model_validate(row, from_attributes=True) for row in await reads.history_of(session, order)]
+    entries, next_cursor = cursor.page_of(await reads.history_of(session, order), limit, lambda entry: (entry.version,))
+    return Page(items=[HistoryEntry.model_validate(entry, from_attributes=True) for entry in entries], next_cursor=next_cursor)
 
 
 @router.patch("/{order_id}")
