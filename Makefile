@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SERVICES := booking lounge callcenter
 PYTEST := $(BIN)/python -m pytest
+# Spectral (the OpenAPI linter), pinned by its lock file; `npm ci` runs again only when the lock changes.
+SPECTRAL_DIR := clients/spectral
+SPECTRAL_STAMP := $(SPECTRAL_DIR)/node_modules/.installed-stamp
 
 .PHONY: install run test lint format test-shared test-services test-system test-e2e clean
 
@@ -18,13 +21,19 @@ $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml tools/pypro
 
 install: $(STAMP)
 
+$(SPECTRAL_STAMP): $(SPECTRAL_DIR)/package-lock.json
+	cd $(SPECTRAL_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(SPECTRAL_STAMP)
+
 run: install
 	@$(BIN)/airside-dev run
 
-lint: install
+lint: install $(SPECTRAL_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/airside-dev asyncapi --check
+	$(BIN)/airside-dev openapi --check
+	$(SPECTRAL_DIR)/node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity=warn --quiet docs/openapi/*.json
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -68,7 +68,7 @@ from airside_tools.testing.harness import TEST_JWT_SECRET, ServiceSet, auth, ser
 EXAMPLES = int(os.environ.get("AIRSIDE_FUZZ_EXAMPLES", "4"))
 SERVICES = ("booking", "lounge", "callcenter")
 ADMIN = auth("admin", stations=["*"], sub="fuzzer")
-PLATFORM_PATHS = {"/healthz", "/readyz", "/metrics", "/asyncapi.json"}
+PLATFORM_PATHS = {"/healthz", "/readyz", "/metrics", "/asyncapi.json", "/problems", "/problems/{slug}"}
 CONFIG = {
     # An unknown query parameter is ignored, as HTTP APIs do (caches, trackers); the token is ours to
     # choose per caller (schemathesis' check `ignored_auth` sends none, our strategies odd ones).
@@ -101,8 +101,9 @@ async def world(fuzz_services: ServiceSet, nats_server: NatsServer) -> AsyncIter
 
 @pytest.fixture(scope="module")
 def schemas(fuzz_services: ServiceSet, world: Json) -> dict[str, Any]:
-    config = schemathesis.Config.from_dict(CONFIG)
-    return {name: schemathesis.openapi.from_url(f"{fuzz_services[name].url}/openapi.json", config=config) for name in SERVICES}
+    # The documents' servers are the embedded run's and the gateway's: here, each service's own port.
+    configs = {name: schemathesis.Config.from_dict({**CONFIG, "base-url": fuzz_services[name].url}) for name in SERVICES}
+    return {name: schemathesis.openapi.from_url(f"{fuzz_services[name].url}/openapi.json", config=configs[name]) for name in SERVICES}
 
 
 def callers(world: Json) -> list[dict[str, str]]:
@@ -120,6 +121,7 @@ def world_path_values(world: Json, service: str) -> dict[str, str]:
         "code": OWN,
         "day": world["later_day"],
         "dead_letter_id": str(world[f"letter_{service}"]),
+        "slug": "not_found",
     }
 
 
@@ -424,3 +426,25 @@ def test_every_route_but_the_platform_ones_needs_a_token(fuzz_services, name):
         response = httpx.request(method.upper(), f"{base}{concrete}", json={} if method in ("post", "put", "patch") else None)
         answers[f"{method.upper()} {path}"] = response.status_code
     assert {route: status for route, status in answers.items() if status != 401} == {}
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_problem_type_a_document_names_resolves_at_its_type_uri(fuzz_services, name):
+    """`GET /problems` lists what the document declares, and each `type` URI answers its entry (no token)."""
+    base = fuzz_services[name].url
+    document = httpx.get(f"{base}/openapi.json").json()
+    declared = {
+        kind
+        for item in document["paths"].values()
+        for operation in item.values()
+        for response in operation["responses"].values()
+        if "application/problem+json" in response.get("content", {})
+        for kind in response["content"]["application/problem+json"]["schema"]["properties"]["type"]["enum"]
+    }
+    listed = httpx.get(f"{base}/problems").json()["items"]
+    assert declared <= {entry["type"] for entry in listed}
+    for entry in listed:
+        answer = httpx.get(f"{base}{entry['type']}")
+        assert answer.status_code == 200 and answer.json() == entry and entry["meaning"], entry
+    unknown = httpx.get(f"{base}/problems/no_such_problem")
+    assert unknown.status_code == 404 and unknown.json()["type"] == "/problems/not_found"

@@ -1,7 +1,14 @@
-"""Every status a route answers, in its OpenAPI document: the refusals as `application/problem+json`.
+"""A service's OpenAPI document as a generated client needs it (docs/http.md, "The OpenAPI document").
 
-Declared once here for every route, so a generated client types each error and schemathesis can
-check that no route answers a status its document does not name.
+FastAPI's document is completed once, from the routes themselves:
+- each operation lists exactly the problems its code can raise (`problem_scan`), per status, as
+  `application/problem+json` with the `type`s it may carry, plus the framework's own refusals
+  (an unreadable body, invalid input, the database away);
+- the headers it sends: `X-Correlation-ID` on every answer, `ETag` where the code sets one,
+  `Idempotent-Replay` where `Idempotency-Key` is read, `Retry-After` on 503, `WWW-Authenticate`
+  on 401; `If-Match` is required on every PATCH;
+- stable operationIds (`<tag>_<view function>`), schema names without module paths or generics,
+  tag descriptions and the servers of the embedded run and the gateway.
 """
 
 from __future__ import annotations
@@ -12,21 +19,94 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from airside.openapi_names import clean_schema_names, operation_id, servers, tag_list
+from airside.problem_routes import problem_router
+from airside.problem_scan import Raised
+from airside.problem_types import FRAMEWORK
 from airside.problems import PROBLEM_MEDIA_TYPE, ProblemBody
+from airside.route_contract import Operation, operations
 
-# Any operation of the API: no or a bad token, a role or station refused, an unknown record, a
-# business conflict, invalid input, the database away.
-API_PROBLEMS = (401, 403, 404, 409, 422, 503)
-# A body that is not JSON at all (FastAPI's own refusal, before any field is read).
-BODY_NOT_JSON = 400
-# Routes that read If-Match: a stale or malformed ETag, none sent.
-PRECONDITION_PROBLEMS = (412, 428)
-# What FastAPI documents for a route with parameters; we answer problem+json instead.
-FASTAPI_VALIDATION_ERROR = {
-    "description": "Validation Error",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}},
+FRAMEWORK_PROBLEM = {problem.status: problem for problem in FRAMEWORK}
+INFO = {
+    "description": "One Airside service. Conventions (tokens, errors, idempotency, ETags, lists): docs/http.md;"
+    " every problem `type` is described at `GET /problems/{slug}`.",
+    "contact": {"name": "Airside platform team"},
 }
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying", "required": True, "schema": {"type": "string"}}}
+CORRELATION_ID = {
+    "description": "The request's correlation id (the one sent, or a new one): quote it to support",
+    "required": True,
+    "schema": {"type": "string"},
+}
+HEADERS = {
+    "ETag": {"description": 'The version read, for `If-Match` on a change, e.g. "3"', "schema": {"type": "string"}},
+    "Idempotent-Replay": {
+        "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "Retry-After": {"description": "Seconds to wait before retrying", "required": True, "schema": {"type": "string"}},
+    "WWW-Authenticate": {"description": "The Bearer challenge (RFC 6750)", "required": True, "schema": {"type": "string"}},
+}
+
+
+def declared_problems(operation: Operation, document_operation: dict[str, Any]) -> dict[int, set[Raised]]:
+    """The problems an operation may answer, by status: its code's and the framework's."""
+    problems = set(operation.problems)
+    if document_operation.get("parameters") or "requestBody" in document_operation:
+        problems.add(FRAMEWORK_PROBLEM[422])
+    if "requestBody" in document_operation:
+        problems.add(FRAMEWORK_PROBLEM[400])
+    if "{" in operation.path:  # a path value holding a `/` leads to no route
+        problems.add(FRAMEWORK_PROBLEM[404])
+    if operation.path.startswith("/v1/"):  # every API route reads the database
+        problems.add(FRAMEWORK_PROBLEM[503])
+    by_status: dict[int, set[Raised]] = {}
+    for problem in problems:
+        by_status.setdefault(problem.status, set()).add(problem)
+    return by_status
+
+
+def problem_response(status: int, problems: set[Raised]) -> dict[str, Any]:
+    slugs = sorted({problem.slug for problem in problems})
+    listed = ", ".join(f"`{slug}`" for slug in slugs)
+    response: dict[str, Any] = {
+        "description": f"{HTTPStatus(status).phrase}: {listed} (see /problems/{{slug}})",
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "schema": {
+                    "allOf": [{"$ref": "#/components/schemas/ProblemBody"}],
+                    "properties": {"type": {"type": "string", "enum": [f"/problems/{slug}" for slug in slugs]}},
+                }
+            }
+        },
+        "headers": {"X-Correlation-ID": CORRELATION_ID},
+    }
+    if status == 503:
+        response["headers"]["Retry-After"] = HEADERS["Retry-After"]
+    if status == 401:
+        response["headers"]["WWW-Authenticate"] = HEADERS["WWW-Authenticate"]
+    return response
+
+
+def complete_operation(operation: Operation, document_operation: dict[str, Any]) -> None:
+    responses = document_operation["responses"]
+    responses.pop("422", None)  # FastAPI's HTTPValidationError: we answer problem+json instead
+    reads = {parameter["name"] for parameter in document_operation.get("parameters", ()) if parameter["in"] == "header"}
+    for status, success in responses.items():
+        headers = success.setdefault("headers", {})
+        headers["X-Correlation-ID"] = CORRELATION_ID
+        if status.startswith("2") and operation.sends_etag:
+            headers["ETag"] = HEADERS["ETag"]
+        if status.startswith("2") and "Idempotency-Key" in reads:
+            headers["Idempotent-Replay"] = HEADERS["Idempotent-Replay"]
+        if status == "503":  # a route's own 503 (/readyz): Retry-After while the database is away, none while draining
+            headers["Retry-After"] = {**HEADERS["Retry-After"], "required": False}
+    for status, problems in sorted(declared_problems(operation, document_operation).items()):
+        responses[str(status)] = problem_response(status, problems)
+    if operation.method == "patch":
+        for parameter in document_operation.get("parameters", ()):
+            if parameter["in"] == "header" and parameter["name"] == "If-Match":
+                parameter["required"] = True
+    document_operation["operationId"] = operation_id(operation.tags, operation.name)
 
 
 def problem_schemas() -> dict[str, Any]:
@@ -35,38 +115,33 @@ def problem_schemas() -> dict[str, Any]:
     return {**schema.pop("$defs", {}), "ProblemBody": schema}
 
 
-def documented_problem(status: int) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": HTTPStatus(status).phrase,
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemBody"}}},
-    }
-    if status == 503:
-        response["headers"] = RETRY_AFTER
-    return response
-
-
-def add_problems(document: dict[str, Any]) -> dict[str, Any]:
-    """Add the problems each operation may answer to its responses, and their schema to the components."""
-    for path, operations in document.get("paths", {}).items():
-        for operation in operations.values():
-            statuses = [*API_PROBLEMS] if path.startswith("/v1/") else []
-            if "requestBody" in operation:
-                statuses.append(BODY_NOT_JSON)
-            if any(param["in"] == "header" and param["name"] == "If-Match" for param in operation.get("parameters", ())):
-                statuses += PRECONDITION_PROBLEMS
-            responses = operation["responses"]
-            for status in map(str, statuses):
-                if status not in responses or responses[status] == FASTAPI_VALIDATION_ERROR:
-                    responses[status] = documented_problem(int(status))
+def complete(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
+    known = operations(app)
+    for path, items in document.get("paths", {}).items():
+        for method, document_operation in items.items():
+            complete_operation(known[(path, method)], document_operation)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(problem_schemas())
-    if FASTAPI_VALIDATION_ERROR["content"]["application/json"]["schema"]["$ref"] not in json.dumps(document["paths"]):
+    if "#/components/schemas/HTTPValidationError" not in json.dumps(document["paths"]):
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)
-    return document
+    document["tags"] = tag_list(sorted({tag for operation in known.values() for tag in operation.tags}))
+    document["servers"] = servers(app.state.service_name)
+    document["info"].update(INFO)
+    return clean_schema_names(document)
 
 
 def document_responses(app: FastAPI) -> None:
-    """Serve the app's OpenAPI document with every route's problems in it (idempotent on a cached document)."""
+    """Serve the app's completed OpenAPI document, and its problem types at /problems (the `type` URIs)."""
+    app.include_router(problem_router)
     build = app.openapi
-    app.openapi = lambda: add_problems(build())  # type: ignore[method-assign]
+    done: dict[int, dict[str, Any]] = {}
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        if id(document) not in done:  # FastAPI caches its document; completing it is done once
+            done.clear()
+            done[id(complete(document, app))] = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from airside_tools import asyncapi as document
+from airside_tools import openapi as documents
 from airside_tools.devrun import run as run_set
 
 app = typer.Typer(help="Airside development commands.", no_args_is_help=True, add_completion=False)
@@ -27,6 +28,18 @@ def asyncapi(check: Annotated[bool, typer.Option(help="Fail if the committed doc
             raise typer.Exit(1)
         return
     typer.echo(f"wrote {document.write()}")
+
+
+@app.command()
+def openapi(check: Annotated[bool, typer.Option(help="Fail if a committed document is stale")] = False) -> None:
+    """Regenerate the committed OpenAPI documents, one per service (docs/openapi/<service>.json)."""
+    if check:
+        if stale_ones := documents.stale():
+            typer.echo(f"stale: {', '.join(stale_ones)}: run `airside-dev openapi`", err=True)
+            raise typer.Exit(1)
+        return
+    for path in documents.write():
+        typer.echo(f"wrote {path}")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ router = APIRouter()
 async def candidates(
     order_id: str, session: SessionDep, principal: Lead, cursor: Annotated[Keyset, keyset(int, str, str)], limit: LimitQuery = 200
 ) -> Page[Candidate]:
+    """The concierges who could take an order: on shift, free at its time, least busy first."""
     order = await visible_order(session, principal, order_id)
     free = await service.candidates(session=session, order=order)
     kept, next_cursor = cursor.page_of(free, limit, lambda candidate: (candidate.assignments_that_day, candidate.name, candidate.id))
@@ -27,5 +28,6 @@ async def candidates(
 
 @router.get("/v1/concierges/{concierge_id}/schedule", tags=["concierges"])
 async def get_schedule(concierge_id: str, day: Annotated[IsoDate, Query(alias="date")], session: SessionDep, principal: Lead) -> Schedule:
+    """A concierge's shifts and assignments on one day."""
     concierge = await visible_concierge(session=session, principal=principal, concierge_id=concierge_id)
     return await service.schedule(session=session, concierge=concierge, day=day)

@@ -23,6 +23,7 @@ def _public(concierge: Concierge) -> ConciergePublic:
 
 @router.post("", status_code=201)
 async def create_concierge(body: ConciergeCreate, session: SessionDep, principal: Lead, idempotency: IdempotencyDep) -> ConciergePublic:
+    """Add a concierge at a station."""
     principal.require_station_to_create(body.station)
 
     async def act() -> ConciergePublic:
@@ -39,6 +40,7 @@ async def list_concierges(
     station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
     limit: LimitQuery = 200,
 ) -> Page[ConciergePublic]:
+    """The concierges visible to the caller."""
     stations = principal.station_filter()
     if station is not None:
         stations = frozenset({station}) & stations if stations is not None else frozenset({station})
@@ -49,6 +51,7 @@ async def list_concierges(
 
 @router.get("/{concierge_id}", response_model=ConciergePublic, responses=CONDITIONAL_GET)
 async def get_concierge(concierge_id: str, session: SessionDep, principal: Lead, if_none_match: IfNoneMatch = None) -> Response:
+    """One concierge."""
     concierge = await service.visible_concierge(session=session, principal=principal, concierge_id=concierge_id)
     return conditional.answer(ConciergePublic, _public(concierge), if_none_match)
 
@@ -61,6 +64,7 @@ async def put_shifts(
     session: SessionDep,
     principal: Lead,
 ) -> list[ShiftPublic]:
+    """Replace a concierge's shifts on one day."""
     concierge = await service.visible_concierge(session=session, principal=principal, concierge_id=concierge_id)
     rows = await service.replace_shifts(session=session, concierge=concierge, day=day, shifts=shifts)
     await session.commit()

@@ -39,6 +39,7 @@ async def upsert_flight(
     principal: Annotated[Principal, Depends(require(*UPSERT_ROLES))],
     idempotency: IdempotencyDep,
 ) -> FlightPublic:
+    """Enter or replace a flight; a new status moves its open orders."""
     _require_station(principal, body.origin, body.destination)
 
     async def act() -> FlightPublic:

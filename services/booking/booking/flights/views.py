@@ -27,5 +27,6 @@ def flight_public(flight: Flight) -> FlightPublic:
 async def get_flight(
     flight_no: FlightNo, flight_date: FlightDate, session: SessionDep, _user: CurrentUser, if_none_match: IfNoneMatch = None
 ) -> Response:
+    """One flight as booking knows it: route, times and status."""
     flight = await service.get_flight(session=session, flight_no=flight_no, flight_date=flight_date)
     return conditional.answer(FlightPublic, flight_public(flight), if_none_match)

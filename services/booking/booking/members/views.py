@@ -40,6 +40,7 @@ def _may_change(principal: Principal, member_id: str) -> bool:
 
 @router.post("", status_code=201, response_model=MemberPublic)
 async def create_member(body: MemberCreate, session: SessionDep, _staff: MemberStaff, idempotency: IdempotencyDep) -> Response:
+    """Enrol a member; the answer carries the member's ETag for later changes."""
     async def act() -> MemberPublic:
         return _public(await service.create_member(session=session, body=body))
 
@@ -54,6 +55,7 @@ async def search_members(
     q: Annotated[str | None, Query(max_length=100, description="Name, phone or card number")] = None,
     limit: LimitQuery = 50,
 ) -> Page[MemberPublic]:
+    """Find members by name, phone or card number."""
     members = await service.search_members(session=session, q=q, after=cursor.after, limit=limit)
     kept, next_cursor = cursor.page(members, limit, lambda member: (member.created_at, member.id))
     return Page(items=[_public(member) for member in kept], next_cursor=next_cursor)
@@ -61,6 +63,7 @@ async def search_members(
 
 @router.get("/{member_id}", response_model=MemberPublic, responses=CONDITIONAL_GET)
 async def get_member(member_id: str, session: SessionDep, principal: CurrentUser, if_none_match: IfNoneMatch = None) -> Response:
+    """One member, with the ETag to send as If-Match when changing them."""
     _check_read(principal, member_id)
     member = await service.get_member(session=session, member_id=member_id)
     return conditional.answer(MemberPublic, _public(member), if_none_match, version=member.version)
@@ -70,6 +73,7 @@ async def get_member(member_id: str, session: SessionDep, principal: CurrentUser
 async def update_member(
     member_id: str, body: MemberUpdate, expected_version: IfMatch, session: SessionDep, principal: CurrentUser, response: Response
 ) -> MemberPublic:
+    """Change a member's details (staff also their tier); needs If-Match with the ETag read."""
     _check_read(principal, member_id)
     if not _may_change(principal, member_id):
         raise forbidden("your role may not change members")

@@ -25,6 +25,7 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 @router.post("", status_code=201)
 async def create_order(body: OrderCreate, db: DatabaseDep, principal: Creator, idempotency: IdempotencyDep) -> OrderPublic:
+    """Book a concierge or lounge-access order for a member and a flight; a retry with the same Idempotency-Key gets the first answer."""
     if principal.is_member_only:
         if not principal.owns_member(body.member_id):
             raise forbidden("a member books only for themself")
@@ -47,6 +48,7 @@ async def search_orders(
     flight_no: Annotated[str | None, Query(pattern=FLIGHT_NO_PATTERN)] = None,
     limit: LimitQuery = 50,
 ) -> Page[OrderPublic]:
+    """Orders visible to the caller (by station, member, status or time)."""
     stations = principal.station_filter()
     if principal.is_member_only:
         if member_id is not None and not principal.owns_member(member_id):
@@ -72,6 +74,7 @@ async def search_orders(
 
 @router.get("/{order_id}", response_model=OrderPublic, responses=CONDITIONAL_GET)
 async def get_order(order_id: str, session: SessionDep, principal: CurrentUser, if_none_match: IfNoneMatch = None) -> Response:
+    """One order, with the ETag to send as If-Match when changing it."""
     order = await visible_order(session, principal, order_id)
     return conditional.answer(OrderPublic, await snapshots.public(session, order), if_none_match, version=order.version)
 
@@ -80,6 +83,7 @@ async def get_order(order_id: str, session: SessionDep, principal: CurrentUser, 
 async def get_history(
     order_id: str, session: SessionDep, principal: CurrentUser, cursor: Annotated[Keyset, keyset(int)], limit: LimitQuery = 200
 ) -> Page[HistoryEntry]:
+    """Every change of an order."""
     order = await visible_order(session, principal, order_id)
     entries, next_cursor = cursor.page_of(await reads.history_of(session, order), limit, lambda entry: (entry.version,))
     return Page(items=[HistoryEntry.model_validate(entry, from_attributes=True) for entry in entries], next_cursor=next_cursor)
@@ -89,6 +93,7 @@ async def get_history(
 async def change_order(
     order_id: str, body: OrderUpdate, expected_version: IfMatch, session: SessionDep, principal: Changer, response: Response
 ) -> OrderPublic:
+    """Change an order's flight, items, passengers, meeting time or details; needs If-Match with the ETag read."""
     order = await visible_order(session, principal, order_id)
     order = await changes.change_order(session=session, order=order, expected_version=expected_version, body=body, principal=principal)
     public = await snapshots.public(session, order)

@@ -22,6 +22,7 @@ def _public(product: object) -> ProductPublic:
 async def list_products(
     session: SessionDep, _user: CurrentUser, cursor: Annotated[Keyset, keyset(str)], limit: LimitQuery = 200
 ) -> Page[ProductPublic]:
+    """The products a member can book, with prices and lead times."""
     products, next_cursor = cursor.page_of(await service.list_products(session=session), limit, lambda product: (product.code,))
     return Page(items=[_public(product) for product in products], next_cursor=next_cursor)
 
@@ -34,6 +35,7 @@ async def put_product(
     _admin: Annotated[Principal, Depends(require(Role.admin))],
     idempotency: IdempotencyDep,
 ) -> ProductPublic:
+    """Create or replace a product by its code."""
     async def act() -> ProductPublic:
         return _public(await service.upsert_product(session=session, code=code, update=body))
 

@@ -20,6 +20,7 @@ async def daily_services(
     day: Annotated[IsoDate, Query(alias="date", description="The station's local day")],
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
+    """The services given at a station on a day, as JSON or CSV (`Accept: text/csv`)."""
     principal.require_station_to_see(station, "station")  # like every read of another station: 404
     report = await service.daily_services(session=session, station=station, day=day)
     if accept and "text/csv" in accept:

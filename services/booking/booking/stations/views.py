@@ -18,6 +18,7 @@ StationCode = Annotated[str, Path(pattern="^[A-Z]{3}$", description="IATA airpor
 async def list_stations(
     session: SessionDep, _user: CurrentUser, cursor: Annotated[Keyset, keyset(str)], limit: LimitQuery = 200
 ) -> Page[StationPublic]:
+    """The airports where the services run, by code."""
     stations, next_cursor = cursor.page_of(await service.list_stations(session=session), limit, lambda station: (station.code,))
     return Page(items=[StationPublic.model_validate(station, from_attributes=True) for station in stations], next_cursor=next_cursor)
 
@@ -30,6 +31,7 @@ async def put_station(
     _admin: Annotated[Principal, Depends(require(Role.admin))],
     idempotency: IdempotencyDep,
 ) -> StationPublic:
+    """Create or replace a station (its name and time zone) by its IATA code."""
     async def act() -> StationPublic:
         station = await service.upsert_station(session=session, code=code, update=body)
         return StationPublic.model_validate(station, from_attributes=True)

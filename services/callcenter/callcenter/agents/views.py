@@ -20,6 +20,7 @@ def public(agent: object) -> AgentPublic:
 
 @router.post("", status_code=201, response_model=AgentPublic)
 async def create_agent(body: AgentCreate, session: SessionDep, principal: Supervisor, idempotency: IdempotencyDep) -> Response:
+    """Add a call-centre agent for a token subject at a station."""
     principal.require_station_to_create(body.station)
 
     async def act() -> AgentPublic:
@@ -32,5 +33,6 @@ async def create_agent(body: AgentCreate, session: SessionDep, principal: Superv
 async def list_agents(
     session: SessionDep, principal: CallCenter, station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None
 ) -> list[AgentPublic]:
+    """The agents visible to the caller."""
     agents = await service.list_agents(session=session, stations=principal.station_filter(), station=station)
     return [public(agent) for agent in agents]

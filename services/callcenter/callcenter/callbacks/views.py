@@ -47,6 +47,7 @@ async def list_callbacks(
     order_id: Annotated[str | None, Query(max_length=36)] = None,
     limit: LimitQuery = 50,
 ) -> Page[CallbackPublic]:
+    """Callbacks due, by status and station."""
     filters = {"status": status.value if status else None, "station": station, "order_id": order_id}
     rows = await service.search_callbacks(
         session=session, stations=principal.station_filter(), filters=filters, due_before=due_before, after=cursor.after, limit=limit
@@ -57,11 +58,13 @@ async def list_callbacks(
 
 @router.get("/v1/callbacks/{callback_id}", response_model=CallbackPublic, responses=CONDITIONAL_GET)
 async def get_callback(callback_id: str, session: SessionDep, principal: Readers, if_none_match: IfNoneMatch = None) -> Response:
+    """One callback."""
     return conditional.answer(CallbackPublic, public(await service.visible_callback(session, principal, callback_id)), if_none_match)
 
 
 @router.get("/v1/callbacks/{callback_id}/attempts")
 async def list_attempts(callback_id: str, session: SessionDep, principal: Readers) -> list[AttemptPublic]:
+    """A callback's attempts."""
     callback = await service.visible_callback(session, principal, callback_id)
     return [AttemptPublic.model_validate(attempt, from_attributes=True) for attempt in await service.attempts_of(session, callback)]
 
@@ -70,6 +73,7 @@ async def list_attempts(callback_id: str, session: SessionDep, principal: Reader
 async def record_attempt(
     callback_id: str, body: AttemptCreate, session: SessionDep, principal: Agents, idempotency: IdempotencyDep
 ) -> Response:
+    """Record a call attempt: reached (with a score), no answer, or rescheduled."""
     async def act() -> CallbackPublic:
         callback = await service.visible_callback(session, principal, callback_id)
         agent = await acting_agent(session, principal)
@@ -80,6 +84,7 @@ async def record_attempt(
 
 @router.post("/v1/surveys", status_code=201, response_model=SurveyPublic)
 async def submit_survey(body: SurveyCreate, session: SessionDep, principal: Member, idempotency: IdempotencyDep) -> Response:
+    """A member's answer to the survey after a service."""
     async def act() -> SurveyPublic:
         if principal.member_id is None:  # the member's own voice: nobody answers for them, admin neither
             raise forbidden("only the member who was served answers the survey")

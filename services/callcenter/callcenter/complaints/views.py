@@ -45,6 +45,7 @@ async def _run(
 
 @router.post("/investigate", response_model=TicketPublic)
 async def investigate(ticket_id: str, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
+    """Start investigating a complaint."""
     return await _run(
         session, principal, idempotency, ticket_id, lambda t: service.investigate(session=session, ticket=t, actor=principal.sub)
     )
@@ -52,6 +53,7 @@ async def investigate(ticket_id: str, session: SessionDep, principal: Handler, i
 
 @router.post("/propose", response_model=TicketPublic)
 async def propose(ticket_id: str, body: Proposal, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
+    """Propose a resolution (and any compensation) for a complaint."""
     return await _run(
         session,
         principal,
@@ -65,11 +67,13 @@ async def propose(ticket_id: str, body: Proposal, session: SessionDep, principal
 
 @router.post("/approve", response_model=TicketPublic)
 async def approve(ticket_id: str, session: SessionDep, principal: Approver, idempotency: IdempotencyDep) -> Response:
+    """Approve a proposed resolution; compensation above a limit needs a supervisor."""
     return await _run(session, principal, idempotency, ticket_id, lambda t: service.approve(session=session, ticket=t, principal=principal))
 
 
 @router.post("/reject", response_model=TicketPublic)
 async def reject(ticket_id: str, body: Rejection, session: SessionDep, principal: Approver, idempotency: IdempotencyDep) -> Response:
+    """Reject a proposed resolution, with a reason."""
     return await _run(
         session,
         principal,
@@ -81,11 +85,13 @@ async def reject(ticket_id: str, body: Rejection, session: SessionDep, principal
 
 @router.post("/inform", response_model=TicketPublic)
 async def inform(ticket_id: str, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
+    """Record that the member was told the resolution."""
     return await _run(session, principal, idempotency, ticket_id, lambda t: service.inform(session=session, ticket=t, actor=principal.sub))
 
 
 @router.post("/follow-up", response_model=TicketPublic)
 async def follow_up(ticket_id: str, body: FollowUp, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
+    """Record the member's answer on follow-up: satisfied closes the complaint."""
     return await _run(
         session,
         principal,

@@ -44,6 +44,7 @@ async def kpis(
     station: StationQuery = None,
     group_by: Literal["day", "agent"] | None = None,
 ) -> dict[str, Any]:
+    """Ticket KPIs over a period, by day or by agent."""
     stations, start, end, timezone = await _scope(session, principal, station, day_from, day_to)
     figures = await service.kpis(
         session=session, stations=stations, start=start, end=end, group_by=group_by, timezone=timezone, now=clock.now()
@@ -55,6 +56,7 @@ async def kpis(
 async def callbacks(
     session: SessionDep, principal: Reporter, day_from: FromQuery, day_to: ToQuery, station: StationQuery = None
 ) -> dict[str, Any]:
+    """Callback outcomes over a period."""
     stations, start, end, _timezone = await _scope(session, principal, station, day_from, day_to)
     summary = await service.callback_summary(session=session, stations=stations, start=start, end=end)
     return {"station": station, "from": day_from, "to": day_to, **summary}

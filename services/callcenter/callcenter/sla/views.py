@@ -20,17 +20,20 @@ Admin = Annotated[Principal, Depends(require())]
 
 @router.get("/v1/sla-policies")
 async def list_policies(session: SessionDep, _staff: Staff) -> list[SlaPolicyPublic]:
+    """The service-level policy of each ticket priority."""
     return [SlaPolicyPublic.model_validate(row, from_attributes=True) for row in await service.policies(session)]
 
 
 @router.get("/v1/sla-policies/{priority}", response_model=SlaPolicyPublic, responses=CONDITIONAL_GET)
 async def get_policy(priority: Priority, session: SessionDep, _staff: Staff, if_none_match: IfNoneMatch = None) -> Response:
+    """The service-level policy of one ticket priority."""
     policy = SlaPolicyPublic.model_validate(await service.policy(session, priority), from_attributes=True)
     return conditional.answer(SlaPolicyPublic, policy, if_none_match)
 
 
 @router.put("/v1/sla-policies/{priority}")
 async def put_policy(priority: Priority, body: SlaPolicyBase, session: SessionDep, _admin: Admin) -> SlaPolicyPublic:
+    """Replace the first-response and resolution times of one ticket priority."""
     policy = await service.put_policy(session, priority, body)
     await session.commit()
     return SlaPolicyPublic.model_validate(policy, from_attributes=True)
@@ -49,11 +52,13 @@ def _calendar(station: Station) -> CalendarPublic:
 
 @router.get("/v1/stations/{code}/calendar", response_model=CalendarPublic, responses=CONDITIONAL_GET)
 async def get_calendar(code: StationCode, session: SessionDep, principal: Staff, if_none_match: IfNoneMatch = None) -> Response:
+    """A station's business hours and holidays, against which SLA clocks run."""
     return conditional.answer(CalendarPublic, _calendar(await service.station(session, principal, code)), if_none_match)
 
 
 @router.put("/v1/stations/{code}/calendar")
 async def put_calendar(code: StationCode, body: Calendar, session: SessionDep, principal: Admin) -> CalendarPublic:
+    """Replace a station's business hours and holidays."""
     station = await service.put_calendar(session, principal, code, body)
     await session.commit()
     return _calendar(station)

@@ -49,6 +49,7 @@ def _etag(ticket: TicketPublic) -> dict[str, str]:
 
 @router.post("/v1/tickets", status_code=201, response_model=TicketPublic)
 async def create_ticket(body: TicketCreate, session: SessionDep, principal: StaffOrMember, idempotency: IdempotencyDep) -> Response:
+    """Open a ticket for a member (staff; members open theirs through the app)."""
     if principal.is_member_only:
         if body.member_id is None:
             body.member_id = principal.member_id
@@ -81,6 +82,7 @@ async def search_tickets(
     limit: LimitQuery = 50,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
+    """Tickets visible to the caller, by status, priority, station or text."""
     stations = principal.station_filter()
     if principal.is_member_only:
         if member_id is not None and not principal.owns_member(member_id):
@@ -105,6 +107,7 @@ async def search_tickets(
 
 @router.get("/v1/tickets/{ticket_id}", response_model=TicketPublic, responses=CONDITIONAL_GET)
 async def get_ticket(ticket_id: str, session: SessionDep, principal: Reader, if_none_match: IfNoneMatch = None) -> Response:
+    """One ticket, with the ETag to send as If-Match when changing it."""
     ticket = await records.visible_ticket(session, principal, ticket_id)
     return conditional.answer(TicketPublic, records.public(ticket), if_none_match, version=ticket.version)
 
@@ -113,6 +116,7 @@ async def get_ticket(ticket_id: str, session: SessionDep, principal: Reader, if_
 async def update_ticket(
     ticket_id: str, body: TicketUpdate, expected_version: IfMatch, session: SessionDep, principal: Staff, response: Response
 ) -> TicketPublic:
+    """Change a ticket's priority (its deadlines follow), wording or links; needs If-Match with the ETag read."""
     ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
     if ticket.version != expected_version:
         raise stale(ticket.version)
@@ -124,6 +128,7 @@ async def update_ticket(
 
 @router.post("/v1/tickets/{ticket_id}/status", response_model=TicketPublic)
 async def change_status(ticket_id: str, body: StatusChange, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
+    """Move a ticket to another status (merging is POST .../merge)."""
     async def act() -> TicketPublic:
         ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
         return records.public(await service.change_status(session=session, ticket=ticket, target=body.status, actor=principal.sub))
@@ -135,6 +140,7 @@ async def change_status(ticket_id: str, body: StatusChange, session: SessionDep,
 async def add_note(
     ticket_id: str, body: NoteCreate, session: SessionDep, principal: StaffOrMember, idempotency: IdempotencyDep
 ) -> Response:
+    """Add a note to an open ticket."""
     async def act() -> NotePublic:
         ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
         note = await service.add_note(session=session, ticket=ticket, body=body, actor=principal.sub, by_member=principal.is_member_only)
@@ -145,6 +151,7 @@ async def add_note(
 
 @router.get("/v1/tickets/{ticket_id}/notes")
 async def list_notes(ticket_id: str, session: SessionDep, principal: Reader) -> list[NotePublic]:
+    """A ticket's notes."""
     ticket = await records.visible_ticket(session, principal, ticket_id)
     notes = await records.notes_of(session, ticket, public_only=principal.is_member_only)
     return [NotePublic.model_validate(note, from_attributes=True) for note in notes]
@@ -152,6 +159,7 @@ async def list_notes(ticket_id: str, session: SessionDep, principal: Reader) -> 
 
 @router.post("/v1/tickets/{ticket_id}/calls", status_code=201, response_model=CallPublic)
 async def log_call(ticket_id: str, body: CallCreate, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
+    """Record a call made or taken about a ticket."""
     async def act() -> CallPublic:
         ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
         agent = await acting_agent(session, principal)
@@ -163,18 +171,21 @@ async def log_call(ticket_id: str, body: CallCreate, session: SessionDep, princi
 
 @router.get("/v1/tickets/{ticket_id}/calls")
 async def list_calls(ticket_id: str, session: SessionDep, principal: StaffReader) -> list[CallPublic]:
+    """A ticket's calls."""
     ticket = await records.visible_ticket(session, principal, ticket_id)
     return [CallPublic.model_validate(call, from_attributes=True) for call in await records.calls_of(session, ticket)]
 
 
 @router.get("/v1/tickets/{ticket_id}/history")
 async def history(ticket_id: str, session: SessionDep, principal: StaffReader) -> list[HistoryEntry]:
+    """Every change of a ticket."""
     ticket = await records.visible_ticket(session, principal, ticket_id)
     return [HistoryEntry.model_validate(entry, from_attributes=True) for entry in await records.history_of(session, ticket)]
 
 
 @router.post("/v1/tickets/{ticket_id}/assign", response_model=TicketPublic)
 async def assign(ticket_id: str, body: AssignBody, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
+    """Assign a ticket to an agent working at its station."""
     async def act() -> TicketPublic:
         ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
         me = await acting_agent(session, principal)
@@ -188,6 +199,7 @@ async def assign(ticket_id: str, body: AssignBody, session: SessionDep, principa
 
 @router.post("/v1/tickets/{ticket_id}/merge", response_model=TicketPublic)
 async def merge(ticket_id: str, body: MergeBody, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
+    """Merge a ticket into another open one; the merged ticket closes."""
     async def act() -> TicketPublic:
         ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
         into = await records.visible_ticket(session, principal, body.into, for_update=True)
@@ -198,6 +210,7 @@ async def merge(ticket_id: str, body: MergeBody, session: SessionDep, principal:
 
 @router.post("/v1/queue/claim", response_model=TicketPublic, responses={204: {"description": "Nothing to claim"}})
 async def claim(session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
+    """Take the next ticket to work on at the agent's stations; 204 when there is none."""
     async def act() -> TicketPublic | None:
         agent = await acting_agent(session, principal)
         if agent is None:

@@ -16,6 +16,7 @@ router = APIRouter(prefix="/v1/lounges", tags=["lounges"])
 async def update_lounge(
     lounge_id: str, body: LoungeUpdate, principal: Manager, expected_version: IfMatch, session: SessionDep, response: Response
 ) -> LoungePublic:
+    """Change a lounge's name, capacity, hours or prices (its guests' boarding calls follow); needs If-Match."""
     lounge = await lounge_to_see(session, principal, lounge_id)
     await change_lounge(
         session=session, lounge=lounge, values=body.model_dump(exclude_unset=True, exclude_none=True), expected_version=expected_version

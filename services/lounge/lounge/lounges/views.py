@@ -14,12 +14,14 @@ router = APIRouter(prefix="/v1/lounges", tags=["lounges"])
 
 @router.get("")
 async def list_lounges(session: SessionDep, principal: Staff) -> list[LoungePublic]:
+    """The lounges visible to the caller."""
     lounges = await service.lounges_at(session, principal.station_filter())
     return [LoungePublic.model_validate(lounge, from_attributes=True) for lounge in lounges]
 
 
 @router.get("/{lounge_id}", response_model=LoungePublic, responses=CONDITIONAL_GET)
 async def get_lounge(lounge_id: str, session: SessionDep, principal: Staff, if_none_match: IfNoneMatch = None) -> Response:
+    """One lounge, with the ETag to send as If-Match when changing it."""
     lounge = await service.lounge_to_see(session, principal, lounge_id)
     return conditional.answer(
         LoungePublic, LoungePublic.model_validate(lounge, from_attributes=True), if_none_match, version=lounge.version

@@ -14,6 +14,7 @@ Sku = Annotated[str, Path(pattern="^[A-Z0-9_-]{2,40}$")]
 
 @router.get("")
 async def get_menu(session: SessionDep, _caller: Annotated[Principal, Depends(require(*Role))]) -> list[MenuItemPublic]:
+    """What the lounges sell, by SKU."""
     return [MenuItemPublic.model_validate(row, from_attributes=True) for row in await service.menu(session)]
 
 
@@ -21,6 +22,7 @@ async def get_menu(session: SessionDep, _caller: Annotated[Principal, Depends(re
 async def put_menu_item(
     sku: Sku, body: MenuItemBase, session: SessionDep, _admin: Annotated[Principal, Depends(require())]
 ) -> MenuItemPublic:
+    """Create or replace a menu item by its SKU."""
     item = await service.put_item(session, sku, body)
     await session.commit()
     return MenuItemPublic.model_validate(item, from_attributes=True)

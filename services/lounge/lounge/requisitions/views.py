@@ -22,18 +22,21 @@ async def _requisition(session: SessionDep, principal: Principal, requisition_id
 async def list_requisitions(
     session: SessionDep, principal: LoungeDesk, lounge_id: str | None = None, status: RequisitionStatus | None = None
 ) -> list[RequisitionPublic]:
+    """Requisitions visible to the caller."""
     requisitions = await service.list_requisitions(session=session, principal=principal, lounge_id=lounge_id, status=status)
     return [await service.public(session, requisition) for requisition in requisitions]
 
 
 @router.get("/{requisition_id}", response_model=RequisitionPublic, responses=CONDITIONAL_GET)
 async def get_requisition(requisition_id: str, session: SessionDep, principal: LoungeDesk, if_none_match: IfNoneMatch = None) -> Response:
+    """One requisition and its lines."""
     requisition = await service.public(session, await _requisition(session, principal, requisition_id))
     return conditional.answer(RequisitionPublic, requisition, if_none_match)
 
 
 @router.post("/{requisition_id}/submit")
 async def submit(requisition_id: str, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep) -> RequisitionPublic:
+    """Submit a draft requisition for approval."""
     requisition = await _requisition(session, principal, requisition_id)
 
     async def act() -> RequisitionPublic:
@@ -44,6 +47,7 @@ async def submit(requisition_id: str, session: SessionDep, principal: LoungeDesk
 
 @router.post("/{requisition_id}/approve")
 async def approve(requisition_id: str, session: SessionDep, principal: Manager, idempotency: IdempotencyDep) -> RequisitionPublic:
+    """Approve a submitted requisition."""
     requisition = await _requisition(session, principal, requisition_id)
 
     async def act() -> RequisitionPublic:
@@ -57,6 +61,7 @@ async def approve(requisition_id: str, session: SessionDep, principal: Manager, 
 async def reject(
     requisition_id: str, body: Reject, session: SessionDep, principal: Manager, idempotency: IdempotencyDep
 ) -> RequisitionPublic:
+    """Reject a submitted requisition, with a reason."""
     requisition = await _requisition(session, principal, requisition_id)
 
     async def act() -> RequisitionPublic:

@@ -16,6 +16,7 @@ router = APIRouter(tags=["sales"])
 async def void_line(
     line_id: str, body: VoidRequest, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
 ) -> SaleLinePublic:
+    """Void a sale line on an open bill; its stock is put back."""
     line, lounge = await service.line_to_void(session, principal, line_id)
 
     async def act() -> SaleLinePublic:

@@ -16,6 +16,7 @@ router = APIRouter(tags=["stock"])
 
 @router.get("/v1/lounges/{lounge_id}/stock")
 async def get_stock(lounge_id: str, session: SessionDep, principal: LoungeDesk) -> list[StockPublic]:
+    """A lounge's stock levels by SKU."""
     lounge = await lounge_to_see(session, principal, lounge_id)
     return [StockPublic.model_validate(item, from_attributes=True) for item in await service.levels(session=session, lounge_id=lounge.id)]
 
@@ -24,6 +25,7 @@ async def get_stock(lounge_id: str, session: SessionDep, principal: LoungeDesk) 
 async def count_stock(
     lounge_id: str, body: CountRequest, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
 ) -> StockCountPublic:
+    """Record a stock count: the counted levels replace the book levels."""
     lounge = await lounge_to_create_at(session, principal, lounge_id)
 
     async def act() -> StockCountPublic:
@@ -43,6 +45,7 @@ async def count_stock(
 async def receive_requisition(
     requisition_id: str, body: QtyLines, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
 ) -> RequisitionPublic:
+    """Receive an approved requisition's goods into the lounge's stock."""
     requisition = await requisitions.requisition_to_see(session=session, principal=principal, requisition_id=requisition_id)
 
     async def act() -> RequisitionPublic:
@@ -56,6 +59,7 @@ async def receive_requisition(
 async def deliver(
     lounge_id: str, body: QtyLines, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
 ) -> DeliveryPublic:
+    """Receive a delivery of goods into a lounge's stock."""
     lounge = await lounge_to_create_at(session, principal, lounge_id)
 
     async def act() -> DeliveryPublic:

@@ -33,6 +33,7 @@ class CheckedOut(VisitPublic):
 
 @router.post("/v1/lounges/{lounge_id}/visits", status_code=201)
 async def check_in(lounge_id: str, body: CheckIn, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep) -> VisitPublic:
+    """Check a guest in, by order or boarding pass; refused when the lounge is full, closed or the guest is not entitled."""
     lounge = await lounge_to_create_at(session, principal, lounge_id)
 
     async def act() -> VisitPublic:
@@ -50,6 +51,7 @@ async def list_visits(
     status: VisitStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> list[VisitPublic]:
+    """A lounge's visits, by status."""
     if principal.is_member_only:
         raise forbidden("members see their own visits one by one")
     await lounge_to_see(session, principal, lounge_id)
@@ -66,6 +68,7 @@ async def get_visit(visit_id: str, session: SessionDep, principal: VisitReader, 
 
 @router.get("/v1/visits/{visit_id}/bill")
 async def get_bill(visit_id: str, session: SessionDep, principal: VisitReader) -> BillPublic:
+    """A visit's bill: its sale lines and totals."""
     visit = await service.visit_to_see(session=session, principal=principal, visit_id=visit_id)
     return await sales.bill_public(session, visit.bill_id)
 
@@ -74,6 +77,7 @@ async def get_bill(visit_id: str, session: SessionDep, principal: VisitReader) -
 async def check_out(
     visit_id: str, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep, body: Checkout | None = None
 ) -> CheckedOut:
+    """Check a guest out and settle the bill with a payment method."""
     visit = await service.visit_to_work_on(session=session, principal=principal, visit_id=visit_id)
 
     async def act() -> CheckedOut:
@@ -89,6 +93,7 @@ async def check_out(
 async def add_sales(
     visit_id: str, body: SaleRequest, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
 ) -> BillPublic:
+    """Put sales on a visit's open bill; stock is taken at once."""
     visit = await service.visit_to_work_on(session=session, principal=principal, visit_id=visit_id)
 
     async def act() -> BillPublic:
@@ -99,6 +104,7 @@ async def add_sales(
 
 @router.get("/v1/lounges/{lounge_id}/occupancy")
 async def occupancy(lounge_id: str, session: SessionDep, principal: Staff) -> Occupancy:
+    """How many guests a lounge holds now, against its capacity."""
     lounge = await lounge_to_see(session, principal, lounge_id)
     occupied = await service.occupied(session, lounge.id)
     return Occupancy(capacity=lounge.capacity, occupied=occupied, available=max(lounge.capacity - occupied, 0))
