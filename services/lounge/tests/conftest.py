@@ -42,6 +42,8 @@ async def empty_lounges(request) -> AsyncIterator[None]:
     client = request.getfixturevalue("lounge").client
     yield
     for lounge_id in ("PEK-T3-VIP", "KMG-VIP"):
-        visits = (await client.get(f"/v1/lounges/{lounge_id}/visits", params={"status": "checked_in"}, headers=MANAGER_EVERYWHERE)).json()
+        visits = (await client.get(f"/v1/lounges/{lounge_id}/visits", params={"status": "checked_in"}, headers=MANAGER_EVERYWHERE)).json()[
+            "items"
+        ]
         for visit in visits:
             await client.post(f"/v1/visits/{visit['id']}/checkout", json={"payment_method": "card"}, headers=MANAGER_EVERYWHERE)

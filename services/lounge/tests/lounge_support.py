@@ -174,7 +174,7 @@ async def expected_visit(client, order_id: str, *, version: int = 1, lounge: str
     response = await client.get(
         f"/v1/lounges/{lounge}/expected-visits", params={"order_id": order_id}, headers=PEK_MANAGER if lounge == PEK else ADMIN
     )
-    rows = response.json() if response.status_code == 200 else []
+    rows = response.json()["items"] if response.status_code == 200 else []
     return rows[0] if rows and rows[0]["order_version"] == version else None
 
 

@@ -72,7 +72,7 @@ async def sell(desk: httpx.AsyncClient, visit: Json, sku: str) -> httpx.Response
 
 
 async def on_hand(desk: httpx.AsyncClient) -> Counter[str]:
-    return Counter({row["sku"]: row["on_hand"] for row in (await desk.get(f"/v1/lounges/{PEK}/stock", headers=PEK_STAFF)).json()})
+    return Counter({row["sku"]: row["on_hand"] for row in (await desk.get(f"/v1/lounges/{PEK}/stock", headers=PEK_STAFF)).json()["items"]})
 
 
 def assert_refused(responses: list[httpx.Response], accepted: int, problem: str) -> None:

@@ -65,7 +65,7 @@ async def test_the_boarding_call_fires_once_and_again_when_a_delay_moves_it(clie
     assert data["delay_minutes"] == 95 and datetime.fromisoformat(data["new_etd"]) == etd
     assert datetime.fromisoformat(data["visit"]["boarding_call_at"]) == etd - timedelta(minutes=40)
 
-    board = (await client.get(f"/v1/lounges/{PEK}/board", headers=PEK_STAFF)).json()
+    board = (await client.get(f"/v1/lounges/{PEK}/board", headers=PEK_STAFF)).json()["items"]
     row = next(row for row in board if row["visit_id"] == visit["id"])
     assert row["flight"]["gate"] == "E15" and row["boarding_call_sent"] is False
 
@@ -98,7 +98,7 @@ async def test_the_board_lists_open_visits_soonest_call_first(client, nats_serve
     early, early_date = await a_flight(client, nats_server.url, now + timedelta(hours=1), gate="B2")
     first = await member_visit(client, nats_server.url, late, late_date)
     second = await member_visit(client, nats_server.url, early, early_date)
-    board = (await client.get(f"/v1/lounges/{PEK}/board", headers=PEK_STAFF)).json()
+    board = (await client.get(f"/v1/lounges/{PEK}/board", headers=PEK_STAFF)).json()["items"]
     assert [row["visit_id"] for row in board] == [second["id"], first["id"]]
     assert [row["flight"]["gate"] for row in board] == ["B2", "A1"]
     assert board[0]["name"] == "Li Wei"
@@ -196,7 +196,7 @@ async def test_a_cancelled_flight_gets_no_boarding_call_and_its_guest_stays_chec
     assert counts == {guest["id"]: 0, other["id"]: 1}
     held = (await client.get(f"/v1/visits/{guest['id']}", headers=PEK_STAFF)).json()
     assert held["status"] == "checked_in"  # reception checks the guest out
-    board = (await client.get(f"/v1/lounges/{PEK}/board", headers=PEK_STAFF)).json()
+    board = (await client.get(f"/v1/lounges/{PEK}/board", headers=PEK_STAFF)).json()["items"]
     assert next(row for row in board if row["visit_id"] == guest["id"])["boarding_call_sent"] is False
 
 
@@ -223,7 +223,7 @@ async def test_changing_the_boarding_call_minutes_moves_the_open_visits_calls(cl
         assert await call_at(staying) == std - timedelta(minutes=60)
         assert await call_at(late) == std + timedelta(minutes=50) - timedelta(minutes=60)  # (etd or std) - minutes
         assert await call_at(gone) == std - timedelta(minutes=40)  # a closed visit keeps its record
-        board = (await client.get(f"/v1/lounges/{PEK}/board", headers=PEK_STAFF)).json()
+        board = (await client.get(f"/v1/lounges/{PEK}/board", headers=PEK_STAFF)).json()["items"]
         row = next(row for row in board if row["visit_id"] == staying["id"])
         assert datetime.fromisoformat(row["boarding_call_at"]) == std - timedelta(minutes=60)
         frozen(std - timedelta(minutes=59))  # the call goes at its new time

@@ -231,7 +231,7 @@ async def test_200_concurrent_check_ins_never_pass_capacity(client, nats_server,
     assert all(response.json()["type"] == "/problems/lounge_full" for response in responses if response.status_code != 201)
     occupancy = (await client.get(f"/v1/lounges/{PEK}/occupancy", headers=PEK_STAFF)).json()
     assert occupancy == {"capacity": 40, "occupied": 40, "available": 0}
-    open_visits = (await client.get(f"/v1/lounges/{PEK}/visits", params={"status": "checked_in"}, headers=PEK_STAFF)).json()
+    open_visits = (await client.get(f"/v1/lounges/{PEK}/visits", params={"status": "checked_in"}, headers=PEK_STAFF)).json()["items"]
     assert sum(1 + visit["guests"] for visit in open_visits) == 40
 
 

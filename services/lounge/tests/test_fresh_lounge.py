@@ -26,7 +26,7 @@ async def fresh_lounge(lounge, client) -> AsyncIterator[str]:
         )  # fmt: skip
         await session.commit()
     yield lounge_id
-    for visit in (await client.get(f"/v1/lounges/{lounge_id}/visits", params={"status": "checked_in"}, headers=PEK_STAFF)).json():
+    for visit in (await client.get(f"/v1/lounges/{lounge_id}/visits", params={"status": "checked_in"}, headers=PEK_STAFF)).json()["items"]:
         await client.post(f"/v1/visits/{visit['id']}/checkout", json={"payment_method": "card"}, headers=PEK_STAFF)
     async with lounge.runtime.db.session() as session:
         await session.execute(delete(Lounge).where(Lounge.id == lounge_id))  # type: ignore[arg-type]

@@ -10,10 +10,10 @@ ADMIN = auth("admin", stations=["*"])
 
 
 async def test_staff_see_the_lounges_of_their_stations_only(client):
-    lounges = (await client.get("/v1/lounges", headers=PEK_STAFF)).json()
+    lounges = (await client.get("/v1/lounges", headers=PEK_STAFF)).json()["items"]
     assert [lounge["id"] for lounge in lounges] == ["PEK-T3-VIP"]
     assert lounges[0] | {"capacity": 40, "boarding_call_minutes": 40, "day_pass_minor": 30000, "guest_fee_minor": 20000} == lounges[0]
-    everywhere = (await client.get("/v1/lounges", headers=ADMIN)).json()
+    everywhere = (await client.get("/v1/lounges", headers=ADMIN)).json()["items"]
     assert {lounge["id"] for lounge in everywhere} == {"PEK-T3-VIP", "KMG-VIP"}
 
 
@@ -39,7 +39,7 @@ async def test_a_station_manager_changes_a_lounge_with_if_match(client):
 
 
 async def test_the_menu_is_seeded_and_readable_by_members(client):
-    menu = (await client.get("/v1/menu", headers=auth("member", member_id="m-1"))).json()
+    menu = (await client.get("/v1/menu", headers=auth("member", member_id="m-1"))).json()["items"]
     by_sku = {item["sku"]: item for item in menu}
     assert len(menu) >= 12
     assert by_sku["COFFEE"]["complimentary"] is True and by_sku["WHISKY"]["complimentary"] is False

@@ -29,7 +29,7 @@ async def a_visit(client, nats_url, frozen, *, tier: str | None = "gold", lounge
 
 
 async def stock_of(client, lounge: str = PEK, headers=PEK_STAFF) -> dict[str, dict]:
-    return {row["sku"]: row for row in (await client.get(f"/v1/lounges/{lounge}/stock", headers=headers)).json()}
+    return {row["sku"]: row for row in (await client.get(f"/v1/lounges/{lounge}/stock", headers=headers)).json()["items"]}
 
 
 async def set_stock(client, lounge: str, headers: dict, **counted: int) -> dict:
@@ -136,7 +136,7 @@ async def test_stock_low_fires_once_per_crossing_and_fills_one_draft(client, nat
         until=lambda seen: {("KMG-VIP", "NUTS"), ("KMG-VIP", "WHISKY")} <= {(e.data["lounge_id"], e.data["sku"]) for e in seen},
     )
     whisky = [event for event in events if event.data["lounge_id"] == KMG and event.data["sku"] == "WHISKY"]
-    drafts = (await client.get("/v1/requisitions", params={"lounge_id": KMG, "status": "draft"}, headers=KMG_STAFF)).json()
+    drafts = (await client.get("/v1/requisitions", params={"lounge_id": KMG, "status": "draft"}, headers=KMG_STAFF)).json()["items"]
     assert len(drafts) == 1
     assert {line["sku"]: line["qty"] for line in drafts[0]["lines"]}.items() >= {"WHISKY": 24, "NUTS": 100}.items()
     # Back above the point and down again: a new crossing, a new event.
@@ -171,7 +171,7 @@ async def test_requisition_lifecycle_and_roles(client, nats_server, frozen):
     visit = await a_visit(client, nats_server.url, frozen)
     await set_stock(client, PEK, PEK_STAFF, WINE=13)  # reorder point 12
     assert (await sell(client, visit, WINE=1)).status_code == 201
-    drafts = (await client.get("/v1/requisitions", params={"lounge_id": PEK, "status": "draft"}, headers=PEK_STAFF)).json()
+    drafts = (await client.get("/v1/requisitions", params={"lounge_id": PEK, "status": "draft"}, headers=PEK_STAFF)).json()["items"]
     (draft,) = drafts
     path = f"/v1/requisitions/{draft['id']}"
     assert (await client.post(f"{path}/approve", headers=PEK_MANAGER)).json()["type"] == "/problems/illegal_transition"
@@ -193,7 +193,7 @@ async def test_requisition_lifecycle_and_roles(client, nats_server, frozen):
 
     # The next crossing opens a new draft, which the manager rejects for good.
     await set_stock(client, PEK, PEK_STAFF, WINE=12)
-    (second,) = (await client.get("/v1/requisitions", params={"lounge_id": PEK, "status": "draft"}, headers=PEK_STAFF)).json()
+    (second,) = (await client.get("/v1/requisitions", params={"lounge_id": PEK, "status": "draft"}, headers=PEK_STAFF)).json()["items"]
     assert second["id"] != draft["id"]
     await client.post(f"/v1/requisitions/{second['id']}/submit", headers=PEK_STAFF)
     assert (await client.post(f"/v1/requisitions/{second['id']}/reject", json={}, headers=PEK_MANAGER)).status_code == 422

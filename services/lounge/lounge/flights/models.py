@@ -42,7 +42,7 @@ class Flight(FlightBase, table=True):
 
 
 class FlightPublic(FlightBase):
-    pass
+    status: FlightStatus
 
 
 def normal_flight_no(carrier: str, number: str) -> str:

@@ -1,10 +1,13 @@
 """Reading lounges; a manager changes one through lounge.lounge_changes, since its guests' boarding calls follow."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response
 
 from airside import conditional
 from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from lounge.access import Staff
 from lounge.lounges import service
 from lounge.lounges.models import LoungePublic
@@ -13,10 +16,13 @@ router = APIRouter(prefix="/v1/lounges", tags=["lounges"])
 
 
 @router.get("")
-async def list_lounges(session: SessionDep, principal: Staff) -> list[LoungePublic]:
+async def list_lounges(
+    session: SessionDep, principal: Staff, cursor: Annotated[Keyset, keyset(str, str)], limit: LimitQuery = 200
+) -> Page[LoungePublic]:
     """The lounges visible to the caller."""
     lounges = await service.lounges_at(session, principal.station_filter())
-    return [LoungePublic.model_validate(lounge, from_attributes=True) for lounge in lounges]
+    kept, next_cursor = cursor.page_of(lounges, limit, lambda lounge: (lounge.station, lounge.id))
+    return Page(items=[LoungePublic.model_validate(lounge, from_attributes=True) for lounge in kept], next_cursor=next_cursor)
 
 
 @router.get("/{lounge_id}", response_model=LoungePublic, responses=CONDITIONAL_GET)

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Path
 
 from airside.auth import Principal, Role, require
 from airside.db.dependencies import SessionDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from lounge.menu import service
 from lounge.menu.models import MenuItemBase, MenuItemPublic
 
@@ -13,9 +14,15 @@ Sku = Annotated[str, Path(pattern="^[A-Z0-9_-]{2,40}$")]
 
 
 @router.get("")
-async def get_menu(session: SessionDep, _caller: Annotated[Principal, Depends(require(*Role))]) -> list[MenuItemPublic]:
+async def get_menu(
+    session: SessionDep,
+    _caller: Annotated[Principal, Depends(require(*Role))],
+    cursor: Annotated[Keyset, keyset(str, str)],
+    limit: LimitQuery = 200,
+) -> Page[MenuItemPublic]:
     """What the lounges sell, by SKU."""
-    return [MenuItemPublic.model_validate(row, from_attributes=True) for row in await service.menu(session)]
+    menu, next_cursor = cursor.page_of(await service.menu(session), limit, lambda row: (row.category, row.sku))
+    return Page(items=[MenuItemPublic.model_validate(row, from_attributes=True) for row in menu], next_cursor=next_cursor)
 
 
 @router.put("/{sku}")

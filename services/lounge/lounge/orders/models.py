@@ -1,4 +1,5 @@
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
@@ -6,6 +7,12 @@ from sqlmodel import Field, SQLModel
 from airside.db.columns import UtcDateTime
 
 LOUNGE_PRODUCT = "LOUNGE"
+
+
+class ExpectedStatus(StrEnum):
+    expected = "expected"
+    dropped = "dropped"  # the order was cancelled, or its LOUNGE item removed
+    no_lounge = "no_lounge"  # never had one: kept only to order late snapshots, never listed
 
 
 class ExpectedVisit(SQLModel, table=True):
@@ -21,15 +28,14 @@ class ExpectedVisit(SQLModel, table=True):
     flight_date: date
     passengers: int = Field(ge=1)
     passenger_names: list[str] = Field(default_factory=list, sa_type=JSON)
-    # expected | dropped (order cancelled, or its LOUNGE item removed)
-    status: str = Field(max_length=20)
+    status: str = Field(max_length=20)  # an ExpectedStatus
     order_status: str = Field(max_length=20)
     order_version: int
     updated_at: datetime = Field(sa_type=UtcDateTime)
 
     @property
     def expected(self) -> bool:
-        return self.status == "expected"
+        return self.status == ExpectedStatus.expected
 
 
 class ExpectedVisitPublic(SQLModel):
@@ -40,6 +46,6 @@ class ExpectedVisitPublic(SQLModel):
     flight_no: str
     flight_date: date
     passengers: int
-    status: str
+    status: ExpectedStatus
     order_status: str
     order_version: int

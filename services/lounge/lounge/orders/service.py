@@ -2,20 +2,20 @@
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.copies import keep_newest
 from airside.db.columns import utcnow
 from airside.events.booking import OrderSnapshot
 from lounge.flights import service as flights
-from lounge.orders.models import LOUNGE_PRODUCT, ExpectedVisit
+from lounge.orders.models import LOUNGE_PRODUCT, ExpectedStatus, ExpectedVisit
 
 DROPPING_STATUSES = frozenset({"cancelled", "no_show"})
 # The row of an order lounge has seen no LOUNGE item on (yet): it holds the version, so a late, older
 # snapshot with LOUNGE cannot make an order whose LOUNGE item was removed expected again. Never listed,
 # never checked in from. Only an order's first snapshot is left without a row: nothing is older.
-NO_LOUNGE = "no_lounge"
+NO_LOUNGE = ExpectedStatus.no_lounge
 
 
 async def apply_order(*, session: AsyncSession, order: OrderSnapshot) -> ExpectedVisit | None:
@@ -27,7 +27,13 @@ async def apply_order(*, session: AsyncSession, order: OrderSnapshot) -> Expecte
     if has_lounge:
         await flights.remember_from_order(session=session, info=order.flight)
     had_lounge = has_lounge or (row is not None and row.status != NO_LOUNGE)
-    status = "expected" if has_lounge and order.status not in DROPPING_STATUSES else "dropped" if had_lounge else NO_LOUNGE
+    status = (
+        ExpectedStatus.expected
+        if has_lounge and order.status not in DROPPING_STATUSES
+        else ExpectedStatus.dropped
+        if had_lounge
+        else NO_LOUNGE
+    )
     values = {
         "order_id": order.id,
         "order_ref": order.ref,
@@ -46,7 +52,7 @@ async def apply_order(*, session: AsyncSession, order: OrderSnapshot) -> Expecte
     row = await session.get(ExpectedVisit, order.id)
     assert row is not None
     if not written and has_lounge and row.status == NO_LOUNGE:
-        row.status = "dropped"  # a late, older snapshot shows the order had a LOUNGE item: it was dropped
+        row.status = ExpectedStatus.dropped  # a late, older snapshot shows the order had a LOUNGE item: it was dropped
         await session.flush()
     return row
 
@@ -57,28 +63,37 @@ async def expected_for(*, session: AsyncSession, member_id: str, flight_no: str,
         ExpectedVisit.member_id == member_id,
         ExpectedVisit.flight_no == flight_no,
         ExpectedVisit.flight_date == flight_date,
-        ExpectedVisit.status == "expected",
+        ExpectedVisit.status == ExpectedStatus.expected,
     )
     return (await session.execute(query)).scalars().first()
 
 
 async def expected_on_flight(*, session: AsyncSession, flight_no: str, flight_date: date) -> list[ExpectedVisit]:
     query = select(ExpectedVisit).where(
-        ExpectedVisit.flight_no == flight_no, ExpectedVisit.flight_date == flight_date, ExpectedVisit.status == "expected"
+        ExpectedVisit.flight_no == flight_no, ExpectedVisit.flight_date == flight_date, ExpectedVisit.status == ExpectedStatus.expected
     )
     return list((await session.execute(query)).scalars())
 
 
 async def expected_at_station(
-    *, session: AsyncSession, station: str, flight_date: date | None, order_id: str | None
+    *,
+    session: AsyncSession,
+    station: str,
+    flight_date: date | None,
+    order_id: str | None,
+    after: tuple[date, str, str] | None,
+    limit: int,
 ) -> list[ExpectedVisit]:
-    """Orders with a LOUNGE item at the station, as booking announced them (cancelled ones dropped), by flight; at most 500."""
+    """Orders with a LOUNGE item at the station, as booking announced them (cancelled ones dropped), by flight
+    then order; keyset after `after`, one row past the page."""
     query = (
         select(ExpectedVisit)
         .where(ExpectedVisit.station == station, ExpectedVisit.status != NO_LOUNGE)
-        .order_by(ExpectedVisit.flight_date, ExpectedVisit.flight_no)  # type: ignore[arg-type]
-        .limit(500)
+        .order_by(ExpectedVisit.flight_date, ExpectedVisit.flight_no, ExpectedVisit.order_id)  # type: ignore[arg-type]
+        .limit(limit + 1)
     )
+    if after is not None:
+        query = query.where(tuple_(ExpectedVisit.flight_date, ExpectedVisit.flight_no, ExpectedVisit.order_id) > tuple_(*after))
     if flight_date is not None:
         query = query.where(ExpectedVisit.flight_date == flight_date)
     if order_id is not None:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside.copies import station_timezone
 from airside.events.lounge import SOLD_ITEM_FIELDS, SoldItem
 from lounge.lounges.models import Lounge
-from lounge.sales.models import Bill, BillStatus, SaleLine
+from lounge.sales.models import Bill, BillStatus, LineCategory, PaymentMethod, SaleLine
 from lounge.stations import Station
 
 
@@ -22,8 +22,9 @@ class ReportLine(SoldItem):
     bill_id: str
     visit_id: str
     sold_at: datetime
-    bill_status: str
-    payment_method: str | None
+    category: LineCategory
+    bill_status: BillStatus
+    payment_method: PaymentMethod | None
 
 
 class UnsettledBill(BaseModel):

@@ -5,7 +5,7 @@ cannot both move it."""
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.auth import Principal
@@ -50,10 +50,18 @@ async def requisition_to_see(*, session: AsyncSession, principal: Principal, req
 
 
 async def list_requisitions(
-    *, session: AsyncSession, principal: Principal, lounge_id: str | None, status: RequisitionStatus | None
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    lounge_id: str | None,
+    status: RequisitionStatus | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[Requisition]:
-    """The newest 200 of the caller's stations, by lounge and status when given."""
-    query = select(Requisition).order_by(Requisition.created_at.desc(), Requisition.id).limit(200)  # type: ignore[attr-defined]
+    """The caller's stations', by lounge and status when given, newest first; keyset after `after`, one row past the page."""
+    query = select(Requisition).order_by(Requisition.created_at.desc(), Requisition.id.desc()).limit(limit + 1)  # type: ignore[attr-defined]
+    if after is not None:
+        query = query.where(tuple_(Requisition.created_at, Requisition.id) < tuple_(*after))
     if (stations := principal.station_filter()) is not None:
         query = query.where(Requisition.station.in_(stations))  # type: ignore[attr-defined]
     if lounge_id is not None:

@@ -1,12 +1,17 @@
 """Requisitions: list, read, submit, approve, reject; receiving one's goods is stock's (lounge.stock.views)."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response
+from pydantic import AwareDatetime
 
 from airside import clock, conditional
 from airside.auth import Principal
 from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
+from airside.types import RecordId
 from lounge.access import LoungeDesk, Manager
 from lounge.requisitions import service
 from lounge.requisitions.models import Reject, Requisition, RequisitionPublic, RequisitionStatus
@@ -20,11 +25,19 @@ async def _requisition(session: SessionDep, principal: Principal, requisition_id
 
 @router.get("")
 async def list_requisitions(
-    session: SessionDep, principal: LoungeDesk, lounge_id: str | None = None, status: RequisitionStatus | None = None
-) -> list[RequisitionPublic]:
+    session: SessionDep,
+    principal: LoungeDesk,
+    cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
+    lounge_id: str | None = None,
+    status: RequisitionStatus | None = None,
+    limit: LimitQuery = 50,
+) -> Page[RequisitionPublic]:
     """Requisitions visible to the caller."""
-    requisitions = await service.list_requisitions(session=session, principal=principal, lounge_id=lounge_id, status=status)
-    return [await service.public(session, requisition) for requisition in requisitions]
+    rows = await service.list_requisitions(
+        session=session, principal=principal, lounge_id=lounge_id, status=status, after=cursor.after, limit=limit
+    )
+    requisitions, next_cursor = cursor.page(rows, limit, lambda requisition: (requisition.created_at, requisition.id))
+    return Page(items=[await service.public(session, requisition) for requisition in requisitions], next_cursor=next_cursor)
 
 
 @router.get("/{requisition_id}", response_model=RequisitionPublic, responses=CONDITIONAL_GET)

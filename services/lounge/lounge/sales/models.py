@@ -1,15 +1,20 @@
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime
 from airside.events.lounge import SoldItem
+from lounge.menu.models import Category
 
 # Bill lines that are not menu items: the day pass and guest fees charged at check-in.
-ENTRY_CATEGORY = "entry"
+EntryCategory = Literal["entry"]
+ENTRY_CATEGORY: EntryCategory = "entry"
+# What a bill line is: a menu item's category, or the entry.
+LineCategory = Category | EntryCategory
 DAY_PASS_SKU = "DAY_PASS"
 GUEST_FEE_SKU = "GUEST_FEE"
 
@@ -81,6 +86,7 @@ class VoidRequest(BaseModel):
 
 
 class SaleLinePublic(SoldItem):
+    category: LineCategory
     id: str
     sold_at: datetime
     voided_at: datetime | None

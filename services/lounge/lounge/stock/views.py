@@ -1,8 +1,11 @@
+from typing import Annotated
+
 from fastapi import APIRouter
 
 from airside import clock
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from lounge.access import LoungeDesk
 from lounge.lounges.service import lounge_to_create_at, lounge_to_see
 from lounge.quantities import QtyLine, QtyLines
@@ -15,10 +18,13 @@ router = APIRouter(tags=["stock"])
 
 
 @router.get("/v1/lounges/{lounge_id}/stock")
-async def get_stock(lounge_id: str, session: SessionDep, principal: LoungeDesk) -> list[StockPublic]:
+async def get_stock(
+    lounge_id: str, session: SessionDep, principal: LoungeDesk, cursor: Annotated[Keyset, keyset(str)], limit: LimitQuery = 200
+) -> Page[StockPublic]:
     """A lounge's stock levels by SKU."""
     lounge = await lounge_to_see(session, principal, lounge_id)
-    return [StockPublic.model_validate(item, from_attributes=True) for item in await service.levels(session=session, lounge_id=lounge.id)]
+    levels, next_cursor = cursor.page_of(await service.levels(session=session, lounge_id=lounge.id), limit, lambda item: (item.sku,))
+    return Page(items=[StockPublic.model_validate(item, from_attributes=True) for item in levels], next_cursor=next_cursor)
 
 
 @router.post("/v1/lounges/{lounge_id}/stock-counts", status_code=201)

@@ -6,6 +6,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime
+from airside.events.common import FlightStatus
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 from airside.types import IsoDate
 
@@ -99,7 +100,7 @@ class VisitFlight(BaseModel):
     etd: datetime | None = None
     atd: datetime | None = None
     gate: str | None = None
-    status: str | None = None
+    status: FlightStatus | None = None
 
 
 class VisitPublic(BaseModel):

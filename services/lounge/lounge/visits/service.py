@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -252,9 +252,13 @@ async def visit_to_work_on(*, session: AsyncSession, principal: Principal, visit
     return visit
 
 
-async def list_visits(*, session: AsyncSession, lounge_id: str, status: VisitStatus | None, limit: int) -> list[Visit]:
-    """The lounge's visits, newest check-in first."""
-    query = select(Visit).where(Visit.lounge_id == lounge_id).order_by(Visit.checked_in_at.desc(), Visit.id).limit(limit)  # type: ignore[attr-defined]
+async def list_visits(
+    *, session: AsyncSession, lounge_id: str, status: VisitStatus | None, after: tuple[datetime, str] | None, limit: int
+) -> list[Visit]:
+    """The lounge's visits, newest check-in first; keyset after `after`, one row past the page."""
+    query = select(Visit).where(Visit.lounge_id == lounge_id).order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(limit + 1)  # type: ignore[attr-defined]
+    if after is not None:
+        query = query.where(tuple_(Visit.checked_in_at, Visit.id) < tuple_(*after))
     if status is not None:
         query = query.where(Visit.status == status.value)
     return list((await session.execute(query)).scalars())
@@ -278,5 +282,9 @@ async def board(*, session: AsyncSession, lounge: Lounge) -> list[BoardRow]:
                 boarding_call_sent=visit.boarding_call_sent_for is not None and visit.boarding_call_sent_for == visit.boarding_call_at,
             )
         )
-    far_future = "9999"
-    return sorted(rows, key=lambda row: (row.boarding_call_at.isoformat() if row.boarding_call_at else far_future, row.visit_id))
+    return sorted(rows, key=board_position)
+
+
+def board_position(row: BoardRow) -> tuple[str, str]:
+    """Soonest boarding call first, the visits without one last: the board's order and its cursor."""
+    return (row.boarding_call_at.isoformat() if row.boarding_call_at else "9999", row.visit_id)

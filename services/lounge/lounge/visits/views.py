@@ -1,12 +1,15 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
+from pydantic import AwareDatetime
 
 from airside import clock, conditional
 from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import forbidden
+from airside.types import RecordId
 from lounge.access import LoungeDesk, Staff, VisitReader
 from lounge.lounges.service import lounge_to_create_at, lounge_to_see
 from lounge.sales import service as sales
@@ -23,6 +26,7 @@ from lounge.visits.models import (
     VisitPublic,
     VisitStatus,
 )
+from lounge.visits.service import board_position
 
 router = APIRouter(tags=["visits"])
 
@@ -48,15 +52,17 @@ async def list_visits(
     lounge_id: str,
     session: SessionDep,
     principal: VisitReader,
+    cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
     status: VisitStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 200,
-) -> list[VisitPublic]:
+    limit: LimitQuery = 200,
+) -> Page[VisitPublic]:
     """A lounge's visits, by status."""
     if principal.is_member_only:
         raise forbidden("members see their own visits one by one")
     await lounge_to_see(session, principal, lounge_id)
-    visits = await service.list_visits(session=session, lounge_id=lounge_id, status=status, limit=limit)
-    return [await service.public(session, visit) for visit in visits]
+    rows = await service.list_visits(session=session, lounge_id=lounge_id, status=status, after=cursor.after, limit=limit)
+    visits, next_cursor = cursor.page(rows, limit, lambda visit: (visit.checked_in_at, visit.id))
+    return Page(items=[await service.public(session, visit) for visit in visits], next_cursor=next_cursor)
 
 
 @router.get("/v1/visits/{visit_id}", response_model=VisitPublic, responses=CONDITIONAL_GET)
@@ -111,9 +117,13 @@ async def occupancy(lounge_id: str, session: SessionDep, principal: Staff) -> Oc
 
 
 @router.get("/v1/lounges/{lounge_id}/board")
-async def board(lounge_id: str, session: SessionDep, principal: Staff) -> list[BoardRow]:
+async def board(
+    lounge_id: str, session: SessionDep, principal: Staff, cursor: Annotated[Keyset, keyset(str, str)], limit: LimitQuery = 200
+) -> Page[BoardRow]:
     """The reception screen: open visits with flight, gate and boarding call time, soonest first."""
-    return await service.board(session=session, lounge=await lounge_to_see(session, principal, lounge_id))
+    rows = await service.board(session=session, lounge=await lounge_to_see(session, principal, lounge_id))
+    called, next_cursor = cursor.page_of(rows, limit, board_position)
+    return Page(items=called, next_cursor=next_cursor)
 
 
 @router.post("/v1/boarding-passes/decode")
