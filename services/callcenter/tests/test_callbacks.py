@@ -81,7 +81,7 @@ async def test_no_answer_retries_in_the_next_window_then_fails_after_three(clien
         last = (await client.post(url, json={"outcome": "no_answer"}, headers=headers)).json()
     assert (last["status"], last["attempts"], last["outcome"]) == ("failed", 3, "no_answer")
     assert (await client.post(url, json={"outcome": "reached"}, headers=headers)).status_code == 409
-    assert len((await client.get(url, headers=headers)).json()) == 3
+    assert len((await client.get(url, headers=headers)).json()["items"]) == 3
 
 
 async def test_rescheduled_lands_inside_calling_hours_and_bad_attempts_are_named(client, callcenter, nats_server):
@@ -240,4 +240,4 @@ async def test_declined_completes_and_wrong_number_fails_the_callback_at_once(cl
         assert again.status_code == 409 and again.json()["type"] == "/problems/callback_done"
         completed = await outbox(callcenter, "airside.callcenter.callback.completed", callback["id"])
         assert [(event["data"]["outcome"], event["data"].get("csat")) for event in completed] == [(outcome, None)]
-        assert [attempt["outcome"] for attempt in (await client.get(url, headers=headers)).json()] == [outcome]
+        assert [attempt["outcome"] for attempt in (await client.get(url, headers=headers)).json()["items"]] == [outcome]

@@ -32,7 +32,7 @@ async def test_a_registered_member_is_found_by_id_and_by_phone(client, nats_serv
     await wait_for(copied, timeout=5, what="the member copy")
     member = (await client.get(f"/v1/members/{member_id}", headers=AGENT)).json()
     assert (member["name"], member["phone"], member["tier"]) == ("陈静", phone, "vip")
-    found = (await client.get("/v1/members", params={"phone": phone.replace("+86", "+86 ")}, headers=AGENT)).json()
+    found = (await client.get("/v1/members", params={"phone": phone.replace("+86", "+86 ")}, headers=AGENT)).json()["items"]
     assert [match["id"] for match in found] == [member_id]
 
 

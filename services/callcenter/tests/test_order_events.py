@@ -51,7 +51,7 @@ async def test_one_disruption_ticket_per_order_raised_to_p1_by_a_cancellation(cl
 
     async def noted():
         found = await order_tickets(client, staff, order.id)
-        notes = (await client.get(f"/v1/tickets/{found[0]['id']}/notes", headers=staff)).json() if found else []
+        notes = (await client.get(f"/v1/tickets/{found[0]['id']}/notes", headers=staff)).json()["items"] if found else []
         return (found, notes) if len(notes) == 2 else None
 
     found, notes = await wait_for(noted, timeout=5, what="both later disruption events noted")

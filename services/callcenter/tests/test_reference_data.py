@@ -7,7 +7,7 @@ ADMIN = auth("admin", stations=["*"])
 
 
 async def test_default_sla_policies_are_seeded(client):
-    policies = {policy["priority"]: policy for policy in (await client.get("/v1/sla-policies", headers=AGENT)).json()}
+    policies = {policy["priority"]: policy for policy in (await client.get("/v1/sla-policies", headers=AGENT)).json()["items"]}
     assert {priority: (policy["first_response_minutes"], policy["resolution_minutes"]) for priority, policy in policies.items()} == {
         "P1": (15, 240),
         "P2": (30, 480),

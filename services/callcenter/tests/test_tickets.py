@@ -80,9 +80,9 @@ async def test_first_public_note_is_the_first_response_and_a_member_reply_reopen
     assert reply.status_code == 201 and reply.json()["visibility"] == "public"
     after = (await client.get(url, headers=member)).json()
     assert after["status"] == "open" and after["resolved_at"] is None
-    notes = (await client.get(f"{url}/notes", headers=member)).json()
+    notes = (await client.get(f"{url}/notes", headers=member)).json()["items"]
     assert [note["body"] for note in notes] == ["The lounge opens at 06:00", "And on holidays?"]
-    assert len((await client.get(f"{url}/notes", headers=staff)).json()) == 3
+    assert len((await client.get(f"{url}/notes", headers=staff)).json()["items"]) == 3
     # pending_customer goes back to open on a reply too.
     await client.post(f"{url}/status", json={"status": "pending_customer"}, headers=staff)
     await client.post(f"{url}/notes", json={"body": "Thanks"}, headers=member)
@@ -117,7 +117,7 @@ async def test_calls_history_assign_and_patch(client, callcenter):
     )
     assert patched.status_code == 200 and patched.json()["priority"] == "P1" and patched.json()["tags"] == ["lounge", "vip"]
     assert patched.json()["first_response_due"] < ticket["first_response_due"] or ticket["first_response_due"] is None
-    actions = [entry["action"] for entry in (await client.get(f"{url}/history", headers=agent_headers)).json()]
+    actions = [entry["action"] for entry in (await client.get(f"{url}/history", headers=agent_headers)).json()["items"]]
     assert actions[:2] == ["created", "call_logged"] and "assigned" in actions and actions[-1] == "updated"
     assert len(await outbox(callcenter, "airside.callcenter.ticket.assigned", ticket["id"])) == 2
 

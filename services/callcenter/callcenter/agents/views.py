@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from airside.auth import Principal, Role, require
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from callcenter.agents import service
 from callcenter.agents.models import AgentCreate, AgentPublic
 
@@ -31,8 +32,13 @@ async def create_agent(body: AgentCreate, session: SessionDep, principal: Superv
 
 @router.get("")
 async def list_agents(
-    session: SessionDep, principal: CallCenter, station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None
-) -> list[AgentPublic]:
+    session: SessionDep,
+    principal: CallCenter,
+    cursor: Annotated[Keyset, keyset(str, str, str)],
+    station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
+    limit: LimitQuery = 200,
+) -> Page[AgentPublic]:
     """The agents visible to the caller."""
     agents = await service.list_agents(session=session, stations=principal.station_filter(), station=station)
-    return [public(agent) for agent in agents]
+    kept, next_cursor = cursor.page_of(agents, limit, lambda agent: (agent.station, agent.name, agent.id))
+    return Page(items=[public(agent) for agent in kept], next_cursor=next_cursor)

@@ -110,7 +110,7 @@ class SurveyCreate(SQLModel):
 
 class AttemptPublic(BaseModel):
     id: str
-    outcome: str
+    outcome: Outcome
     csat: int | None
     comment: str | None
     agent_id: str | None
@@ -123,12 +123,12 @@ class CallbackPublic(BaseModel):
     order_ref: str | None
     member_id: str | None
     station: str
-    purpose: str
-    status: str
+    purpose: Purpose
+    status: CallbackStatus
     due_at: datetime
     due_by: datetime
     attempts: int
-    outcome: str | None
+    outcome: Outcome | None
     csat: int | None
     completed_at: datetime | None
     complaint_ticket_id: str | None
@@ -141,8 +141,8 @@ class CallbackPublic(BaseModel):
 class CallbackSummary(BaseModel):
     id: str
     order_id: str
-    purpose: str
-    status: str
+    purpose: Purpose
+    status: CallbackStatus
     due_at: datetime
 
 

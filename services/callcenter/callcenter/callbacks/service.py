@@ -37,7 +37,7 @@ from callcenter.callbacks.models import (
 from callcenter.copies import OrderCopy
 from callcenter.stations import Station
 from callcenter.tickets import service as tickets
-from callcenter.tickets.models import Channel, TicketCreate, TicketType
+from callcenter.tickets.models import Channel, TicketCreate, TicketOrigin, TicketType
 
 DUE_WITHIN = {Purpose.service_followup: timedelta(hours=72), Purpose.no_show: timedelta(hours=24)}
 COMPLAINT_CSAT_AT_MOST = 2
@@ -179,7 +179,9 @@ async def record_csat(
         member_id=member_id,
         order_id=order_id,
     )
-    ticket = await tickets.create_ticket(session=session, body=body, actor="system", origin="csat", origin_key=key, check_station=False)
+    ticket = await tickets.create_ticket(
+        session=session, body=body, actor="system", origin=TicketOrigin.csat, origin_key=key, check_station=False
+    )
     return ticket.id
 
 

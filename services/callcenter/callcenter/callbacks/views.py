@@ -63,10 +63,17 @@ async def get_callback(callback_id: str, session: SessionDep, principal: Readers
 
 
 @router.get("/v1/callbacks/{callback_id}/attempts")
-async def list_attempts(callback_id: str, session: SessionDep, principal: Readers) -> list[AttemptPublic]:
+async def list_attempts(
+    callback_id: str,
+    session: SessionDep,
+    principal: Readers,
+    cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
+    limit: LimitQuery = 200,
+) -> Page[AttemptPublic]:
     """A callback's attempts."""
     callback = await service.visible_callback(session, principal, callback_id)
-    return [AttemptPublic.model_validate(attempt, from_attributes=True) for attempt in await service.attempts_of(session, callback)]
+    attempts, next_cursor = cursor.page_of(await service.attempts_of(session, callback), limit, lambda attempt: (attempt.at, attempt.id))
+    return Page(items=[AttemptPublic.model_validate(attempt, from_attributes=True) for attempt in attempts], next_cursor=next_cursor)
 
 
 @router.post("/v1/callbacks/{callback_id}/attempts", status_code=201, response_model=CallbackPublic)
@@ -74,6 +81,7 @@ async def record_attempt(
     callback_id: str, body: AttemptCreate, session: SessionDep, principal: Agents, idempotency: IdempotencyDep
 ) -> Response:
     """Record a call attempt: reached (with a score), no answer, or rescheduled."""
+
     async def act() -> CallbackPublic:
         callback = await service.visible_callback(session, principal, callback_id)
         agent = await acting_agent(session, principal)
@@ -85,6 +93,7 @@ async def record_attempt(
 @router.post("/v1/surveys", status_code=201, response_model=SurveyPublic)
 async def submit_survey(body: SurveyCreate, session: SessionDep, principal: Member, idempotency: IdempotencyDep) -> Response:
     """A member's answer to the survey after a service."""
+
     async def act() -> SurveyPublic:
         if principal.member_id is None:  # the member's own voice: nobody answers for them, admin neither
             raise forbidden("only the member who was served answers the survey")

@@ -6,6 +6,7 @@ from airside import conditional
 from airside.auth import Principal, Role, require
 from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.types import Phone
 from callcenter.callbacks.models import CallbackSummary
 from callcenter.members import service
@@ -18,9 +19,16 @@ Agents = Annotated[Principal, Depends(require(Role.agent, Role.team_lead, Role.s
 
 
 @router.get("")
-async def find_by_phone(session: SessionDep, _agent: Agents, phone: Annotated[Phone, Query(description="E.164")]) -> list[MemberPublic]:
+async def find_by_phone(
+    session: SessionDep,
+    _agent: Agents,
+    phone: Annotated[Phone, Query(description="E.164")],
+    cursor: Annotated[Keyset, keyset(str, str)],
+    limit: LimitQuery = 200,
+) -> Page[MemberPublic]:
     """Who is calling: the members with this phone number."""
-    return [MemberPublic.model_validate(row, from_attributes=True) for row in await service.members_with_phone(session, phone)]
+    members, next_cursor = cursor.page_of(await service.members_with_phone(session, phone), limit, lambda member: (member.name, member.id))
+    return Page(items=[MemberPublic.model_validate(member, from_attributes=True) for member in members], next_cursor=next_cursor)
 
 
 @router.get("/{member_id}", response_model=MemberDetail, responses=CONDITIONAL_GET)

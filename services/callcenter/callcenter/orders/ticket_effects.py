@@ -16,7 +16,7 @@ from airside.events import booking as booking_events
 from callcenter.orders.order_copy import held_copy
 from callcenter.tickets import records
 from callcenter.tickets import service as tickets
-from callcenter.tickets.models import Channel, TicketCreate, TicketType
+from callcenter.tickets.models import Channel, TicketCreate, TicketOrigin, TicketType
 from callcenter.tickets.transitions import ACTIVE, Status
 
 log = logging.getLogger("callcenter.orders")
@@ -110,7 +110,9 @@ async def note_disruption(session: AsyncSession, disrupted: booking_events.Order
         f"Order {order.ref}: flight {order.flight.flight_no} on {order.flight.flight_date} is disrupted; each change is in the notes.",
         "P1" if disrupted.cancelled else "P2",
     )
-    ticket = await tickets.create_ticket(session=session, body=body, actor=SYSTEM, origin="disruption", origin_key=key, check_station=False)
+    ticket = await tickets.create_ticket(
+        session=session, body=body, actor=SYSTEM, origin=TicketOrigin.disruption, origin_key=key, check_station=False
+    )
     await tickets.add_system_note(session, ticket, news, note_id=note_id)
 
 
@@ -122,7 +124,7 @@ async def chase_confirmation(session: AsyncSession, order: booking_events.OrderS
         return
     body = _outbound(order, f"Confirm order {order.ref} now", f"Order {order.ref} is still unconfirmed at its confirm-by time.", "P1")
     ticket = await tickets.create_ticket(
-        session=session, body=body, actor=SYSTEM, origin="confirmation_overdue", origin_key=key, check_station=False
+        session=session, body=body, actor=SYSTEM, origin=TicketOrigin.confirmation_overdue, origin_key=key, check_station=False
     )
     held = await held_copy(session, order.id)
     if held.status != REQUESTED:

@@ -7,6 +7,7 @@ from airside import conditional
 from airside.auth import STAFF_ROLES, Principal, require
 from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
+from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.types import StationCode
 from callcenter.sla import service
 from callcenter.sla.models import Priority, SlaPolicyBase, SlaPolicyPublic
@@ -19,9 +20,12 @@ Admin = Annotated[Principal, Depends(require())]
 
 
 @router.get("/v1/sla-policies")
-async def list_policies(session: SessionDep, _staff: Staff) -> list[SlaPolicyPublic]:
+async def list_policies(
+    session: SessionDep, _staff: Staff, cursor: Annotated[Keyset, keyset(str)], limit: LimitQuery = 200
+) -> Page[SlaPolicyPublic]:
     """The service-level policy of each ticket priority."""
-    return [SlaPolicyPublic.model_validate(row, from_attributes=True) for row in await service.policies(session)]
+    policies, next_cursor = cursor.page_of(await service.policies(session), limit, lambda policy: (policy.priority,))
+    return Page(items=[SlaPolicyPublic.model_validate(policy, from_attributes=True) for policy in policies], next_cursor=next_cursor)
 
 
 @router.get("/v1/sla-policies/{priority}", response_model=SlaPolicyPublic, responses=CONDITIONAL_GET)

@@ -7,11 +7,12 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, BigInteger, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
+from airside.auth import Role
 from airside.db.columns import UtcDateTime, utcnow
 from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.types import IsoDate, Phone, StationCode
 from callcenter.sla.models import Priority
-from callcenter.tickets.transitions import Status
+from callcenter.tickets.transitions import Stage, Status
 
 
 def new_id() -> str:
@@ -26,6 +27,14 @@ class TicketType(StrEnum):
     suggestion = "suggestion"
     lost_and_found = "lost_and_found"
     outbound = "outbound"
+
+
+class TicketOrigin(StrEnum):
+    """What opened a ticket the call center did not take by phone or form."""
+
+    disruption = "disruption"
+    confirmation_overdue = "confirmation_overdue"
+    csat = "csat"
 
 
 class Channel(StrEnum):
@@ -163,6 +172,12 @@ class NoteCreate(SQLModel):
     visibility: Visibility = Visibility.internal
 
 
+class AuthorKind(StrEnum):
+    agent = "agent"
+    member = "member"
+    system = "system"
+
+
 class TicketNote(SQLModel, table=True):
     __tablename__ = "ticket_note"
 
@@ -171,16 +186,16 @@ class TicketNote(SQLModel, table=True):
     body: str = Field(sa_type=Text)
     visibility: str = Field(max_length=10)
     author: str = Field(max_length=200)
-    author_kind: str = Field(max_length=10)  # agent | member | system
+    author_kind: str = Field(max_length=10)  # an AuthorKind
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 class NotePublic(BaseModel):
     id: str
     body: str
-    visibility: str
+    visibility: Visibility
     author: str
-    author_kind: str
+    author_kind: AuthorKind
     created_at: datetime
 
 
@@ -220,9 +235,9 @@ class TicketCall(SQLModel, table=True):
 
 class CallPublic(BaseModel):
     id: str
-    direction: str
+    direction: Direction
     duration_seconds: int
-    outcome: str
+    outcome: CallOutcome
     agent_id: str | None
     created_at: datetime
 
@@ -269,12 +284,12 @@ class TicketPublic(BaseModel):
     tags: list[str]
     assignee: str | None
     merged_into: str | None
-    origin: str | None
-    complaint_stage: str | None
+    origin: TicketOrigin | None
+    complaint_stage: Stage | None
     resolution: str | None
     compensation_minor: int | None
     compensation_pending_minor: int | None
-    approver_role: str | None
+    approver_role: Role | None
     first_response_due: datetime | None
     resolution_due: datetime | None
     first_responded_at: datetime | None
@@ -290,9 +305,9 @@ class TicketPublic(BaseModel):
 class TicketSummary(BaseModel):
     id: str
     number: str
-    type: str
-    status: str
-    priority: str
+    type: TicketType
+    status: Status
+    priority: Priority
     station: str
     subject: str
     created_at: datetime

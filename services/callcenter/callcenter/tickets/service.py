@@ -19,6 +19,7 @@ from callcenter.copies import VisitCopy
 from callcenter.stations import Station
 from callcenter.tickets import records, sla_clock
 from callcenter.tickets.models import (
+    AuthorKind,
     CallCreate,
     NoteCreate,
     Ticket,
@@ -26,6 +27,7 @@ from callcenter.tickets.models import (
     TicketCreate,
     TicketNote,
     TicketNumber,
+    TicketOrigin,
     TicketType,
     TicketUpdate,
     Visibility,
@@ -36,7 +38,7 @@ from callcenter.tickets.transitions import ACTIVE, Stage, Status, require_move
 
 # Business keys of event-raised tickets that hold only while the ticket is open (a later disruption may
 # open a new ticket); the others hold for good (booking chases an order's confirmation once).
-OPEN_ONLY_ORIGINS = frozenset({"disruption"})
+OPEN_ONLY_ORIGINS = frozenset({TicketOrigin.disruption})
 
 
 def default_priority(ticket_type: TicketType) -> str:
@@ -48,7 +50,7 @@ async def create_ticket(
     session: AsyncSession,
     body: TicketCreate,
     actor: str,
-    origin: str | None = None,
+    origin: TicketOrigin | None = None,
     origin_key: str | None = None,
     now: datetime | None = None,
     check_station: bool = True,
@@ -146,7 +148,7 @@ async def add_note(*, session: AsyncSession, ticket: Ticket, body: NoteCreate, a
         body=body.body,
         visibility=visibility.value,
         author=actor,
-        author_kind="member" if by_member else "agent",
+        author_kind=AuthorKind.member if by_member else AuthorKind.agent,
         created_at=now,
     )
     session.add(note)
@@ -257,7 +259,14 @@ async def raise_priority(*, session: AsyncSession, ticket: Ticket, priority: str
 async def add_system_note(session: AsyncSession, ticket: Ticket, body: str, *, note_id: str | None = None) -> bool:
     """An internal note by the system; with a `note_id` (the news' business key) a repeat adds nothing. True when noted."""
     now = clock.now()
-    note = {"ticket_id": ticket.id, "body": body, "visibility": "internal", "author": "system", "author_kind": "system", "created_at": now}
+    note = {
+        "ticket_id": ticket.id,
+        "body": body,
+        "visibility": "internal",
+        "author": "system",
+        "author_kind": AuthorKind.system,
+        "created_at": now,
+    }
     if not await insert_ignoring_duplicates(session, TicketNote, {"id": note_id or new_id(), **note}, index_elements=["id"]):
         return False
     touch(ticket, now)

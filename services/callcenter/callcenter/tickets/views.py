@@ -129,6 +129,7 @@ async def update_ticket(
 @router.post("/v1/tickets/{ticket_id}/status", response_model=TicketPublic)
 async def change_status(ticket_id: str, body: StatusChange, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
     """Move a ticket to another status (merging is POST .../merge)."""
+
     async def act() -> TicketPublic:
         ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
         return records.public(await service.change_status(session=session, ticket=ticket, target=body.status, actor=principal.sub))
@@ -141,6 +142,7 @@ async def add_note(
     ticket_id: str, body: NoteCreate, session: SessionDep, principal: StaffOrMember, idempotency: IdempotencyDep
 ) -> Response:
     """Add a note to an open ticket."""
+
     async def act() -> NotePublic:
         ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
         note = await service.add_note(session=session, ticket=ticket, body=body, actor=principal.sub, by_member=principal.is_member_only)
@@ -150,16 +152,24 @@ async def add_note(
 
 
 @router.get("/v1/tickets/{ticket_id}/notes")
-async def list_notes(ticket_id: str, session: SessionDep, principal: Reader) -> list[NotePublic]:
+async def list_notes(
+    ticket_id: str,
+    session: SessionDep,
+    principal: Reader,
+    cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
+    limit: LimitQuery = 200,
+) -> Page[NotePublic]:
     """A ticket's notes."""
     ticket = await records.visible_ticket(session, principal, ticket_id)
     notes = await records.notes_of(session, ticket, public_only=principal.is_member_only)
-    return [NotePublic.model_validate(note, from_attributes=True) for note in notes]
+    kept, next_cursor = cursor.page_of(notes, limit, lambda note: (note.created_at, note.id))
+    return Page(items=[NotePublic.model_validate(note, from_attributes=True) for note in kept], next_cursor=next_cursor)
 
 
 @router.post("/v1/tickets/{ticket_id}/calls", status_code=201, response_model=CallPublic)
 async def log_call(ticket_id: str, body: CallCreate, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
     """Record a call made or taken about a ticket."""
+
     async def act() -> CallPublic:
         ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
         agent = await acting_agent(session, principal)
@@ -170,22 +180,33 @@ async def log_call(ticket_id: str, body: CallCreate, session: SessionDep, princi
 
 
 @router.get("/v1/tickets/{ticket_id}/calls")
-async def list_calls(ticket_id: str, session: SessionDep, principal: StaffReader) -> list[CallPublic]:
+async def list_calls(
+    ticket_id: str,
+    session: SessionDep,
+    principal: StaffReader,
+    cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
+    limit: LimitQuery = 200,
+) -> Page[CallPublic]:
     """A ticket's calls."""
     ticket = await records.visible_ticket(session, principal, ticket_id)
-    return [CallPublic.model_validate(call, from_attributes=True) for call in await records.calls_of(session, ticket)]
+    calls, next_cursor = cursor.page_of(await records.calls_of(session, ticket), limit, lambda call: (call.created_at, call.id))
+    return Page(items=[CallPublic.model_validate(call, from_attributes=True) for call in calls], next_cursor=next_cursor)
 
 
 @router.get("/v1/tickets/{ticket_id}/history")
-async def history(ticket_id: str, session: SessionDep, principal: StaffReader) -> list[HistoryEntry]:
+async def history(
+    ticket_id: str, session: SessionDep, principal: StaffReader, cursor: Annotated[Keyset, keyset(int)], limit: LimitQuery = 200
+) -> Page[HistoryEntry]:
     """Every change of a ticket."""
     ticket = await records.visible_ticket(session, principal, ticket_id)
-    return [HistoryEntry.model_validate(entry, from_attributes=True) for entry in await records.history_of(session, ticket)]
+    entries, next_cursor = cursor.page_of(await records.history_of(session, ticket), limit, lambda entry: (entry.id,))
+    return Page(items=[HistoryEntry.model_validate(entry, from_attributes=True) for entry in entries], next_cursor=next_cursor)
 
 
 @router.post("/v1/tickets/{ticket_id}/assign", response_model=TicketPublic)
 async def assign(ticket_id: str, body: AssignBody, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
     """Assign a ticket to an agent working at its station."""
+
     async def act() -> TicketPublic:
         ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
         me = await acting_agent(session, principal)
@@ -200,6 +221,7 @@ async def assign(ticket_id: str, body: AssignBody, session: SessionDep, principa
 @router.post("/v1/tickets/{ticket_id}/merge", response_model=TicketPublic)
 async def merge(ticket_id: str, body: MergeBody, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
     """Merge a ticket into another open one; the merged ticket closes."""
+
     async def act() -> TicketPublic:
         ticket = await records.visible_ticket(session, principal, ticket_id, for_update=True)
         into = await records.visible_ticket(session, principal, body.into, for_update=True)
@@ -211,6 +233,7 @@ async def merge(ticket_id: str, body: MergeBody, session: SessionDep, principal:
 @router.post("/v1/queue/claim", response_model=TicketPublic, responses={204: {"description": "Nothing to claim"}})
 async def claim(session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
     """Take the next ticket to work on at the agent's stations; 204 when there is none."""
+
     async def act() -> TicketPublic | None:
         agent = await acting_agent(session, principal)
         if agent is None:
