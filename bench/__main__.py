@@ -47,13 +47,26 @@ async def publishing(dbs: stack.Databases, tmp: Path, raw: dict[str, Any], secon
             nats.stop()
 
 
-async def start_services(dbs: stack.Databases, nats_url: str, tmp: Path) -> tuple[dict[str, ServiceProcess], dict[str, str]]:
+async def start_services(
+    dbs: stack.Databases, nats_url: str, tmp: Path, relay: str = "external"
+) -> tuple[dict[str, ServiceProcess], dict[str, ServiceProcess], dict[str, str]]:
+    """The three services and, once each has migrated its database, their relays, as compose deploys them
+    (`relay="in_process"`: each service relays its own outbox, for comparison)."""
     urls = {name: await dbs.create(name) for name in SERVICES}
-    processes = {name: stack.service(name, stack.asyncpg_url(urls[name]), nats_url, tmp / "logs") for name in SERVICES}
-    for process in processes.values():
-        process.start()
-    await asyncio.to_thread(lambda: [process.wait_ready(90) for process in processes.values()])
-    return processes, urls
+    processes = {name: stack.service(name, stack.asyncpg_url(urls[name]), nats_url, tmp / "logs", AIRSIDE_RELAY=relay) for name in SERVICES}
+    relays = {}
+    if relay == "external":
+        relays = {name: stack.relay(name, stack.asyncpg_url(urls[name]), nats_url, tmp / "logs") for name in SERVICES}
+    for group in (processes, relays):
+        for process in group.values():
+            process.start()
+        await asyncio.to_thread(lambda group=group: [process.wait_ready(90) for process in group.values()])
+    return processes, relays, urls
+
+
+def cpu_ms_per(count: int, pids: dict[str, int], before: dict[str, float]) -> dict[str, float]:
+    """Each process's CPU since `before` (stack.cpu_seconds), per request or event."""
+    return {name: round((stack.cpu_seconds(pid) - before[name]) * 1000 / max(count, 1), 3) for name, pid in pids.items()}
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -70,6 +83,7 @@ async def run(args: argparse.Namespace) -> int:
         (tmp / "logs").symlink_to(logs)
         nats: stack.ConfiguredNats | None = None
         processes: dict[str, ServiceProcess] = {}
+        relays: dict[str, ServiceProcess] = {}
         try:
             if wanted(args, "C1", "C2", "P1", "P6"):
                 log("C1, C2: bare FastAPI endpoint, two INSERTs with raw asyncpg")
@@ -80,8 +94,10 @@ async def run(args: argparse.Namespace) -> int:
             log("services on PostgreSQL and a nats-server with sync_interval: always")
             nats = stack.ConfiguredNats(tmp / "nats-services")
             nats.start()
-            processes, urls = await start_services(dbs, nats.url, tmp)
+            processes, relays, urls = await start_services(dbs, nats.url, tmp, args.relay)
             pids = {name: process.process.pid for name, process in processes.items()}  # type: ignore[union-attr]
+            relay_pids = {f"{name}-relay": process.process.pid for name, process in relays.items()}  # type: ignore[union-attr]
+            every_pid = {**pids, **relay_pids, "nats": nats.process.pid}  # type: ignore[union-attr]
             await asyncio.sleep(3)
             raw["P6_idle"] = {name: stack.rss_mb(pid) for name, pid in pids.items()}
 
@@ -121,27 +137,32 @@ async def run(args: argparse.Namespace) -> int:
                     log(f"P2 event end to end at {rate:.0f} orders/s")
                     orders = int(rate * (seconds + 2))
                     order_ids = await datagen.load_orders_in_service(urls["booking"], data, orders=orders, serial=len(raw))
+                    before = {name: stack.cpu_seconds(pid) for name, pid in every_pid.items()}
                     raw[key] = await pipeline.p2(
                         processes["booking"], urls["booking"], urls["callcenter"], order_ids, rate=rate, warmup=2.0
                     )
+                    raw[key]["cpu_ms_per_order"] = cpu_ms_per(len(order_ids), every_pid, before)
                     await asyncio.sleep(2)
 
             if wanted(args, "P1", "P6"):
                 log("P1 POST /v1/orders (lounge and callcenter paused: booking's worker alone, like C2)")
-                others = [pids["lounge"], pids["callcenter"]]
+                others = [pid for name, pid in {**pids, **relay_pids}.items() if not name.startswith("booking")]
                 with stack.RssSampler(pids) as sampler:
                     for pid in others:
                         os.kill(pid, signal.SIGSTOP)
                     try:
                         c2 = raw["C2"]["throughput"]
+                        before = {name: stack.cpu_seconds(pid) for name, pid in every_pid.items()}
                         raw["P1"] = await targets.p1(processes["booking"], data, c2_rate=c2, seconds=seconds)
+                        answered = raw["P1"]["closed"]["answered"] + raw["P1"]["open"]["answered"]
+                        raw["P1"]["cpu_ms_per_order"] = cpu_ms_per(answered, every_pid, before)
                     finally:
                         for pid in others:
                             os.kill(pid, signal.SIGCONT)
                     await asyncio.sleep(5)  # the consumers work through P1's events
                 raw["P6_load"] = sampler.peak
         finally:
-            for process in processes.values():
+            for process in (*relays.values(), *processes.values()):
                 process.stop()
             if nats is not None:
                 nats.stop()
@@ -249,6 +270,9 @@ def main() -> None:
     parser.add_argument("--p2-rate", type=float, default=200.0)
     parser.add_argument("--p2-runs", type=int, default=3, help="P2 must hold in this many consecutive runs")
     parser.add_argument("--skip-make-run", action="store_true", help="leave out P7 (the slowest phase)")
+    parser.add_argument(
+        "--relay", choices=("external", "in_process"), default="external", help="where the outbox relays run (compose: external)"
+    )
     parser.add_argument("--only", type=lambda text: set(text.upper().split(",")), default=None, help="some phases, e.g. P2 or C1,C2,P1")
     started = time.monotonic()
     code = asyncio.run(run(parser.parse_args()))

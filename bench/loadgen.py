@@ -73,6 +73,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    answered: int = 0  # every response, warm-up included (the server's CPU per request divides by this)
     # (index, intended, done) per request, when the caller wants to join them with other clocks.
     timeline: list[tuple[int, float, float]] = field(default_factory=list)
 
@@ -89,6 +90,7 @@ def summarise(tally: Tally, seconds: float) -> dict[str, Any]:
     ok = sum(count for status, count in tally.statuses.items() if 200 <= status < 300)
     return {
         "completed": len(lat),
+        "answered": tally.answered,
         "ok": ok,
         "statuses": {str(status): count for status, count in sorted(tally.statuses.items())},
         "errors": dict(tally.errors),
@@ -129,6 +131,7 @@ async def closed_model(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any
                 tally.errors[repr(exc)] += 1
                 return
             done = time.perf_counter()
+            tally.answered += 1
             if now >= measure_from:
                 tally.latencies.append(done - now)
                 tally.statuses[status] += 1
@@ -164,6 +167,7 @@ async def open_model(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
             tally.errors[repr(exc)] += 1
             return
         done = time.perf_counter()
+        tally.answered += 1
         idle.put_nowait(connection)
         if intended >= measure_from:
             tally.latencies.append(done - intended)

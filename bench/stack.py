@@ -17,7 +17,7 @@ from urllib.parse import urlparse, urlunparse
 import asyncpg
 
 from airside.settings import AirsideSettings
-from airside_tools.processes import NatsServer, ServiceProcess, free_port, nats_server_binary
+from airside_tools.processes import NatsServer, RelayProcess, ServiceProcess, free_port, nats_server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 NATS_CONF = ROOT / "deploy" / "nats" / "nats.conf"
@@ -106,16 +106,31 @@ BENCH_SIGNER = AirsideSettings(jwt_secret=f"airside-bench-{secrets.token_hex(16)
 
 
 def service(name: str, database_url: str, nats_url: str, log_dir: Path, **env: str) -> ServiceProcess:
-    """A service under uvicorn exactly as the Dockerfiles run it, with production defaults."""
+    """A service under uvicorn exactly as the Dockerfile runs it, with production defaults and, as compose
+    deploys it, its outbox left to its relay's process (`relay`)."""
     port = free_port()
     values = {
-        f"{name.upper()}_DATABASE_URL": database_url,
         f"{name.upper()}_PORT": str(port),
-        "AIRSIDE_NATS_URL": nats_url,
-        "AIRSIDE_JWT_SECRET": BENCH_SIGNER.signing_secret(),
+        "AIRSIDE_RELAY": "external",
+        **_environment(name, database_url, nats_url),
         **env,
     }
     return ServiceProcess(name, port, values, log_dir / f"{name}.log")
+
+
+def relay(name: str, database_url: str, nats_url: str, log_dir: Path) -> RelayProcess:
+    """The service's outbox relay in a process of its own (`airside relay <service>`), as compose runs it."""
+    return RelayProcess(name, free_port(), _environment(name, database_url, nats_url), log_dir / f"{name}-relay.log")
+
+
+def _environment(name: str, database_url: str, nats_url: str) -> dict[str, str]:
+    return {f"{name.upper()}_DATABASE_URL": database_url, "AIRSIDE_NATS_URL": nats_url, "AIRSIDE_JWT_SECRET": BENCH_SIGNER.signing_secret()}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU a process has used (Linux /proc): per request, it does not move with the neighbours."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def ceiling_server(dsn: str | None, log_dir: Path) -> subprocess.Popen[bytes]:
