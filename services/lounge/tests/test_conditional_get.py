@@ -1,4 +1,5 @@
-"""Conditional GET over HTTP: every single-resource GET answers a strong ETag and 304 to If-None-Match (docs/http.md)."""
+"""Conditional GET over HTTP: every single-resource GET answers a strong ETag and 304 to If-None-Match, and the
+reception board answers 304 while it reads the same (docs/http.md)."""
 
 from datetime import timedelta
 
@@ -41,6 +42,21 @@ async def test_every_single_resource_get_gives_an_etag_and_honours_if_none_match
     for route, path in samples.items():
         assert declares_conditional_get(document["paths"][route]["get"]), route
         await assert_conditional_get(client, path, PEK_STAFF)
+
+
+async def test_the_board_answers_304_until_a_guest_arrives_or_leaves(client, nats_server, frozen):
+    document = (await client.get("/openapi.json")).json()
+    assert declares_conditional_get(document["paths"]["/v1/lounges/{lounge_id}/board"]["get"])
+    board = f"/v1/lounges/{PEK}/board"
+    empty = await assert_conditional_get(client, board, PEK_STAFF)
+    visit = await a_visit(client, nats_server.url, frozen)
+    arrived = await client.get(board, headers={**PEK_STAFF, "If-None-Match": empty.headers["etag"]})
+    assert arrived.status_code == 200 and [row["visit_id"] for row in arrived.json()["items"]] == [visit["id"]]
+    assert arrived.headers["etag"] != empty.headers["etag"]
+    assert (await client.get(board, headers={**PEK_STAFF, "If-None-Match": arrived.headers["etag"]})).status_code == 304
+    assert (await client.post(f"/v1/visits/{visit['id']}/checkout", json={}, headers=PEK_STAFF)).status_code == 200
+    left = await client.get(board, headers={**PEK_STAFF, "If-None-Match": arrived.headers["etag"]})
+    assert left.status_code == 200 and left.json()["items"] == [] and left.headers["etag"] == empty.headers["etag"]
 
 
 async def test_a_visit_gets_a_new_etag_when_it_changes(client, nats_server, frozen):

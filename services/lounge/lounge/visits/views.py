@@ -116,14 +116,21 @@ async def occupancy(lounge_id: str, session: SessionDep, principal: Staff) -> Oc
     return Occupancy(capacity=lounge.capacity, occupied=occupied, available=max(lounge.capacity - occupied, 0))
 
 
-@router.get("/v1/lounges/{lounge_id}/board")
+@router.get("/v1/lounges/{lounge_id}/board", response_model=Page[BoardRow], responses=CONDITIONAL_GET)
 async def board(
-    lounge_id: str, session: SessionDep, principal: Staff, cursor: Annotated[Keyset, keyset(str, str)], limit: LimitQuery = 200
-) -> Page[BoardRow]:
-    """The reception screen: open visits with flight, gate and boarding call time, soonest first."""
+    lounge_id: str,
+    session: SessionDep,
+    principal: Staff,
+    cursor: Annotated[Keyset, keyset(str, str)],
+    limit: LimitQuery = 200,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """The reception screen: open visits with flight, gate and boarding call time, soonest first.
+
+    The screen polls with If-None-Match and gets 304 while the page reads the same: its ETag is the body's hash."""
     rows = await service.board(session=session, lounge=await lounge_to_see(session, principal, lounge_id))
     called, next_cursor = cursor.page_of(rows, limit, board_position)
-    return Page(items=called, next_cursor=next_cursor)
+    return conditional.answer(Page[BoardRow], Page(items=called, next_cursor=next_cursor), if_none_match)
 
 
 @router.post("/v1/boarding-passes/decode")
