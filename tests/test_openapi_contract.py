@@ -116,3 +116,14 @@ def test_every_meaning_is_of_a_problem_some_service_answers():
 def test_the_docs_list_every_problem_type():
     http = (DOCUMENTS.parent / "http.md").read_text()
     assert [slug for slug in MEANINGS if f"| `{slug}` |" not in http] == []
+
+
+# The bodies a front end sends first carry an example (Spectral checks each is valid for its schema).
+EXAMPLED = [("booking", "post", "/v1/members"), ("booking", "post", "/v1/orders"), ("lounge", "post", "/v1/lounges/{lounge_id}/visits")]
+
+
+@pytest.mark.parametrize(("service", "method", "path"), EXAMPLED)
+def test_the_main_request_bodies_carry_an_example(service, method, path):
+    found = document(service)
+    reference = found["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert found["components"]["schemas"][reference.rsplit("/", 1)[1]]["examples"]

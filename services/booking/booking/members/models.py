@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from pydantic import EmailStr
+from pydantic import ConfigDict, EmailStr
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
@@ -19,6 +19,10 @@ class MemberBase(SQLModel):
 
 
 class MemberCreate(MemberBase):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={"examples": [{"name": "Li Wei", "phone": "+8613800138000", "tier": "gold", "card_no": "CA-0001"}]}
+    )
+
     card_no: str | None = Field(default=None, min_length=4, max_length=32, schema_extra={"pattern": r"^[A-Z0-9-]+$"})
 
 

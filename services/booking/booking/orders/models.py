@@ -3,7 +3,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, BigInteger, Index, Integer
 from sqlmodel import Field, SQLModel
@@ -133,6 +133,22 @@ Passengers = list[PassengerIn]
 
 
 class OrderCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member_id": "0b7c6f0e-5d1a-4c3e-9a41-2f6d8e1c9b10",
+                    "station": "PEK",
+                    "direction": "departure",
+                    "flight": {"carrier": "CA", "number": "1501", "flight_date": "2026-12-24", "origin": "PEK", "destination": "KMG"},
+                    "items": [{"product": "DEP_ESCORT"}],
+                    "passengers": [{"name": "Li Wei"}],
+                    "channel": "app",
+                }
+            ]
+        }
+    )
+
     member_id: str = PydanticField(min_length=1, max_length=36)
     station: StationCode
     direction: Direction

@@ -69,6 +69,8 @@ class FlightRef(BaseModel):
 class CheckIn(BaseModel):
     """One of: an order; a member with their flight; a scanned boarding pass (optionally with the member)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"order_id": "5f0d2c8a-7e3b-4b9e-8c1d-6a2f4e9b3c71", "guests": 1}]})
+
     order_id: str | None = Field(default=None, min_length=1, max_length=36)
     member_id: str | None = Field(default=None, min_length=1, max_length=36)
     flight: FlightRef | None = None
