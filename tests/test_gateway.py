@@ -233,7 +233,7 @@ async def test_a_journey_leaves_no_phone_number_in_any_log(stack, nats_server):
 
         async def copied_to_the_call_center() -> bool:
             found = await client.get("/callcenter/v1/members", params={"phone": phones[0]})
-            return found.status_code == 200 and [member["id"] for member in found.json()] == [members[0]["id"]]
+            return found.status_code == 200 and [member["id"] for member in found.json()["items"]] == [members[0]["id"]]
 
         await wait_until_true(copied_to_the_call_center, 30, "the call center's copy of the member")
 
