@@ -14,7 +14,9 @@ from airside_tools.testing.harness import auth, wait_for
 
 
 async def test_seeded_products_carry_prices_per_tier(client):
-    products = {product["code"]: product for product in (await client.get("/v1/products", headers=auth("member", member_id="m"))).json()["items"]}
+    products = {
+        product["code"]: product for product in (await client.get("/v1/products", headers=auth("member", member_id="m"))).json()["items"]
+    }
     assert set(products) >= {"DEP_ESCORT", "ARR_MEET", "TRANSFER", "VIP_CHANNEL", "LOUNGE", "ASSIST"}
     assert products["DEP_ESCORT"]["duration_minutes"] == 90 and products["ARR_MEET"]["duration_minutes"] == 60
     assert products["VIP_CHANNEL"]["duration_minutes"] == 30 and products["LOUNGE"]["duration_minutes"] is None
