@@ -41,6 +41,7 @@ def _may_change(principal: Principal, member_id: str) -> bool:
 @router.post("", status_code=201, response_model=MemberPublic)
 async def create_member(body: MemberCreate, session: SessionDep, _staff: MemberStaff, idempotency: IdempotencyDep) -> Response:
     """Enrol a member; the answer carries the member's ETag for later changes."""
+
     async def act() -> MemberPublic:
         return _public(await service.create_member(session=session, body=body))
 

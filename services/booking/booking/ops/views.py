@@ -23,6 +23,7 @@ async def reannounce(
     session: SessionDep, _admin: Annotated[Principal, Depends(require(Role.admin))], idempotency: IdempotencyDep
 ) -> Reannounced:
     """Publish a snapshot of every member and open order, for a consumer rebuilding its copy (admin)."""
+
     async def act() -> Reannounced:
         members, orders = await service.reannounce(session)
         return Reannounced(members=members, orders=orders)

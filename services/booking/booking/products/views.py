@@ -36,6 +36,7 @@ async def put_product(
     idempotency: IdempotencyDep,
 ) -> ProductPublic:
     """Create or replace a product by its code."""
+
     async def act() -> ProductPublic:
         return _public(await service.upsert_product(session=session, code=code, update=body))
 

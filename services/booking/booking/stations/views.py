@@ -32,6 +32,7 @@ async def put_station(
     idempotency: IdempotencyDep,
 ) -> StationPublic:
     """Create or replace a station (its name and time zone) by its IATA code."""
+
     async def act() -> StationPublic:
         station = await service.upsert_station(session=session, code=code, update=body)
         return StationPublic.model_validate(station, from_attributes=True)
