@@ -4,7 +4,7 @@ deploy/nginx/gateway.conf is used as is, bar what only Docker provides: the list
 path and the service addresses (`booking:8001` -> this machine's port). Checked: the gateway
 serves the /v1 API (not /v1/ops), /docs, /openapi.json and /asyncapi.json of each service and
 nothing else, however a path is spelled; /<service>/docs loads its document from
-/<service>/openapi.json; and a journey with phone numbers leaves none of them in any log the
+/<service>/openapi.json; ETags and 304s pass unchanged; and a journey with phone numbers leaves none of them in any log the
 gateway or the services wrote, nor in a dead letter's error.
 """
 
@@ -170,6 +170,25 @@ def test_a_forwarded_prefix_a_caller_forges_reaches_no_docs_page(stack):
     for prefix in ("/x'+alert(1)+'", "/../../elsewhere", "//evil.example", "/a?b"):
         page = httpx.get(f"{services['booking'].url}/docs", headers={"X-Forwarded-Prefix": prefix}, timeout=10)
         assert re.findall(r"url: '([^']+)'", page.text) == ["/openapi.json"], prefix
+
+
+def test_conditional_get_passes_through_the_gateway_unchanged(stack):
+    """nginx neither weakens nor drops the ETag, and a 304 reaches the front end as a 304 with no body."""
+    _services, gateway = stack
+    agent = auth("agent")
+    created = httpx.post(
+        f"{gateway.url}/booking/v1/members", json={"name": "Zhou Min", "phone": phone_number(), "tier": "gold"}, headers=agent, timeout=10
+    )
+    assert created.status_code == 201, created.text
+    url = f"{gateway.url}/booking/v1/members/{created.json()['id']}"
+    read = httpx.get(url, headers=agent, timeout=10)
+    assert read.status_code == 200 and read.headers["etag"] == created.headers["etag"] == '"1"'
+    again = httpx.get(url, headers={**agent, "If-None-Match": read.headers["etag"]}, timeout=10)
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == '"1"'
+    changed = httpx.patch(url, json={"name": "Zhou Min Jr"}, headers={**agent, "If-Match": read.headers["etag"]}, timeout=10)
+    assert changed.status_code == 200, changed.text
+    after = httpx.get(url, headers={**agent, "If-None-Match": read.headers["etag"]}, timeout=10)
+    assert after.status_code == 200 and after.headers["etag"] == '"2"' and after.json()["name"] == "Zhou Min Jr"
 
 
 # Spellings of the internal routes a gateway matching raw strings would pass on.
