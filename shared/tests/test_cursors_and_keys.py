@@ -48,6 +48,21 @@ def test_a_cursor_is_only_good_for_the_list_and_key_that_made_it(changed):
     )
 
 
+@given(codes=st.sets(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3), max_size=12), limit=st.integers(1, 5))
+def test_a_list_read_whole_pages_every_row_once_in_key_order(codes, limit):
+    """Keyset.page_of: the rows in any order, the pages in the key's, each cursor where the last page ended."""
+    shape = TypeAdapter(tuple[str])
+    rows, cursor, pages = [{"code": code} for code in codes], None, []
+    while True:
+        page, cursor = Keyset(KEY, "booking GET /v1/stations", shape, cursor).page_of(rows, limit, lambda row: (row["code"],))
+        assert len(page) <= limit
+        pages.append(page)
+        if cursor is None:
+            break
+    assert [row["code"] for page in pages for row in page] == sorted(codes)
+    assert all(len(page) == limit for page in pages[:-1])
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
