@@ -88,3 +88,12 @@ async def test_a_tickets_etag_is_the_one_its_patch_takes_and_a_patch_gives_a_new
     ticket = await open_ticket(client, agent, station)
     _read, after = await assert_a_patch_gives_a_new_etag(client, f"/v1/tickets/{ticket['id']}", agent, {"priority": "P1"})
     assert after.json()["priority"] == "P1"
+
+
+async def test_a_members_search_for_someone_elses_tickets_is_an_empty_page_with_its_etag(client):
+    member = auth("member", member_id=str(uuid.uuid4()))
+    empty = await client.get("/v1/tickets", params={"member_id": str(uuid.uuid4())}, headers=member)
+    assert empty.status_code == 200 and empty.json() == {"items": [], "next_cursor": None}
+    polled = {**member, "If-None-Match": empty.headers["etag"]}
+    again = await client.get("/v1/tickets", params={"member_id": str(uuid.uuid4())}, headers=polled)
+    assert again.status_code == 304 and again.content == b""

@@ -86,7 +86,7 @@ async def search_tickets(
     stations = principal.station_filter()
     if principal.is_member_only:
         if member_id is not None and not principal.owns_member(member_id):
-            return Page(items=[], next_cursor=None)
+            return conditional.answer(Page[TicketPublic], Page(items=[], next_cursor=None), if_none_match)
         member_id, stations = principal.member_id, None
     filters = {
         "status": status.value if status else None,
