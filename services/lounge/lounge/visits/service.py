@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_, update
@@ -264,6 +264,9 @@ async def list_visits(
     return list((await session.execute(query)).scalars())
 
 
+NO_CALL = datetime.max.replace(tzinfo=UTC)  # where a visit without a boarding call sits on the board
+
+
 async def board(*, session: AsyncSession, lounge: Lounge) -> list[BoardRow]:
     """The reception screen: open visits with flight, gate and boarding call time, soonest call first."""
     query = select(Visit).where(Visit.lounge_id == lounge.id, Visit.status == VisitStatus.checked_in.value)  # type: ignore[arg-type]
@@ -285,6 +288,6 @@ async def board(*, session: AsyncSession, lounge: Lounge) -> list[BoardRow]:
     return sorted(rows, key=board_position)
 
 
-def board_position(row: BoardRow) -> tuple[str, str]:
+def board_position(row: BoardRow) -> tuple[bool, datetime, str]:
     """Soonest boarding call first, the visits without one last: the board's order and its cursor."""
-    return (row.boarding_call_at.isoformat() if row.boarding_call_at else "9999", row.visit_id)
+    return (row.boarding_call_at is None, row.boarding_call_at or NO_CALL, row.visit_id)

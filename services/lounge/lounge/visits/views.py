@@ -121,7 +121,7 @@ async def board(
     lounge_id: str,
     session: SessionDep,
     principal: Staff,
-    cursor: Annotated[Keyset, keyset(str, str)],
+    cursor: Annotated[Keyset, keyset(bool, AwareDatetime, RecordId)],
     limit: LimitQuery = 200,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
