@@ -266,8 +266,8 @@ class OutboxRelay:
                 return 0, False, False
             outcome = await self._publish_in_commit_order(pending)
             if outcome.published:
-                marked = {f"seq_{index}": seq for index, seq in enumerate(outcome.published)}
-                await run.rows(_mark_published(len(marked)), {**marked, "published_at": outcome.at})
+                statement, marked = _mark_published(outcome.published)
+                await run.rows(statement, {**marked, "published_at": outcome.at})
             if (failed := outcome.failure) is not None:
                 await run.rows(MARK_FAILED, {"failed_seq": failed.event.seq, **failed.values()})
         return self._report(outcome, len(pending), limit)
@@ -400,10 +400,17 @@ MARK_FAILED = (
 )
 
 
+def _mark_published(seqs: list[int]) -> tuple[Any, dict[str, int]]:
+    """The UPDATE marking these rows published, and its parameters. The statement is one of a few sizes
+    (powers of two, the list padded with its last seq): compiled once each, not once per batch size."""
+    size = 1 << (len(seqs) - 1).bit_length()
+    padded = seqs + seqs[-1:] * (size - len(seqs))
+    return _mark_published_statement(size), {f"seq_{index}": seq for index, seq in enumerate(padded)}
+
+
 @functools.cache
-def _mark_published(count: int) -> Any:
-    """The UPDATE marking `count` rows published, built once per count (at most a batch's size)."""
-    seqs = [bindparam(f"seq_{index}", type_=OUTBOX.c.seq.type) for index in range(count)]
+def _mark_published_statement(size: int) -> Any:
+    seqs = [bindparam(f"seq_{index}", type_=OUTBOX.c.seq.type) for index in range(size)]
     return update(OUTBOX).where(OUTBOX.c.seq.in_(seqs)).values(published_at=bindparam("published_at", type_=OUTBOX.c.published_at.type))
 
 
