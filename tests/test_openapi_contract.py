@@ -119,7 +119,13 @@ def test_the_docs_list_every_problem_type():
 
 
 # The bodies a front end sends first carry an example (Spectral checks each is valid for its schema).
-EXAMPLED = [("booking", "post", "/v1/members"), ("booking", "post", "/v1/orders"), ("lounge", "post", "/v1/lounges/{lounge_id}/visits")]
+EXAMPLED = [
+    ("booking", "post", "/v1/members"),
+    ("booking", "post", "/v1/orders"),
+    ("lounge", "post", "/v1/lounges/{lounge_id}/visits"),
+    ("lounge", "post", "/v1/visits/{visit_id}/sales"),
+    ("callcenter", "post", "/v1/tickets"),
+]
 
 
 @pytest.mark.parametrize(("service", "method", "path"), EXAMPLED)

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, BigInteger, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
@@ -56,6 +56,22 @@ Tag = str
 
 
 class TicketCreate(SQLModel):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "complaint",
+                    "channel": "phone",
+                    "subject": "Escort did not meet us at the gate",
+                    "station": "PEK",
+                    "member_id": "0b7c6f0e-5d1a-4c3e-9a41-2f6d8e1c9b10",
+                    "flight_no": "CA1501",
+                    "flight_date": "2026-12-24",
+                }
+            ]
+        }
+    )
+
     type: TicketType
     channel: Channel
     subject: str = Field(min_length=1, max_length=200)

@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime
@@ -78,6 +78,8 @@ class SaleRequestLine(BaseModel):
 
 
 class SaleRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"lines": [{"sku": "COFFEE", "qty": 2}, {"sku": "WATER", "qty": 1}]}]})
+
     lines: list[SaleRequestLine] = Field(min_length=1, max_length=50)
 
 
