@@ -48,7 +48,7 @@ def test_seed_migrates_and_seeds_every_service_twice_without_harm(databases, nat
     try:
         lounge.start().wait_ready(60)
         token = run("token", "--role", "lounge_staff", "--station", "KMG", env=env).stdout.strip()
-        lounges = httpx.get(f"{lounge.url}/v1/lounges", headers={"Authorization": f"Bearer {token}"}).json()
+        lounges = httpx.get(f"{lounge.url}/v1/lounges", headers={"Authorization": f"Bearer {token}"}).json()["items"]
         assert [entry["id"] for entry in lounges] == ["KMG-VIP"]
     finally:
         lounge.stop()

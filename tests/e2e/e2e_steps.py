@@ -167,6 +167,17 @@ class Client:
         response = await self.http.request(method, f"{self.url}{path}", headers=headers, **kwargs)
         return expect_status(response, *([expect] if isinstance(expect, int) else expect))
 
+    async def every(self, path: str, headers: Headers, params: dict[str, Any] | None = None) -> list[Json]:
+        """Every item of a listing, through all its pages (docs/http.md, pagination)."""
+        items: list[Json] = []
+        query: dict[str, Any] = {**(params or {}), "limit": 200}
+        while True:
+            page = (await self.call("GET", path, headers, params=query)).json()
+            items += page["items"]
+            if not page["next_cursor"]:
+                return items
+            query["cursor"] = page["next_cursor"]
+
     async def readyz(self) -> Json:
         return (await self.call("GET", "/readyz", {})).json()
 
@@ -184,8 +195,7 @@ class Client:
         return await self.metric("airside_consumer_events_total", consumer=consumer, outcome="applied")
 
     async def dead_letters(self, status: str | None = None) -> list[Json]:
-        params = {"limit": 200, **({"status": status} if status else {})}
-        return (await self.call("GET", "/v1/ops/dead-letters", ADMIN, params=params)).json()["items"]
+        return await self.every("/v1/ops/dead-letters", ADMIN, {"status": status} if status else {})
 
     async def replay_dead_letter(self, letter_id: int, *, expect: int = 200) -> httpx.Response:
         return await self.call("POST", f"/v1/ops/dead-letters/{letter_id}/replay", ADMIN, expect=expect)
@@ -225,7 +235,7 @@ class Booking(Client):
 
     async def price(self, products: Sequence[str], tier: str) -> int:
         """What the products cost a member of this tier, from the published price list."""
-        listed = {product["code"]: product for product in (await self.call("GET", "/v1/products", staff("agent"))).json()}
+        listed = {product["code"]: product for product in await self.every("/v1/products", staff("agent"))}
         return sum(listed[code]["prices"][tier] for code in products)
 
     async def book(
@@ -261,17 +271,11 @@ class Booking(Client):
 
     async def orders(self, station: str = "PEK", **filters: Any) -> list[Json]:
         """Every order of a listing, through all its pages."""
-        items: list[Json] = []
-        params = {"station": station, "limit": 200, **{("date" if key == "day" else key): str(v) for key, v in filters.items()}}
-        while True:
-            page = (await self.call("GET", "/v1/orders", staff("concierge_lead", station), params=params)).json()
-            items += page["items"]
-            if not page["next_cursor"]:
-                return items
-            params["cursor"] = page["next_cursor"]
+        params = {"station": station, **{("date" if key == "day" else key): str(v) for key, v in filters.items()}}
+        return await self.every("/v1/orders", staff("concierge_lead", station), params)
 
     async def history(self, order_id: str, station: str = "PEK") -> list[Json]:
-        return (await self.call("GET", f"/v1/orders/{order_id}/history", staff("concierge_lead", station))).json()
+        return await self.every(f"/v1/orders/{order_id}/history", staff("concierge_lead", station))
 
     async def act(self, order: Json, action: str, body: Json | None, by: Headers, expect: int = 200) -> httpx.Response:
         return await self.call("POST", f"/v1/orders/{order['id']}/{action}", by, json=body, expect=expect)
@@ -294,7 +298,7 @@ class Booking(Client):
         return (await self.act(order, "cancel", {"reason": reason}, by or staff("agent", order["station"]))).json()
 
     async def candidates(self, order: Json) -> list[Json]:
-        return (await self.call("GET", f"/v1/orders/{order['id']}/candidates", staff("concierge_lead", order["station"]))).json()
+        return await self.every(f"/v1/orders/{order['id']}/candidates", staff("concierge_lead", order["station"]))
 
     async def new_concierge(self, name: str, station: str = "PEK") -> Concierge:
         subject = f"concierge-{uuid.uuid4()}"
@@ -356,17 +360,13 @@ class Lounge(Client):
         return response.json() if response.status_code == 200 else None
 
     async def expected_visit(self, order_id: str, lounge_id: str = PEK_LOUNGE, station: str = "PEK") -> Json | None:
-        rows = (
-            await self.call(
-                "GET", f"/v1/lounges/{lounge_id}/expected-visits", staff("lounge_staff", station), params={"order_id": order_id}
-            )
-        ).json()
+        rows = await self.every(f"/v1/lounges/{lounge_id}/expected-visits", staff("lounge_staff", station), {"order_id": order_id})
         return rows[0] if rows else None
 
     async def expected_visits(self, flight_date: date, lounge_id: str = PEK_LOUNGE, station: str = "PEK") -> list[Json]:
         params = {"flight_date": flight_date.isoformat()}
         path = f"/v1/lounges/{lounge_id}/expected-visits"
-        return (await self.call("GET", path, staff("lounge_staff", station), params=params)).json()
+        return await self.every(path, staff("lounge_staff", station), params)
 
     async def check_in(self, lounge_id: str = PEK_LOUNGE, station: str = "PEK", *, expect: int = 201, **body: Any) -> httpx.Response:
         return await self.call("POST", f"/v1/lounges/{lounge_id}/visits", staff("lounge_staff", station), json=body, expect=expect)
@@ -386,17 +386,16 @@ class Lounge(Client):
         return (await self.call("POST", f"/v1/visits/{visit['id']}/checkout", staff("lounge_staff", visit["station"]), json=body)).json()
 
     async def board(self, lounge_id: str = PEK_LOUNGE, station: str = "PEK") -> list[Json]:
-        return (await self.call("GET", f"/v1/lounges/{lounge_id}/board", staff("lounge_staff", station))).json()
+        return await self.every(f"/v1/lounges/{lounge_id}/board", staff("lounge_staff", station))
 
     async def visits(self, lounge_id: str, station: str, status: str | None = None) -> list[Json]:
-        params = {"limit": 500, **({"status": status} if status else {})}
-        return (await self.call("GET", f"/v1/lounges/{lounge_id}/visits", staff("lounge_staff", station), params=params)).json()
+        return await self.every(f"/v1/lounges/{lounge_id}/visits", staff("lounge_staff", station), {"status": status} if status else {})
 
     async def occupancy(self, lounge_id: str = PEK_LOUNGE, station: str = "PEK") -> Json:
         return (await self.call("GET", f"/v1/lounges/{lounge_id}/occupancy", staff("lounge_staff", station))).json()
 
     async def stock(self, lounge_id: str = PEK_LOUNGE, station: str = "PEK") -> dict[str, Json]:
-        rows = (await self.call("GET", f"/v1/lounges/{lounge_id}/stock", staff("lounge_staff", station))).json()
+        rows = await self.every(f"/v1/lounges/{lounge_id}/stock", staff("lounge_staff", station))
         return {row["sku"]: row for row in rows}
 
     async def count_stock(self, lounge_id: str, station: str, counted: dict[str, int]) -> Json:
@@ -407,7 +406,7 @@ class Lounge(Client):
 
     async def requisitions(self, lounge_id: str = PEK_LOUNGE, station: str = "PEK", status: str | None = None) -> list[Json]:
         params = {"lounge_id": lounge_id, **({"status": status} if status else {})}
-        return (await self.call("GET", "/v1/requisitions", staff("lounge_staff", station), params=params)).json()
+        return await self.every("/v1/requisitions", staff("lounge_staff", station), params)
 
     async def requisition_step(
         self, requisition: Json, step: str, by: Headers, body: Json | None = None, *, expect: int = 200
@@ -428,7 +427,7 @@ class CallCenter(Client):
         return response.status_code == 200
 
     async def find_caller(self, phone: str, station: str = "PEK") -> Json | None:
-        found = (await self.call("GET", "/v1/members", staff("agent", station), params={"phone": phone})).json()
+        found = await self.every("/v1/members", staff("agent", station), {"phone": phone})
         return found[0] if found else None
 
     async def new_agent(self, station: str, role: str = "agent") -> tuple[Json, Headers]:
@@ -446,14 +445,7 @@ class CallCenter(Client):
 
     async def tickets(self, at: str = "PEK", **filters: str) -> list[Json]:
         """Every ticket of a listing, through all its pages, as an agent of station `at` sees it."""
-        items: list[Json] = []
-        params: dict[str, Any] = {"limit": 200, **filters}
-        while True:
-            page = (await self.call("GET", "/v1/tickets", staff("agent", at), params=params)).json()
-            items += page["items"]
-            if not page["next_cursor"]:
-                return items
-            params["cursor"] = page["next_cursor"]
+        return await self.every("/v1/tickets", staff("agent", at), filters)
 
     async def complaint_step(self, ticket: Json, step: str, by: Headers, body: Json | None = None, *, expect: int = 200) -> Json:
         response = await self.call("POST", f"/v1/tickets/{ticket['id']}/complaint/{step}", by, json=body, expect=expect)
@@ -464,14 +456,7 @@ class CallCenter(Client):
 
     async def all_callbacks(self, station: str = "PEK") -> list[Json]:
         """Every callback of a station, through all the pages of the listing."""
-        items: list[Json] = []
-        params: dict[str, Any] = {"station": station, "limit": 200}
-        while True:
-            page = (await self.call("GET", "/v1/callbacks", staff("agent", station), params=params)).json()
-            items += page["items"]
-            if not page["next_cursor"]:
-                return items
-            params["cursor"] = page["next_cursor"]
+        return await self.every("/v1/callbacks", staff("agent", station), {"station": station})
 
     async def record_attempt(self, callback: Json, by: Headers, **body: Any) -> Json:
         return (await self.call("POST", f"/v1/callbacks/{callback['id']}/attempts", by, json=body, expect=201)).json()
