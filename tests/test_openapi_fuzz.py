@@ -393,8 +393,8 @@ def tampered(name: str, path: str, cursor: str) -> st.SearchStrategy[str]:
     )
 
 
-# Lists of which the world holds one record (tests/e2e/world.py): no real next_cursor to tamper with here;
-# tests/e2e/test_adversarial_http.py tampers with theirs.
+# Lists of which the world holds one record (tests/e2e/world.py): perhaps no real next_cursor to tamper
+# with here; tests/e2e/test_adversarial_http.py tampers with theirs.
 ONE_PAGE_IN_THE_WORLD = {
     ("lounge", "/v1/lounges/{lounge_id}/visits"),  # the owner, inside
     ("lounge", "/v1/lounges/{lounge_id}/board"),
@@ -421,7 +421,8 @@ def test_tampered_next_cursors_are_refused_as_documented(schemas, fuzz_services,
             real[operation.path] = page["next_cursor"]
         else:
             lonely.add((name, operation.path))
-    assert lonely == {listing for listing in ONE_PAGE_IN_THE_WORLD if listing[0] == name}, "lists with no second page to tamper with"
+    # The world's one record of these may have company by now (the fuzzing before posts notes, calls, attempts).
+    assert lonely <= ONE_PAGE_IN_THE_WORLD, "lists with no second page to tamper with"
 
     def attempts(operation):
         if operation.path not in real:
