@@ -65,15 +65,6 @@ def reflected_schema(connection: Connection) -> dict[str, Any]:
     return json.loads(json.dumps(schema, default=str, sort_keys=True))
 
 
-def outbox_triggers(connection: Connection) -> list[str]:
-    """The triggers on outbox_event (alembic's comparison does not see triggers)."""
-    if connection.dialect.name == "postgresql":
-        query = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'outbox_event'::regclass AND NOT tgisinternal ORDER BY tgname"
-    else:
-        query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'outbox_event' ORDER BY name"
-    return list(connection.exec_driver_sql(query).scalars())
-
-
 def _config(script_location: str, connection: Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", script_location)
@@ -121,7 +112,6 @@ async def probe(service_name: str, database_url: str, head_database_url: str) ->
             await conn.run_sync(step, "upgrade", "head")
             result["schema_head"] = await conn.run_sync(reflected_schema)
             result["drift_head"] = await conn.run_sync(drift)
-            result["outbox_triggers_head"] = await conn.run_sync(outbox_triggers)
             await conn.commit()
     finally:
         await db.dispose()

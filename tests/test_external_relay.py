@@ -1,7 +1,7 @@
 """The outbox relay in a process of its own (`airside relay <service>`, AIRSIDE_RELAY=external; docs/events.md).
 
 Booking and its relay run as real processes, as compose runs them, on PostgreSQL and a nats-server of the
-test's own. The relay publishes what booking commits, woken by the outbox trigger's NOTIFY (its sweep is
+test's own. The relay publishes what booking commits, woken by booking's NOTIFY after each commit (its sweep is
 set far beyond the test's waits), stops on SIGTERM only once the batch in hand is published and marked, and
 shares the service's relay lock with the relay inside a service process, so only one of them ever publishes.
 """
@@ -111,8 +111,8 @@ async def test_an_external_relay_publishes_what_the_service_commits_woken_by_the
     assert await published_by(booking) == 0, "the service's own process published"
     assert await published_by(relay) >= len(codes)
 
-    # Republishing marks rows again (an UPDATE, not an insert): the trigger wakes the relay for those too,
-    # and the service, which has no relay of its own, waits by watching the rows.
+    # Republishing marks rows again: the service wakes the relay for those too, and, having no relay of its
+    # own, waits by watching the rows.
     async with httpx.AsyncClient(base_url=booking.url, headers=ADMIN, timeout=30) as client:
         response = await client.post("/v1/ops/republish", json={"since": since.isoformat(), "wait_seconds": 15})
     assert response.status_code == 200, response.text

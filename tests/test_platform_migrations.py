@@ -72,13 +72,6 @@ def test_at_head_the_platform_tables_are_what_the_models_declare(probes, service
     assert set(PLATFORM) <= set(probes[service]["schema_head"]["tables"])
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_at_head_the_outbox_wakes_its_relay_on_postgresql(probes, databases, service):
-    """The trigger that NOTIFYs a relay in any process (airside.migrations.add_outbox_wakeup); SQLite has none."""
-    expected = ["outbox_event_wake"] if databases.kind == "postgresql" else []
-    assert probes[service]["outbox_triggers_head"] == expected
-
-
 def test_at_head_every_service_has_the_same_platform_tables(probes):
     tables = {service: {name: probes[service]["schema_head"]["tables"][name] for name in PLATFORM} for service in SERVICES}
     assert tables["lounge"] == tables["booking"]

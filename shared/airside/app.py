@@ -23,7 +23,7 @@ from airside.housekeeping import housekeeping
 from airside.logs import configure_logging
 from airside.messaging.bus import Bus
 from airside.messaging.inbox import Consumer
-from airside.messaging.outbox import OutboxRelay
+from airside.messaging.outbox import OutboxRelay, RelayNotifier
 from airside.messaging.streams import ConsumerSpec
 from airside.metrics_refresh import MetricsRefresher
 from airside.middleware import RequestContextMiddleware
@@ -99,6 +99,8 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         bus.start()
         if relay is not None:
             runtime.delivery.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        else:  # the commits of this process reach the external relay as NOTIFYs
+            runtime.tasks.append(asyncio.create_task(RelayNotifier(db).run(), name="relay-notifier"))
         for consumer in consumers.values():
             runtime.delivery.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
         runtime.tasks.append(asyncio.create_task(metrics.run(), name="metrics-refresh"))

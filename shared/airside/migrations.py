@@ -13,7 +13,7 @@ from sqlalchemy import Column, Index, PrimaryKeyConstraint, Table, UniqueConstra
 
 from airside.idempotency import IdempotencyRecord
 from airside.messaging.inbox import DeadLetter, ProcessedEvent
-from airside.messaging.outbox import WAKE_TRIGGER, WAKE_TRIGGER_DROP, OutboxEvent
+from airside.messaging.outbox import OutboxEvent
 
 # By name, the order autogenerate wrote them in.
 PLATFORM_TABLES: tuple[Table, ...] = tuple(
@@ -65,17 +65,3 @@ def add_platform_column(op: Operations, table_name: str, column_name: str) -> No
         raise ValueError(f"{table_name}.{column_name} is not in ADDED_LATER: migration 0001 creates it already")
     table = next(table for table in PLATFORM_TABLES if table.name == table_name)
     op.add_column(table_name, _column(table.columns[column_name]))
-
-
-def add_outbox_wakeup(op: Operations) -> None:
-    """PostgreSQL: the trigger that NOTIFYs the leading relay of every outbox row waiting to be published,
-    whichever process wrote it (airside.messaging.outbox). SQLite has one process, whose writers wake it."""
-    if op.get_bind().dialect.name == "postgresql":
-        for statement in WAKE_TRIGGER:
-            op.execute(statement)
-
-
-def drop_outbox_wakeup(op: Operations) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for statement in WAKE_TRIGGER_DROP:
-            op.execute(statement)

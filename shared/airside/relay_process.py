@@ -1,7 +1,7 @@
 """`airside relay <service>`: one service's outbox relay in a process of its own (AIRSIDE_RELAY=external).
 
 The service's request workers then never publish. This process runs the same `OutboxRelay` the
-in-process default runs: woken by the outbox trigger's NOTIFY, with the sweep timer as the safety net,
+in-process default runs: woken by the service's NOTIFY after its commits, with the sweep timer as the safety net,
 leading under the service's relay lock, so it and a relay inside a service process never publish at once
 (a second one stands by). It does not migrate: the service owns its schema, and compose starts the relay
 once the service is healthy.

@@ -6,8 +6,8 @@ by state (never by a high-water mark), published with `Nats-Msg-Id`, and marked 
 PubAck, in commit order: an event not yet published holds back every one committed after it.
 Housekeeping prunes them after the stream's retention. On PostgreSQL one relay leads through an
 advisory lock (a replica's, or `airside relay <service>` in a process of its own); the others stand
-by. On SQLite the writer wakes the relay of its own process; on PostgreSQL a trigger on the outbox
-NOTIFYs in the writer's transaction and the leader LISTENs, whichever process wrote.
+by. The writer wakes the relay of its own process after its commit; with the relay in another
+process, a `RelayNotifier` passes the wake-up on as a PostgreSQL NOTIFY, which the leader LISTENs for.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import DDL, BigInteger, Index, Integer, Text, bindparam, event, func, select, text, update
+from sqlalchemy import BigInteger, Index, Integer, Text, bindparam, event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
@@ -63,20 +63,9 @@ class OutboxEvent(SQLModel, table=True):
     republished: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
-# PostgreSQL: a row that waits to be published (inserted, or marked again by `republish_since`) NOTIFYs this
-# channel from inside the writer's transaction, so the notice leaves at its commit and costs the writer no
-# round trip; notices of one transaction are folded into one. Migrations add the trigger
-# (`airside.migrations.add_outbox_wakeup`); tables made by `create_all` (tests) get it from the listeners below.
+# PostgreSQL: the channel on which a process that committed outbox rows wakes the relay of another
+# (`RelayNotifier`); the leading relay LISTENs on it.
 WAKE_CHANNEL = "airside_outbox"
-WAKE_TRIGGER = (
-    f"CREATE OR REPLACE FUNCTION airside_outbox_wake() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$ BEGIN PERFORM pg_notify('{WAKE_CHANNEL}', ''); RETURN NULL; END $$",
-    "CREATE TRIGGER outbox_event_wake AFTER INSERT OR UPDATE OF published_at ON outbox_event "
-    "FOR EACH ROW WHEN (NEW.published_at IS NULL) EXECUTE FUNCTION airside_outbox_wake()",
-)
-WAKE_TRIGGER_DROP = ("DROP TRIGGER outbox_event_wake ON outbox_event", "DROP FUNCTION airside_outbox_wake()")
-for _statement in WAKE_TRIGGER:
-    event.listen(OutboxEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))  # type: ignore[attr-defined]
 
 _WAKE_FLAG = "airside_outbox_written"
 _PENDING = "airside_outbox_pending"
@@ -168,11 +157,7 @@ class OutboxRelay:
         self.wake()
 
     async def run(self) -> None:
-        # PostgreSQL wakes the leader by NOTIFY (on its lock connection), whichever process committed; SQLite
-        # has only this process's writers, which call `wake_relays`.
-        woken_by_writers = not self.db.is_postgres
-        if woken_by_writers:
-            _wake_callbacks.append(self.wake)
+        _wake_callbacks.append(self.wake)  # this process's writers; other processes' reach the leader by NOTIFY
         try:
             while not self._stopping:
                 bus_ready = self.bus.connected and self.bus.topology_ready
@@ -191,8 +176,7 @@ class OutboxRelay:
                         log.exception("outbox relay pass failed")
                     await asyncio.sleep(1)
         finally:
-            if woken_by_writers:
-                _wake_callbacks.remove(self.wake)
+            _wake_callbacks.remove(self.wake)
             await self._release_leadership()
 
     async def _drain(self) -> None:
@@ -229,7 +213,7 @@ class OutboxRelay:
             return False
         self._lock_conn = conn
         self._lock_checked = time.monotonic()
-        # The leader hears every commit that wrote an outbox row on the connection that holds its lock.
+        # The leader hears other processes' commits (`RelayNotifier`) on the connection that holds its lock.
         await (await conn.get_raw_connection()).driver_connection.add_listener(WAKE_CHANNEL, self._notified)
         self._became_leader()
         log.info("outbox relay leads")
@@ -248,12 +232,7 @@ class OutboxRelay:
         self.is_leader = False
         if self._lock_conn is not None:
             conn, self._lock_conn = self._lock_conn, None
-            try:
-                # Closed, never back in the pool: the lock and the LISTEN end with its session.
-                await conn.invalidate()
-                await conn.close()
-            except Exception:  # noqa: BLE001 - a dead connection holds nothing any more
-                pass
+            await _discard(conn)  # the lock and the LISTEN end with its session
 
     async def publish_batch(self) -> tuple[int, bool, bool]:
         """Publish the next batch in commit order; returns (published, batch was full, stopped: an event
@@ -338,6 +317,61 @@ class OutboxRelay:
             else:
                 results.append(future.exception() or future.result())
         return results
+
+
+class RelayNotifier:
+    """Passes this process's wake-ups (`wake_relays`, after every commit that wrote outbox rows) on to a
+    relay in another process (AIRSIDE_RELAY=external): a NOTIFY on a connection of its own, which the
+    leading relay LISTENs for. Outside the writers' transactions, and one per burst: a NOTIFY inside the
+    writing transaction holds PostgreSQL's cluster-wide notify lock through that commit's WAL flush, and
+    concurrent commits went from about 5,000 to about 1,000 a second (bench/PROFILE.md)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._pending = asyncio.Event()
+        self._conn: AsyncConnection | None = None
+
+    def wake(self) -> None:
+        self._pending.set()
+
+    async def run(self) -> None:
+        _wake_callbacks.append(self.wake)
+        try:
+            while True:
+                await self._pending.wait()
+                self._pending.clear()  # what commits meanwhile is told by the next NOTIFY
+                try:
+                    await self._notify()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - whatever failed, the relay's sweep publishes what this was for
+                    await self._close()
+                    if not self.db.unavailable(exc):  # an outage is logged once, by the database
+                        log.warning("relay not notified; its sweep publishes", extra={"error": repr(exc)[:300]})
+                    await asyncio.sleep(1)
+        finally:
+            _wake_callbacks.remove(self.wake)
+            await self._close()
+
+    async def _notify(self) -> None:
+        if self._conn is None:
+            self._conn = await (await self.db.engine.connect()).execution_options(isolation_level="AUTOCOMMIT")
+        await (await self._conn.get_raw_connection()).driver_connection.execute(f"NOTIFY {WAKE_CHANNEL}")
+
+    async def _close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await _discard(conn)
+
+
+async def _discard(conn: AsyncConnection) -> None:
+    """Close a connection held for a session's lifetime, never handing it back to the pool: what its session
+    held (an advisory lock, a LISTEN) ends with it, and one that failed is not reused."""
+    try:
+        await conn.invalidate()
+        await conn.close()
+    except Exception:  # noqa: BLE001 - a dead connection holds nothing any more
+        pass
 
 
 @dataclass(frozen=True)
