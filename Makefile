@@ -8,8 +8,13 @@ PYTEST := $(BIN)/python -m pytest
 # Spectral (the OpenAPI linter), pinned by its lock file; `npm ci` runs again only when the lock changes.
 SPECTRAL_DIR := clients/spectral
 SPECTRAL_STAMP := $(SPECTRAL_DIR)/node_modules/.installed-stamp
+# The front-end contract: openapi-typescript types from docs/openapi/ and clients/typescript/src/frontend.ts
+# compiled with tsc --strict; the types are generated, not committed (the documents are the checked copy).
+TS_DIR := clients/typescript
+TS_STAMP := $(TS_DIR)/node_modules/.installed-stamp
+TS_TYPES := $(foreach s,$(SERVICES),$(TS_DIR)/src/generated/$(s).ts)
 
-.PHONY: install run test lint format test-shared test-services test-system test-e2e clean
+.PHONY: install run test lint format typescript-client test-shared test-services test-system test-e2e clean
 
 $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml tools/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airside needs Python 3.11 or newer")'
@@ -25,10 +30,20 @@ $(SPECTRAL_STAMP): $(SPECTRAL_DIR)/package-lock.json
 	cd $(SPECTRAL_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(SPECTRAL_STAMP)
 
+$(TS_STAMP): $(TS_DIR)/package-lock.json
+	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(TS_STAMP)
+
+$(TS_DIR)/src/generated/%.ts: docs/openapi/%.json $(TS_STAMP)
+	$(TS_DIR)/node_modules/.bin/openapi-typescript $< --output $@ --silent
+
+typescript-client: $(TS_TYPES)
+	$(TS_DIR)/node_modules/.bin/tsc --noEmit -p $(TS_DIR)/tsconfig.json
+
 run: install
 	@$(BIN)/airside-dev run
 
-lint: install $(SPECTRAL_STAMP)
+lint: install $(SPECTRAL_STAMP) typescript-client
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/airside-dev asyncapi --check
