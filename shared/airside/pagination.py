@@ -69,9 +69,12 @@ class Keyset:
 
     def _decode(self, cursor: str) -> tuple[Any, ...]:
         payload, _, mac = cursor.partition(".")
+        # The MAC is compared as the text we issued, not as what it decodes to: base64 decoding skips
+        # characters outside its alphabet and ignores a last character's spare bits, so other spellings
+        # of the same bytes would pass.
         try:
-            valid = hmac.compare_digest(_unb64(mac), self._mac(payload))
-        except (binascii.Error, ValueError):  # not base64, or not ASCII
+            valid = hmac.compare_digest(mac.encode("ascii"), _b64(self._mac(payload)).encode())
+        except UnicodeEncodeError:
             valid = False
         if not valid:
             raise invalid_cursor("not a cursor this list issued")
