@@ -41,8 +41,13 @@ async def applied(http: httpx.AsyncClient, url: str, consumer: str) -> float:
 
 
 async def test_every_stream_is_declared_with_three_replicas(cluster, services):
+    async def led(name: str):
+        # While the group elects its leader, the server lists all three peers as replicas and no leader.
+        info = await stream_info(cluster, name)
+        return info if info and info.cluster and info.cluster.leader else None
+
     for name in STREAMS:
-        info = await wait_for(lambda name=name: stream_info(cluster, name), timeout=30, what=f"{name} answering")
+        info = await wait_for(lambda name=name: led(name), timeout=30, what=f"{name} answering with a leader")
         assert info.config.num_replicas == 3, name
         assert len(info.cluster.replicas or []) == 2, name  # the leader plus two followers
 
