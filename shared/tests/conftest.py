@@ -1,6 +1,6 @@
 """A small service built only from the shared platform, to test delivery with real NATS and a real database."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -28,10 +28,14 @@ class Tally(SQLModel, table=True):
 
 class Switch:
     broken_names: set[str] = set()
+    # A station name whose handler meets the database away, in the shape the factory raises.
+    outages: dict[str, Callable[[], BaseException]] = {}
 
 
 async def count_station(session: AsyncSession, event: CloudEvent) -> None:
     station = booking_events.station_upserted.parse(event)
+    if station.name in Switch.outages:
+        raise Switch.outages[station.name]()
     if station.name in Switch.broken_names:
         raise RuntimeError(f"handler cannot take {station.name} yet")
     tally = await session.get(Tally, station.code) or Tally(code=station.code)

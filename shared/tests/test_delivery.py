@@ -8,7 +8,9 @@ import nats
 import pytest
 from conftest import PROBE, Switch
 from nats.js.errors import NotFoundError
+from prometheus_client import REGISTRY
 from sqlmodel import SQLModel
+from unreachable import UNREACHABLE
 
 from airside.db.database import Database
 from airside.events import booking as booking_events
@@ -16,6 +18,11 @@ from airside.messaging.envelope import parse_envelope
 from airside_tools.testing.harness import auth, in_process, settings_for_test, wait_for
 
 ADMIN = auth("admin", stations=["*"])
+
+
+def retried(probe) -> float:
+    labels = {"service": PROBE.name, "consumer": "probe-stations", "outcome": "retried"}
+    return REGISTRY.get_sample_value("airside_consumer_events_total", labels) or 0.0
 
 
 async def applied(probe, code: str) -> int:
@@ -235,3 +242,23 @@ async def test_a_second_replica_takes_the_relay_over_when_the_leader_stops(own_p
 
         await wait_for(published, timeout=5, what="the event published by the second replica")
         assert await last_published_id() == event_id
+
+
+@pytest.mark.parametrize("outage", UNREACHABLE)
+async def test_an_event_whose_handler_meets_the_database_away_is_never_parked_for_it(probe, nats_server, outage):
+    """Past the delivery bound too: a dead letter must name the event's own failure, not an outage the next
+    delivery would not meet (seen on CI: an event parked with "the database system is starting up")."""
+    code, name = uuid.uuid4().hex[:8], f"Away: {outage}"
+    Switch.outages[name] = UNREACHABLE[outage]
+    bound = probe.runtime.settings.dead_letter_after
+    before = retried(probe)
+    try:
+        await publish_raw(nats_server.url, station_event(code, name=name), msg_id=str(uuid.uuid4()))
+        await wait_for(lambda: asyncio.sleep(0, retried(probe) - before >= bound + 2), timeout=15, what="deliveries past the bound")
+        letters = (await probe.client.get("/v1/ops/dead-letters", params={"limit": 200}, headers=ADMIN)).json()["items"]
+        assert not [letter for letter in letters if code in letter["payload"]]
+    finally:
+        del Switch.outages[name]
+    # The database back, the event's next delivery applies it, once.
+    await wait_for(lambda: applied(probe, code), timeout=15, what="the event applied once the database is back")
+    assert await applied(probe, code) == 1

@@ -16,38 +16,16 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import SQLModel
+from unreachable import UNREACHABLE
 
 from airside.db.database import Database
-from airside.db.outage import DatabaseUnavailable
 from airside.logs import configure_logging
 from airside.problems import install_problem_handlers
 from airside_tools.processes import ServiceProcess, free_port
 from airside_tools.testing.harness import TEST_JWT_SECRET
 
 HERE = Path(__file__).parent
-
-
-class DriverError(Exception):
-    def __init__(self, sqlstate: str) -> None:
-        super().__init__("driver says no")
-        self.sqlstate = sqlstate
-
-
-# Every shape in which "the database cannot be reached" reaches a route, from the engine or the raw driver.
-UNREACHABLE = {
-    "refused at connect": lambda: DatabaseUnavailable("cannot connect: ConnectionRefusedError"),
-    "connection lost mid-statement": lambda: DBAPIError("SELECT 1", {}, DriverError("08006"), connection_invalidated=True),
-    "connection failure": lambda: DBAPIError("SELECT 1", {}, DriverError("08006")),
-    "cannot connect now (starting up)": lambda: DBAPIError("SELECT 1", {}, DriverError("57P03")),
-    "administrator shutdown": lambda: DBAPIError("SELECT 1", {}, DriverError("57P01")),
-    "too many connections": lambda: DBAPIError("SELECT 1", {}, DriverError("53300")),
-    "raw driver: socket reset": lambda: ConnectionResetError(104, "Connection reset by peer"),
-    "raw driver: connection gone": lambda: asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
-    "raw driver: shutdown": lambda: asyncpg.AdminShutdownError("terminating connection due to administrator command"),
-    "pool exhausted": lambda: PoolTimeoutError("QueuePool limit reached"),
-}
 
 
 # A value the database refuses, as the raw driver raises it (not wrapped by SQLAlchemy): the caller's data.

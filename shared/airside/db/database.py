@@ -34,7 +34,7 @@ class Database:
         """Every new connection: a refused one is an outage, the first one after it ends it."""
         try:
             connection = dialect.connect(*cargs, **cparams)
-        except (OSError, asyncpg.PostgresError) as exc:
+        except Exception as exc:  # the driver's own error or the dialect's adapter of it (SQLAlchemy 2.1)
             if not (isinstance(exc, OSError) or is_unavailable(exc)):
                 raise  # a wrong password or database name is a configuration error, not an outage
             self.availability.lost(exc)

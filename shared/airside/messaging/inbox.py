@@ -1,10 +1,11 @@
 """Idempotent consumers: inbox table, retries with backoff, dead letters (docs/events.md rules 2-3).
 
 Each event's effects and its `(consumer, event_id)` row commit in one transaction; the ack
-follows the commit. A failing handler is nak'ed with a growing delay; at the delivery bound,
-or at once for bytes that are not an event or an event refused for good (`EventRefused`), the event
-is parked and terminated so it never blocks the stream; while it cannot be parked (the database is
-away) it is nak'ed and comes back, so it is never lost.
+follows the commit. A failing handler is nak'ed with a growing delay; at the delivery bound, or at
+once for bytes that are not an event or an event refused for good (`EventRefused`), the event is
+parked and terminated so it never blocks the stream. A failure that is the database away parks
+nothing: the event is nak'ed and comes back, as it does while a dead letter cannot be stored, so it
+is never lost and never parked for an outage.
 """
 
 from __future__ import annotations
@@ -204,7 +205,8 @@ class Consumer:
                 await self._park(message, event, str(exc))
                 return
             except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
-                if delivered >= self.settings.dead_letter_after:
+                # A database away is no fault of the event: it comes back until the database does, never parked for it.
+                if delivered >= self.settings.dead_letter_after and not self.db.unavailable(exc):
                     await self._park(message, event, repr(exc))
                 else:
                     log.warning(
