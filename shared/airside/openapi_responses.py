@@ -8,7 +8,8 @@ FastAPI's document is completed once, from the routes themselves:
   `Idempotent-Replay` where `Idempotency-Key` is read, `Retry-After` on 503, `WWW-Authenticate`
   on 401; `If-Match` is required on every PATCH;
 - stable operationIds (`<tag>_<view function>`), schema names without module paths or generics,
-  tag descriptions and the servers of the embedded run and the gateway.
+  tag descriptions and the servers of the embedded run and the gateway;
+- the models' examples with their nulls, which FastAPI's encoder drops (`openapi_examples`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from airside.openapi_examples import restore_examples
 from airside.openapi_names import clean_schema_names, operation_id, servers, tag_list
 from airside.problem_routes import problem_router
 from airside.problem_scan import Raised
@@ -128,6 +130,7 @@ def complete(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     document["tags"] = tag_list(sorted({tag for operation in known.values() for tag in operation.tags}))
     document["servers"] = servers(app.state.service_name)
     document["info"].update(INFO)
+    restore_examples(document, app)
     return clean_schema_names(document)
 
 

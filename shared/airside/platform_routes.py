@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from airside.auth import Principal, Role, require
 from airside.db.dependencies import SessionDep
@@ -133,6 +133,8 @@ async def replay_dead_letter(dead_letter_id: DeadLetterId, request: Request, _ad
 
 
 class RepublishRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"since": "2026-12-24T00:00:00Z", "wait_seconds": 10}]})
+
     since: IsoDateTime
     wait_seconds: float = Field(default=10, ge=0, le=25, description="How long to wait for the relay to publish them before answering")
 

@@ -1,6 +1,6 @@
 """A quantity of one SKU: the lines of a delivery and of a requisition's receipt (lounge.stock, lounge.requisitions)."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field
 
 
@@ -10,4 +10,6 @@ class QtyLine(BaseModel):
 
 
 class QtyLines(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"lines": [{"sku": "WATER", "qty": 96}, {"sku": "NUTS", "qty": 40}]}]})
+
     lines: list[QtyLine] = Field(min_length=1, max_length=200)

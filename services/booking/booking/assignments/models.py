@@ -2,9 +2,9 @@
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from booking.concierges.models import ConciergePublic, ShiftPublic
+from booking.concierges.models import CONCIERGE_EXAMPLE, ConciergePublic, ShiftPublic
 from booking.orders.transitions import Status
 
 
@@ -26,4 +26,6 @@ class Schedule(BaseModel):
 
 
 class Candidate(ConciergePublic):
+    model_config = ConfigDict(json_schema_extra={"examples": [{**CONCIERGE_EXAMPLE, "assignments_that_day": 2}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     assignments_that_day: int

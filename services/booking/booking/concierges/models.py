@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
@@ -18,6 +18,10 @@ class ConciergeBase(SQLModel):
 
 
 class ConciergeCreate(ConciergeBase):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={"examples": [{"name": "王芳", "station": "PEK", "phone": "+8613700137000", "subject": "wang.fang"}]}
+    )
+
     subject: str | None = Field(default=None, min_length=1, max_length=200, description="The identity provider's subject")
 
 
@@ -31,7 +35,19 @@ class Concierge(ConciergeBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
+CONCIERGE_EXAMPLE = {
+    "id": "3c9a7d2e-1f4b-4e8a-b6d5-9e0f1a2b3c4d",
+    "name": "王芳",
+    "station": "PEK",
+    "phone": "+8613700137000",
+    "subject": "wang.fang",
+    "created_at": "2026-11-20T01:00:00Z",
+}
+
+
 class ConciergePublic(ConciergeBase):
+    model_config = ConfigDict(json_schema_extra={"examples": [CONCIERGE_EXAMPLE]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     id: str
     subject: str
     created_at: datetime
@@ -48,10 +64,18 @@ class Shift(SQLModel, table=True):
 
 
 class ShiftIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"start": "06:00", "end": "14:00"}]})
+
     start: str = PydanticField(pattern=HHMM, description="Local HH:MM")
     end: str = PydanticField(pattern=HHMM, description="Local HH:MM; before the start runs past midnight")
 
 
 class ShiftPublic(ShiftIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"start": "06:00", "end": "14:00", "start_at": "2026-12-23T22:00:00Z", "end_at": "2026-12-24T06:00:00Z"}]
+        }
+    )
+
     start_at: datetime
     end_at: datetime

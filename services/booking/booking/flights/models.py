@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime, utcnow
@@ -24,6 +24,20 @@ class FlightTimes(SQLModel):
 class FlightUpsert(FlightTimes):
     """The schedule entered by staff; absent fields keep what booking holds."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "origin": "PEK",
+                    "destination": "KMG",
+                    "std": "2026-12-24T08:30:00+08:00",
+                    "sta": "2026-12-24T12:10:00+08:00",
+                    "gate": "E12",
+                }
+            ]
+        }
+    )
+
     origin: str = Field(schema_extra={"pattern": AIRPORT_PATTERN})
     destination: str = Field(schema_extra={"pattern": AIRPORT_PATTERN})
     status: FlightStatus | None = None
@@ -31,6 +45,10 @@ class FlightUpsert(FlightTimes):
 
 class FlightStatusUpdate(FlightTimes):
     """A status entered by ops by hand; absent fields mean unchanged."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "delayed", "etd": "2026-12-24T09:45:00+08:00", "reason": "Late inbound aircraft"}]}
+    )
 
     status: FlightStatus
     reason: str | None = Field(default=None, max_length=500)
@@ -76,5 +94,19 @@ class Flight(SQLModel, table=True):
         return FlightInfo.model_validate(self, from_attributes=True)
 
 
+FLIGHT_EXAMPLE = {
+    "flight_no": "CA1501",
+    "carrier": "CA",
+    "number": "1501",
+    "flight_date": "2026-12-24",
+    "origin": "PEK",
+    "destination": "KMG",
+    "std": "2026-12-24T00:30:00Z",
+    "sta": "2026-12-24T04:10:00Z",
+    "status": "scheduled",
+    "gate": "E12",
+}
+
+
 class FlightPublic(FlightInfo):
-    pass
+    model_config = ConfigDict(json_schema_extra={"examples": [FLIGHT_EXAMPLE]})

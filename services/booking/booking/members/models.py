@@ -29,6 +29,8 @@ class MemberCreate(MemberBase):
 class MemberUpdate(SQLModel):
     """Contact changes by the member or staff; the tier only by staff."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "+8613900139000", "email": "li.wei@example.com"}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     name: PersonName | None = None
     phone: Phone | None = None
     email: EmailStr | None = None
@@ -52,6 +54,25 @@ class Member(MemberBase, table=True):
 
 
 class MemberPublic(MemberBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b7c6f0e-5d1a-4c3e-9a41-2f6d8e1c9b10",
+                    "card_no": "CA-0001",
+                    "name": "Li Wei",
+                    "phone": "+8613800138000",
+                    "tier": "gold",
+                    "email": "li.wei@example.com",
+                    "status": "active",
+                    "version": 1,
+                    "created_at": "2026-12-01T02:15:00Z",
+                    "updated_at": "2026-12-01T02:15:00Z",
+                }
+            ]
+        }
+    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     id: str
     card_no: str
     status: str

@@ -13,7 +13,7 @@ from airside.events.booking import FeesCollected, OrderSnapshot
 from airside.events.common import Money
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 from airside.types import IsoDate, IsoDateTime, PersonName, StationCode
-from booking.flights.models import AIRPORT_PATTERN
+from booking.flights.models import AIRPORT_PATTERN, FLIGHT_EXAMPLE
 from booking.orders.transitions import Status
 
 FeesMethod = Literal["cash", "card", "member_account"]
@@ -167,6 +167,12 @@ class OrderCreate(BaseModel):
 class OrderUpdate(BaseModel):
     """A change while requested, confirmed or assigned; absent fields stay as they are."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"meet_at": "2026-12-24T06:30:00+08:00", "meeting_point": "Terminal 3, door 11", "checked_bags": 2}]
+        }
+    )
+
     flight: FlightRef | None = None
     items: Items | None = PydanticField(default=None, min_length=1, max_length=6)
     passengers: Passengers | None = PydanticField(default=None, min_length=1, max_length=9)
@@ -178,10 +184,14 @@ class OrderUpdate(BaseModel):
 
 
 class ConfirmBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"notes": "Passenger asked for a Mandarin-speaking concierge"}]})
+
     notes: str | None = PydanticField(default=None, max_length=2000)
 
 
 class AssignBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"concierge_id": "3c9a7d2e-1f4b-4e8a-b6d5-9e0f1a2b3c4d"}]})
+
     concierge_id: str = PydanticField(min_length=1, max_length=36)
 
 
@@ -192,15 +202,25 @@ class FeesIn(BaseModel):
 
 
 class CompleteBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"fees_collected": {"amount_minor": 5000, "currency": "CNY", "method": "card"}}]}
+    )
+
     fees_collected: FeesIn | None = None
 
 
 class NoShowBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"contact_attempts": 3, "notes": "No answer on the phone; waited 30 minutes at door 11"}]}
+    )
+
     contact_attempts: int = PydanticField(ge=0, le=100)
     notes: str = PydanticField(min_length=1, max_length=2000)
 
 
 class CancelBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Flight cancelled by the airline"}]})
+
     reason: str = PydanticField(min_length=1, max_length=500)
 
 
@@ -212,6 +232,33 @@ class FeesCollectedPublic(FeesCollected):
 
 
 class OrderPublic(OrderSnapshot):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5f0d2c8a-7e3b-4b9e-8c1d-6a2f4e9b3c71",
+                    "ref": "PEK-20261224-0001",
+                    "version": 1,
+                    "member_id": "0b7c6f0e-5d1a-4c3e-9a41-2f6d8e1c9b10",
+                    "station": "PEK",
+                    "status": "requested",
+                    "direction": "departure",
+                    "channel": "app",
+                    "flight": FLIGHT_EXAMPLE,
+                    "items": [{"product": "DEP_ESCORT"}],
+                    "passengers": [{"name": "Li Wei", "ssr": []}],
+                    "meet_at": "2026-12-23T22:30:00Z",
+                    "staff_report_at": "2026-12-23T22:15:00Z",
+                    "confirm_by": "2026-12-23T10:30:00Z",
+                    "meeting_point": "Terminal 3, door 11",
+                    "price": {"amount_minor": 20000, "currency": "CNY"},
+                    "service_end_at": "2026-12-24T00:00:00Z",
+                    "created_at": "2026-12-01T02:20:00Z",
+                }
+            ]
+        }
+    )
+
     # The event snapshot keeps plain strings (a tolerant reader in the other services); the API names its values.
     status: Status
     direction: Direction

@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
@@ -29,6 +29,21 @@ class ProductBase(SQLModel):
 
 
 class ProductUpdate(ProductBase):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Departure escort",
+                    "kind": "escort",
+                    "duration_minutes": 90,
+                    "min_lead_minutes": 180,
+                    "needs_concierge": True,
+                    "prices": {"standard": 30000, "gold": 20000, "platinum": 10000, "vip": 0},
+                }
+            ]
+        }
+    )
+
     prices: dict[Tier, int] = Field(sa_type=JSON, description="Price in minor units (fen) per member tier")
 
     @field_validator("prices")
@@ -53,5 +68,23 @@ class Product(ProductBase, table=True):
 
 
 class ProductPublic(ProductBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "DEP_ESCORT",
+                    "name": "Departure escort",
+                    "kind": "escort",
+                    "duration_minutes": 90,
+                    "min_lead_minutes": 180,
+                    "min_tier": None,
+                    "requires_ssr": False,
+                    "needs_concierge": True,
+                    "prices": {"standard": 30000, "gold": 20000, "platinum": 10000, "vip": 0},
+                }
+            ]
+        }
+    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     code: str
     prices: dict[str, int]

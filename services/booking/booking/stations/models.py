@@ -1,6 +1,6 @@
 from zoneinfo import available_timezones
 
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 from sqlmodel import Field, SQLModel
 
 
@@ -17,7 +17,7 @@ class StationBase(SQLModel):
 
 
 class StationUpdate(StationBase):
-    pass
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Beijing Capital", "timezone": "Asia/Shanghai"}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
 
 
 class Station(StationBase, table=True):
@@ -25,4 +25,6 @@ class Station(StationBase, table=True):
 
 
 class StationPublic(StationBase):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "PEK", "name": "Beijing Capital", "timezone": "Asia/Shanghai"}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     code: str

@@ -2,6 +2,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime, utcnow
@@ -22,6 +23,10 @@ class AgentBase(SQLModel):
 
 
 class AgentCreate(AgentBase):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={"examples": [{"name": "张敏", "station": "PEK", "role": "agent", "team": "Team A", "subject": "zhang.min"}]}
+    )
+
     subject: str | None = Field(default=None, min_length=1, max_length=200, description="Identity provider subject; defaults to the id")
 
 
@@ -37,6 +42,23 @@ class Agent(SQLModel, table=True):
 
 
 class AgentPublic(AgentBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "7d1e4b2a-9c3f-4a5e-8b6d-0f1e2a3b4c5d",
+                    "name": "张敏",
+                    "station": "PEK",
+                    "role": "agent",
+                    "team": "Team A",
+                    "subject": "zhang.min",
+                    "active": True,
+                    "created_at": "2026-11-20T01:00:00Z",
+                }
+            ]
+        }
+    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     id: str
     subject: str
     active: bool

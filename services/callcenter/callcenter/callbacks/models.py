@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -96,6 +96,12 @@ class CsatScore(SQLModel, table=True):
 
 
 class AttemptCreate(SQLModel):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={
+            "examples": [{"outcome": "reached", "csat": 4, "comment": "Happy with the escort, the meeting point was hard to find"}]
+        }
+    )
+
     outcome: Outcome
     csat: int | None = Field(default=None, ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
@@ -103,6 +109,14 @@ class AttemptCreate(SQLModel):
 
 
 class SurveyCreate(SQLModel):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={
+            "examples": [
+                {"order_id": "5f0d2c8a-7e3b-4b9e-8c1d-6a2f4e9b3c71", "csat": 5, "comment": "The concierge was on time and very helpful"}
+            ]
+        }
+    )
+
     order_id: str = Field(min_length=1, max_length=36)
     csat: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
@@ -118,6 +132,33 @@ class AttemptPublic(BaseModel):
 
 
 class CallbackPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "e3f4a5b6-c7d8-4e9f-8a1b-2c3d4e5f6a7b",
+                    "order_id": "5f0d2c8a-7e3b-4b9e-8c1d-6a2f4e9b3c71",
+                    "order_ref": "PEK-20261224-0001",
+                    "member_id": "0b7c6f0e-5d1a-4c3e-9a41-2f6d8e1c9b10",
+                    "station": "PEK",
+                    "purpose": "service_followup",
+                    "status": "completed",
+                    "due_at": "2026-12-24T06:00:00Z",
+                    "due_by": "2026-12-27T00:00:00Z",
+                    "attempts": 1,
+                    "outcome": "reached",
+                    "csat": 4,
+                    "completed_at": "2026-12-24T07:10:00Z",
+                    "complaint_ticket_id": None,
+                    "products": ["DEP_ESCORT"],
+                    "concierge_name": "王芳",
+                    "created_at": "2026-12-24T00:05:00Z",
+                    "version": 2,
+                }
+            ]
+        }
+    )
+
     id: str
     order_id: str
     order_ref: str | None
@@ -147,6 +188,21 @@ class CallbackSummary(BaseModel):
 
 
 class SurveyPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "order_id": "5f0d2c8a-7e3b-4b9e-8c1d-6a2f4e9b3c71",
+                    "csat": 5,
+                    "comment": "The concierge was on time and very helpful",
+                    "callback_id": None,
+                    "complaint_ticket_id": None,
+                    "recorded_at": "2026-12-24T08:00:00Z",
+                }
+            ]
+        }
+    )
+
     order_id: str
     csat: int
     comment: str | None

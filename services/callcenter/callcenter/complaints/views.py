@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
+from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from airside.auth import Principal, Role, require
@@ -20,15 +21,23 @@ Approver = Annotated[Principal, Depends(require(Role.team_lead, Role.supervisor)
 
 
 class Proposal(SQLModel):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={"examples": [{"resolution": "Apologise and refund the escort fee", "compensation_minor": 30000}]}
+    )
+
     resolution: str = Field(min_length=1, max_length=2000)
     compensation_minor: int = Field(ge=0, le=100_000_000, description="CNY fen")
 
 
 class Rejection(SQLModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "The refund should cover the lounge access too"}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class FollowUp(SQLModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"satisfied": True, "notes": "Member accepted the refund"}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     satisfied: bool
     notes: str | None = Field(default=None, max_length=2000)
 

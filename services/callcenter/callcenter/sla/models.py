@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 
@@ -15,6 +16,8 @@ SLA_POLICIES = {Priority.P1: (15, 240), Priority.P2: (30, 480), Priority.P3: (12
 
 
 class SlaPolicyBase(SQLModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"first_response_minutes": 30, "resolution_minutes": 480}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     first_response_minutes: int = Field(ge=1, le=100_000, description="Business minutes to the first response")
     resolution_minutes: int = Field(ge=1, le=1_000_000, description="Business minutes to resolution")
 
@@ -27,5 +30,9 @@ class SlaPolicy(SlaPolicyBase, table=True):
 
 
 class SlaPolicyPublic(SlaPolicyBase):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"priority": "P2", "first_response_minutes": 30, "resolution_minutes": 480, "version": 1}]}
+    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     priority: Priority
     version: int

@@ -90,6 +90,10 @@ class TicketCreate(SQLModel):
 class TicketUpdate(SQLModel):
     """PATCH with If-Match: priority (deadlines follow), links, tags, wording."""
 
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={"examples": [{"priority": "P2", "subject": "Wheelchair not at the gate", "tags": ["wheelchair", "PEK"]}]}
+    )
+
     priority: Priority | None = None
     subject: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
@@ -184,6 +188,10 @@ class Visibility(StrEnum):
 
 
 class NoteCreate(SQLModel):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={"examples": [{"body": "Called the station: the wheelchair is on its way to gate E12", "visibility": "public"}]}
+    )
+
     body: str = Field(min_length=1, max_length=10_000)
     visibility: Visibility = Visibility.internal
 
@@ -207,6 +215,21 @@ class TicketNote(SQLModel, table=True):
 
 
 class NotePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
+                    "body": "Called the station: the wheelchair is on its way to gate E12",
+                    "visibility": "public",
+                    "author": "7d1e4b2a-9c3f-4a5e-8b6d-0f1e2a3b4c5d",
+                    "author_kind": "agent",
+                    "created_at": "2026-12-24T02:10:00Z",
+                }
+            ]
+        }
+    )
+
     id: str
     body: str
     visibility: Visibility
@@ -231,6 +254,8 @@ class CallOutcome(StrEnum):
 
 
 class CallCreate(SQLModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"direction": "outbound", "duration_seconds": 240, "outcome": "resolved"}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     direction: Direction
     duration_seconds: int = Field(ge=0, le=86_400)
     outcome: CallOutcome
@@ -250,6 +275,21 @@ class TicketCall(SQLModel, table=True):
 
 
 class CallPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a",
+                    "direction": "outbound",
+                    "duration_seconds": 240,
+                    "outcome": "resolved",
+                    "agent_id": "7d1e4b2a-9c3f-4a5e-8b6d-0f1e2a3b4c5d",
+                    "created_at": "2026-12-24T02:20:00Z",
+                }
+            ]
+        }
+    )
+
     id: str
     direction: Direction
     duration_seconds: int
@@ -282,6 +322,49 @@ class SlaBreached(BaseModel):
 
 
 class TicketPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "2a6f9c1d-4e7b-4d2a-9f3c-8b1e0d7a6c5f",
+                    "number": "T-20261224-0007",
+                    "type": "complaint",
+                    "channel": "phone",
+                    "status": "open",
+                    "priority": "P2",
+                    "station": "PEK",
+                    "subject": "Wheelchair not at the gate",
+                    "description": "The member waited 40 minutes at gate E12.",
+                    "member_id": "0b7c6f0e-5d1a-4c3e-9a41-2f6d8e1c9b10",
+                    "caller_phone": "+8613800138000",
+                    "order_id": "5f0d2c8a-7e3b-4b9e-8c1d-6a2f4e9b3c71",
+                    "visit_id": None,
+                    "flight_no": "CA1501",
+                    "flight_date": "2026-12-24",
+                    "tags": ["wheelchair"],
+                    "assignee": "7d1e4b2a-9c3f-4a5e-8b6d-0f1e2a3b4c5d",
+                    "merged_into": None,
+                    "origin": None,
+                    "complaint_stage": "registered",
+                    "resolution": None,
+                    "compensation_minor": None,
+                    "compensation_pending_minor": None,
+                    "approver_role": None,
+                    "first_response_due": "2026-12-24T02:30:00Z",
+                    "resolution_due": "2026-12-24T10:00:00Z",
+                    "first_responded_at": None,
+                    "resolved_at": None,
+                    "closed_at": None,
+                    "escalation_level": 0,
+                    "sla_breached": {"first_response": False, "resolution": False},
+                    "created_at": "2026-12-24T02:00:00Z",
+                    "updated_at": "2026-12-24T02:00:00Z",
+                    "version": 1,
+                }
+            ]
+        }
+    )
+
     id: str
     number: str
     type: TicketType
@@ -330,12 +413,18 @@ class TicketSummary(BaseModel):
 
 
 class StatusChange(SQLModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "pending_customer"}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     status: Status
 
 
 class AssignBody(SQLModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"agent_id": "7d1e4b2a-9c3f-4a5e-8b6d-0f1e2a3b4c5d"}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     agent_id: str = Field(min_length=1, max_length=36)
 
 
 class MergeBody(SQLModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"into": "2a6f9c1d-4e7b-4d2a-9f3c-8b1e0d7a6c5f"}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     into: str = Field(min_length=1, max_length=36)

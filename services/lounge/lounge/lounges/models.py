@@ -1,5 +1,6 @@
 from datetime import time
 
+from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from airside.types import LocalTime, StationCode
@@ -22,6 +23,25 @@ class Lounge(LoungeBase, table=True):
 
 
 class LoungePublic(LoungeBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "pek-t3-first",
+                    "station": "PEK",
+                    "name": "Air China First Class Lounge, T3",
+                    "capacity": 120,
+                    "opens": "06:00",
+                    "closes": "23:00",
+                    "boarding_call_minutes": 45,
+                    "day_pass_minor": 38000,
+                    "guest_fee_minor": 20000,
+                    "version": 3,
+                }
+            ]
+        }
+    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     id: str
     station: StationCode
     opens: LocalTime = Field(description="Local opening time")
@@ -30,6 +50,10 @@ class LoungePublic(LoungeBase):
 
 
 class LoungeUpdate(SQLModel):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={"examples": [{"capacity": 120, "opens": "06:00", "closes": "23:00", "boarding_call_minutes": 45}]}
+    )
+
     name: str | None = Field(default=None, min_length=1, max_length=100)
     capacity: int | None = Field(default=None, ge=1, le=10_000)
     opens: LocalTime | None = None

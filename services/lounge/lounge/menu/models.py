@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 
@@ -13,6 +14,10 @@ class Category(StrEnum):
 
 
 class MenuItemBase(SQLModel):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={"examples": [{"name": "Americano", "category": "hot_drink", "price_minor": 2800, "complimentary": True}]}
+    )
+
     name: str = Field(min_length=1, max_length=100)
     category: Category
     price_minor: int = Field(ge=0)
@@ -27,5 +32,13 @@ class MenuItem(MenuItemBase, table=True):
 
 
 class MenuItemPublic(MenuItemBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"sku": "COFFEE", "name": "Americano", "category": "hot_drink", "price_minor": 2800, "complimentary": True, "version": 1}
+            ]
+        }
+    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     sku: str
     version: int

@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime
@@ -41,6 +41,8 @@ class RequisitionLine(SQLModel, table=True):
 
 
 class Reject(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Water is still in stock for two weeks"}]})
+
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -51,6 +53,27 @@ class RequisitionLinePublic(BaseModel):
 
 
 class RequisitionPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0d1c2b3a-4f5e-4d6c-9b7a-8f9e0d1c2b3a",
+                    "lounge_id": "pek-t3-first",
+                    "station": "PEK",
+                    "status": "submitted",
+                    "lines": [{"sku": "WATER", "qty": 96, "received_qty": 0}],
+                    "created_at": "2026-12-22T08:00:00Z",
+                    "submitted_at": "2026-12-22T08:05:00Z",
+                    "decided_at": None,
+                    "decided_by": None,
+                    "reason": None,
+                    "received_at": None,
+                    "version": 2,
+                }
+            ]
+        }
+    )
+
     id: str
     lounge_id: str
     station: str

@@ -84,6 +84,8 @@ class SaleRequest(BaseModel):
 
 
 class VoidRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Rung up twice by mistake"}]})
+
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -95,7 +97,35 @@ class SaleLinePublic(SoldItem):
     void_reason: str | None
 
 
+BILL_EXAMPLE = {
+    "id": "4c7e9a1b-2d3f-4b5c-8e6a-1f0d9c8b7a6e",
+    "visit_id": "8e2b5d7f-3a1c-4f6e-9d8b-7c5a3e1f2b4d",
+    "lounge_id": "pek-t3-first",
+    "status": "open",
+    "payment_method": None,
+    "lines": [
+        {
+            "id": "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b",
+            "sku": "COFFEE",
+            "name": "Americano",
+            "category": "hot_drink",
+            "qty": 2,
+            "unit_price_minor": 2800,
+            "amount_minor": 0,
+            "complimentary": True,
+            "sold_at": "2026-12-23T23:05:00Z",
+            "voided_at": None,
+            "void_reason": None,
+        }
+    ],
+    "total_minor": 0,
+    "complimentary_minor": 5600,
+}
+
+
 class BillPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [BILL_EXAMPLE]})
+
     id: str
     visit_id: str
     lounge_id: str

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, CheckConstraint
 from sqlmodel import Field, SQLModel
 
@@ -64,6 +64,10 @@ class CountLine(BaseModel):
 
 
 class CountRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"lines": [{"sku": "WATER", "counted": 48}, {"sku": "COFFEE", "counted": 120}]}]}
+    )
+
     lines: list[CountLine] = Field(min_length=1, max_length=200)
 
 
@@ -75,6 +79,19 @@ class CountLinePublic(BaseModel):
 
 
 class StockCountPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                    "lounge_id": "pek-t3-first",
+                    "counted_at": "2026-12-23T14:00:00Z",
+                    "lines": [{"sku": "WATER", "expected": 50, "counted": 48, "variance": -2}],
+                }
+            ]
+        }
+    )
+
     id: str
     lounge_id: str
     counted_at: datetime
@@ -82,6 +99,20 @@ class StockCountPublic(BaseModel):
 
 
 class DeliveryPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                    "lounge_id": "pek-t3-first",
+                    "received_at": "2026-12-23T03:00:00Z",
+                    "lines": [{"sku": "WATER", "qty": 96}],
+                    "stock": [{"sku": "WATER", "on_hand": 144, "reorder_point": 48, "reorder_qty": 96}],
+                }
+            ]
+        }
+    )
+
     id: str
     lounge_id: str
     received_at: datetime

@@ -90,6 +90,8 @@ class CheckIn(BaseModel):
 
 
 class Checkout(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"payment_method": "card"}]})
+
     payment_method: str | None = Field(default=None, schema_extra={"pattern": "^(cash|card|member_account)$"})
 
 
@@ -105,7 +107,37 @@ class VisitFlight(BaseModel):
     status: FlightStatus | None = None
 
 
+VISIT_EXAMPLE = {
+    "id": "8e2b5d7f-3a1c-4f6e-9d8b-7c5a3e1f2b4d",
+    "lounge_id": "pek-t3-first",
+    "station": "PEK",
+    "status": "checked_in",
+    "member_id": "0b7c6f0e-5d1a-4c3e-9a41-2f6d8e1c9b10",
+    "order_id": "5f0d2c8a-7e3b-4b9e-8c1d-6a2f4e9b3c71",
+    "passenger_name": "Li Wei",
+    "guests": 1,
+    "free_guests": 1,
+    "flight": {
+        "flight_no": "CA1501",
+        "flight_date": "2026-12-24",
+        "origin": "PEK",
+        "destination": "KMG",
+        "std": "2026-12-24T00:30:00Z",
+        "gate": "E12",
+        "status": "scheduled",
+    },
+    "entitlement": "order",
+    "boarding_call_at": "2026-12-23T23:45:00Z",
+    "bill_id": "4c7e9a1b-2d3f-4b5c-8e6a-1f0d9c8b7a6e",
+    "checked_in_at": "2026-12-23T22:50:00Z",
+    "checked_out_at": None,
+    "version": 1,
+}
+
+
 class VisitPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [VISIT_EXAMPLE]})
+
     id: str
     lounge_id: str
     station: str
@@ -141,6 +173,10 @@ class BoardRow(BaseModel):
 
 
 class BoardingPassScan(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"boarding_pass": "M1LI/WEI              EABC123 PEKKMGCA 1501 358Y012A0042 100"}]}
+    )
+
     boarding_pass: str = Field(min_length=1, max_length=2000, description="The scanned barcode (IATA BCBP, format M)")
 
 

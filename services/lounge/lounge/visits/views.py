@@ -1,7 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Response
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, ConfigDict
 
 from airside import clock, conditional
 from airside.conditional import CONDITIONAL_GET, IfNoneMatch
@@ -13,9 +13,10 @@ from airside.types import RecordId
 from lounge.access import LoungeDesk, Staff, VisitReader
 from lounge.lounges.service import lounge_to_create_at, lounge_to_see
 from lounge.sales import service as sales
-from lounge.sales.models import BillPublic, SaleRequest
+from lounge.sales.models import BILL_EXAMPLE, BillPublic, SaleRequest
 from lounge.visits import bcbp, service
 from lounge.visits.models import (
+    VISIT_EXAMPLE,
     BoardingPassScan,
     BoardRow,
     CheckIn,
@@ -32,6 +33,20 @@ router = APIRouter(tags=["visits"])
 
 
 class CheckedOut(VisitPublic):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **VISIT_EXAMPLE,
+                    "status": "checked_out",
+                    "checked_out_at": "2026-12-24T00:05:00Z",
+                    "version": 2,
+                    "bill": {**BILL_EXAMPLE, "status": "settled", "payment_method": "card"},
+                }
+            ]
+        }
+    )
+
     bill: BillPublic
 
 
