@@ -25,20 +25,13 @@ ENUM_NAMES = frozenset(
     {
         "status", "priority", "direction", "kind", "channel", "role", "purpose", "outcome", "type", "tier", "visibility",
         "category", "method", "fees_method", "payment_method", "bill_status", "author_kind", "complaint_stage",
-        "approver_role", "entitlement",
+        "approver_role", "entitlement", "order_status",
     }
 )  # fmt: skip
 # Strings by decision, each with its reason (docs/http.md, enums).
 FREE_STRINGS = {
-    # A member's status has one value today ("active") and its set is booking's to grow: the copies keep a string.
-    ("booking", "MemberPublic", "status"),
-    ("lounge", "MemberPublic", "status"),
-    ("callcenter", "MemberPublic", "status"),
-    ("callcenter", "MemberDetail", "status"),
     # A problem type's `type` is its URI (/problems/<slug>), one per slug of the registry.
     *((service, "ProblemType", "type") for service in SERVICES),
-    # parked | replayed, typed where the platform's routes are (shared/airside/platform_routes.py): left for now.
-    *((service, "DeadLetterPublic", "status") for service in SERVICES),
 }
 # GETs that answer one document although their path ends in no record's id.
 SINGLE_DOCUMENTS = {

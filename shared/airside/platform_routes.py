@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from enum import StrEnum
 from functools import cache
 from importlib.resources import files
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,6 +90,11 @@ async def asyncapi() -> dict[str, Any]:
     return asyncapi_document()
 
 
+class DeadLetterStatus(StrEnum):
+    parked = "parked"
+    replayed = "replayed"
+
+
 class DeadLetterPublic(BaseModel):
     id: int
     consumer: str
@@ -100,7 +106,7 @@ class DeadLetterPublic(BaseModel):
     payload: str
     error: str
     num_delivered: int
-    status: str
+    status: DeadLetterStatus
     created_at: datetime
     replayed_at: datetime | None
 
@@ -110,7 +116,7 @@ async def list_dead_letters(
     session: SessionDep,
     _admin: AdminOnly,
     cursor: Annotated[Keyset, keyset(Annotated[int, Field(ge=1, le=2**31 - 1)])],
-    status: Annotated[str | None, Query(pattern="^(parked|replayed)$")] = None,
+    status: DeadLetterStatus | None = None,
     limit: LimitQuery = 50,
 ) -> Page[DeadLetterPublic]:
     """Events a consumer could not handle, newest first."""

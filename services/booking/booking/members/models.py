@@ -1,5 +1,6 @@
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import ConfigDict, EmailStr
 from sqlalchemy import Index
@@ -9,6 +10,12 @@ from airside.db.columns import UtcDateTime, utcnow
 from airside.events.booking import MemberSnapshot
 from airside.events.common import Tier
 from airside.types import PersonName, Phone
+
+
+class MemberStatus(StrEnum):
+    """One value today; the stored column stays a string, so a new one needs no migration."""
+
+    active = "active"
 
 
 class MemberBase(SQLModel):
@@ -54,7 +61,7 @@ class Member(MemberBase, table=True):
 
 
 class MemberPublic(MemberBase):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
         json_schema_extra={
             "examples": [
                 {
@@ -71,11 +78,11 @@ class MemberPublic(MemberBase):
                 }
             ]
         }
-    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+    )
 
     id: str
     card_no: str
-    status: str
+    status: MemberStatus
     version: int
     created_at: datetime
     updated_at: datetime

@@ -68,7 +68,7 @@ class Product(ProductBase, table=True):
 
 
 class ProductPublic(ProductBase):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
         json_schema_extra={
             "examples": [
                 {
@@ -84,7 +84,7 @@ class ProductPublic(ProductBase):
                 }
             ]
         }
-    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+    )
 
     code: str
     prices: dict[str, int]

@@ -42,7 +42,7 @@ class Agent(SQLModel, table=True):
 
 
 class AgentPublic(AgentBase):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
         json_schema_extra={
             "examples": [
                 {
@@ -57,7 +57,7 @@ class AgentPublic(AgentBase):
                 }
             ]
         }
-    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+    )
 
     id: str
     subject: str

@@ -1,3 +1,5 @@
+from enum import StrEnum
+
 from pydantic import BaseModel
 from sqlmodel import Field
 
@@ -5,6 +7,12 @@ from airside.copies import MemberCopy
 from airside.events.common import Tier
 from callcenter.callbacks.models import CallbackSummary
 from callcenter.tickets.models import TicketSummary
+
+
+class MemberStatus(StrEnum):
+    """As booking's member events carry it (one value today); the copy stores the string."""
+
+    active = "active"
 
 
 class Member(MemberCopy, table=True):
@@ -18,7 +26,7 @@ class MemberPublic(BaseModel):
     name: str
     phone: str
     tier: Tier
-    status: str
+    status: MemberStatus
     version: int
 
 

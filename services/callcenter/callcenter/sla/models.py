@@ -30,9 +30,9 @@ class SlaPolicy(SlaPolicyBase, table=True):
 
 
 class SlaPolicyPublic(SlaPolicyBase):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
         json_schema_extra={"examples": [{"priority": "P2", "first_response_minutes": 30, "resolution_minutes": 480, "version": 1}]}
-    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+    )
 
     priority: Priority
     version: int

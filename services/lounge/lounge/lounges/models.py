@@ -23,7 +23,7 @@ class Lounge(LoungeBase, table=True):
 
 
 class LoungePublic(LoungeBase):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
         json_schema_extra={
             "examples": [
                 {
@@ -40,7 +40,7 @@ class LoungePublic(LoungeBase):
                 }
             ]
         }
-    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+    )
 
     id: str
     station: StationCode

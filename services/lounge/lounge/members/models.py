@@ -1,7 +1,15 @@
+from enum import StrEnum
+
 from pydantic import BaseModel
 
 from airside.copies import MemberCopy
 from airside.events.common import Tier
+
+
+class MemberStatus(StrEnum):
+    """As booking's member events carry it (one value today); the copy stores the string."""
+
+    active = "active"
 
 
 class Member(MemberCopy, table=True):
@@ -20,6 +28,6 @@ class MemberPublic(BaseModel):
     card_no: str
     name: str
     tier: Tier
-    status: str
+    status: MemberStatus
     version: int
     entitlement: Entitlement

@@ -32,13 +32,13 @@ class MenuItem(MenuItemBase, table=True):
 
 
 class MenuItemPublic(MenuItemBase):
-    model_config = ConfigDict(
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
         json_schema_extra={
             "examples": [
                 {"sku": "COFFEE", "name": "Americano", "category": "hot_drink", "price_minor": 2800, "complimentary": True, "version": 1}
             ]
         }
-    )  # type: ignore[assignment]  # SQLModel's config is pydantic's
+    )
 
     sku: str
     version: int

@@ -1,5 +1,6 @@
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
@@ -13,6 +14,10 @@ class ExpectedStatus(StrEnum):
     expected = "expected"
     dropped = "dropped"  # the order was cancelled, or its LOUNGE item removed
     no_lounge = "no_lounge"  # never had one: kept only to order late snapshots, never listed
+
+
+# Booking's order statuses, as its order events carry them; the copy stores the string.
+OrderStatus = Literal["requested", "confirmed", "assigned", "in_service", "in_lounge", "completed", "no_show", "cancelled"]
 
 
 class ExpectedVisit(SQLModel, table=True):
@@ -47,5 +52,5 @@ class ExpectedVisitPublic(SQLModel):
     flight_date: date
     passengers: int
     status: ExpectedStatus
-    order_status: str
+    order_status: OrderStatus
     order_version: int
