@@ -2,7 +2,8 @@
 
 - a response field that holds one of a fixed set of values is an enum, not a bare string, whether its
   name says so (`status`, `priority`, `direction`, ...) or the code constrains it;
-- every list is a page, `{items, next_cursor}`, and takes `limit` and `cursor`.
+- every list is a page, `{items, next_cursor}`, and takes `limit` and `cursor`;
+- every operation has a summary of its own.
 
 Each document is read from its service's app in an interpreter of its own (one service per process).
 """
@@ -141,3 +142,13 @@ def test_no_get_answers_a_bare_array(service):
         if resolve(spec, content.get("application/json", {}).get("schema", {})).get("type") == "array":
             arrays.append(path)
     assert arrays == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_operation_is_summarised_in_its_own_words(service):
+    """A summary set on the route (`summary=`), not FastAPI's title-cased function name ("Create Order"):
+    a generated client shows it as the method's doc line, so no two operations share one."""
+    spec = document(service)
+    summaries = [operation["summary"] for item in spec["paths"].values() for operation in item.values()]
+    assert [summary for summary in summaries if len(summary.split()) < 2 or summary == summary.title()] == []
+    assert len(summaries) == len(set(summaries))

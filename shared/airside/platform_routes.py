@@ -27,14 +27,17 @@ AdminOnly = Annotated[Principal, Depends(require(Role.admin))]
 DeadLetterId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the column is a 32-bit integer
 
 
-@platform_router.get("/healthz", tags=["platform"])
+@platform_router.get("/healthz", summary="Check the process is alive", tags=["platform"])
 async def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
 
 
 @platform_router.get(
-    "/readyz", tags=["platform"], responses={503: {"description": "Not ready: the database is away, or the service is draining"}}
+    "/readyz",
+    summary="Check the service is ready",
+    tags=["platform"],
+    responses={503: {"description": "Not ready: the database is away, or the service is draining"}},
 )
 async def readyz(request: Request) -> JSONResponse:
     """200 when the database answers; NATS is reported, as `degraded` while it is away or its pings or
@@ -71,7 +74,7 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@platform_router.get("/metrics", tags=["platform"], response_class=Response)
+@platform_router.get("/metrics", summary="Read the Prometheus metrics", tags=["platform"], response_class=Response)
 async def metrics(request: Request) -> Response:
     """Prometheus text of what was last read in the background (see `airside_metrics_age_seconds`): a
     scrape never waits on NATS or the database, which is when it is needed most."""
@@ -84,7 +87,7 @@ def asyncapi_document() -> dict[str, Any]:
     return json.loads(files("airside").joinpath("asyncapi.json").read_text())
 
 
-@platform_router.get("/asyncapi.json", tags=["platform"])
+@platform_router.get("/asyncapi.json", summary="Read the AsyncAPI document", tags=["platform"])
 async def asyncapi() -> dict[str, Any]:
     """Every channel and message of Airside, as other airline systems read it."""
     return asyncapi_document()
@@ -111,7 +114,7 @@ class DeadLetterPublic(BaseModel):
     replayed_at: datetime | None
 
 
-@platform_router.get("/v1/ops/dead-letters", tags=["ops"])
+@platform_router.get("/v1/ops/dead-letters", summary="List dead-lettered events", tags=["ops"])
 async def list_dead_letters(
     session: SessionDep,
     _admin: AdminOnly,
@@ -125,7 +128,7 @@ async def list_dead_letters(
     return Page(items=[DeadLetterPublic.model_validate(letter, from_attributes=True) for letter in kept], next_cursor=next_cursor)
 
 
-@platform_router.post("/v1/ops/dead-letters/{dead_letter_id}/replay", tags=["ops"])
+@platform_router.post("/v1/ops/dead-letters/{dead_letter_id}/replay", summary="Replay a dead-lettered event", tags=["ops"])
 async def replay_dead_letter(dead_letter_id: DeadLetterId, request: Request, _admin: AdminOnly) -> DeadLetterPublic:
     """Run a parked event through its handler again; it takes effect once, whatever happened before."""
     runtime = request.app.state.runtime
@@ -151,7 +154,7 @@ class RepublishResult(BaseModel):
     pending: int = Field(description="The rest, still in the outbox (NATS away, a long backlog): the relay publishes them when it can")
 
 
-@platform_router.post("/v1/ops/republish", tags=["ops"])
+@platform_router.post("/v1/ops/republish", summary="Republish events since a time", tags=["ops"])
 async def republish(body: RepublishRequest, request: Request, _admin: AdminOnly) -> RepublishResult:
     """Publish again every event recorded since a time, e.g. to rebuild a lost stream, and say how many the
     stream has (consumers skip what they already applied)."""

@@ -15,7 +15,7 @@ from booking.orders.access import Lead, visible_order
 router = APIRouter()
 
 
-@router.get("/v1/orders/{order_id}/candidates", tags=["orders"])
+@router.get("/v1/orders/{order_id}/candidates", summary="List the concierges free for an order", tags=["orders"])
 async def candidates(
     order_id: str, session: SessionDep, principal: Lead, cursor: Annotated[Keyset, keyset(int, str, str)], limit: LimitQuery = 200
 ) -> Page[Candidate]:
@@ -26,7 +26,7 @@ async def candidates(
     return Page(items=kept, next_cursor=next_cursor)
 
 
-@router.get("/v1/concierges/{concierge_id}/schedule", tags=["concierges"])
+@router.get("/v1/concierges/{concierge_id}/schedule", summary="Read a concierge's day schedule", tags=["concierges"])
 async def get_schedule(concierge_id: str, day: Annotated[IsoDate, Query(alias="date")], session: SessionDep, principal: Lead) -> Schedule:
     """A concierge's shifts and assignments on one day."""
     concierge = await visible_concierge(session=session, principal=principal, concierge_id=concierge_id)

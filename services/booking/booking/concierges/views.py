@@ -21,7 +21,7 @@ def _public(concierge: Concierge) -> ConciergePublic:
     return ConciergePublic.model_validate(concierge, from_attributes=True)
 
 
-@router.post("", status_code=201)
+@router.post("", summary="Add a concierge", status_code=201)
 async def create_concierge(body: ConciergeCreate, session: SessionDep, principal: Lead, idempotency: IdempotencyDep) -> ConciergePublic:
     """Add a concierge at a station."""
     principal.require_station_to_create(body.station)
@@ -32,7 +32,7 @@ async def create_concierge(body: ConciergeCreate, session: SessionDep, principal
     return await idempotency.execute(session, act, status_code=201)  # type: ignore[return-value]
 
 
-@router.get("")
+@router.get("", summary="List concierges")
 async def list_concierges(
     session: SessionDep,
     principal: Lead,
@@ -49,14 +49,14 @@ async def list_concierges(
     return Page(items=[_public(concierge) for concierge in kept], next_cursor=next_cursor)
 
 
-@router.get("/{concierge_id}", response_model=ConciergePublic, responses=CONDITIONAL_GET)
+@router.get("/{concierge_id}", summary="Read a concierge", response_model=ConciergePublic, responses=CONDITIONAL_GET)
 async def get_concierge(concierge_id: str, session: SessionDep, principal: Lead, if_none_match: IfNoneMatch = None) -> Response:
     """One concierge."""
     concierge = await service.visible_concierge(session=session, principal=principal, concierge_id=concierge_id)
     return conditional.answer(ConciergePublic, _public(concierge), if_none_match)
 
 
-@router.put("/{concierge_id}/shifts/{day}")
+@router.put("/{concierge_id}/shifts/{day}", summary="Set a concierge's shifts for a day")
 async def put_shifts(
     concierge_id: str,
     day: IsoDate,

@@ -30,7 +30,7 @@ def _stale(flight_no: str) -> Problem:
     return Problem(409, "stale_status", f"booking already holds a newer status of {flight_no}")
 
 
-@router.put("/{flight_no}/{flight_date}")
+@router.put("/{flight_no}/{flight_date}", summary="Enter or replace a flight")
 async def upsert_flight(
     flight_no: FlightNo,
     flight_date: FlightDate,
@@ -53,7 +53,7 @@ async def upsert_flight(
     return await idempotency.execute(session, act)  # type: ignore[return-value]
 
 
-@router.post("/{flight_no}/{flight_date}/status")
+@router.post("/{flight_no}/{flight_date}/status", summary="Enter a flight status by hand")
 async def enter_status(
     flight_no: FlightNo,
     flight_date: FlightDate,

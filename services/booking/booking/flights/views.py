@@ -23,7 +23,7 @@ def flight_public(flight: Flight) -> FlightPublic:
     return FlightPublic.model_validate(flight.info().model_dump())
 
 
-@router.get("/{flight_no}/{flight_date}", response_model=FlightPublic, responses=CONDITIONAL_GET)
+@router.get("/{flight_no}/{flight_date}", summary="Read a flight", response_model=FlightPublic, responses=CONDITIONAL_GET)
 async def get_flight(
     flight_no: FlightNo, flight_date: FlightDate, session: SessionDep, _user: CurrentUser, if_none_match: IfNoneMatch = None
 ) -> Response:

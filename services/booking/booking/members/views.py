@@ -38,7 +38,7 @@ def _may_change(principal: Principal, member_id: str) -> bool:
     return principal.owns_member(member_id) or principal.has(*MEMBER_STAFF, Role.admin)
 
 
-@router.post("", status_code=201, response_model=MemberPublic)
+@router.post("", summary="Enrol a member", status_code=201, response_model=MemberPublic)
 async def create_member(body: MemberCreate, session: SessionDep, _staff: MemberStaff, idempotency: IdempotencyDep) -> Response:
     """Enrol a member; the answer carries the member's ETag for later changes."""
 
@@ -48,7 +48,7 @@ async def create_member(body: MemberCreate, session: SessionDep, _staff: MemberS
     return await idempotency.execute(session, act, status_code=201, headers=lambda member: {"ETag": etag(member.version)})
 
 
-@router.get("")
+@router.get("", summary="Find members")
 async def search_members(
     session: SessionDep,
     _staff: Annotated[Principal, Depends(require(*MEMBER_STAFF, Role.service))],
@@ -62,7 +62,7 @@ async def search_members(
     return Page(items=[_public(member) for member in kept], next_cursor=next_cursor)
 
 
-@router.get("/{member_id}", response_model=MemberPublic, responses=CONDITIONAL_GET)
+@router.get("/{member_id}", summary="Read a member", response_model=MemberPublic, responses=CONDITIONAL_GET)
 async def get_member(member_id: str, session: SessionDep, principal: CurrentUser, if_none_match: IfNoneMatch = None) -> Response:
     """One member, with the ETag to send as If-Match when changing them."""
     _check_read(principal, member_id)
@@ -70,7 +70,7 @@ async def get_member(member_id: str, session: SessionDep, principal: CurrentUser
     return conditional.answer(MemberPublic, _public(member), if_none_match, version=member.version)
 
 
-@router.patch("/{member_id}")
+@router.patch("/{member_id}", summary="Change a member's details")
 async def update_member(
     member_id: str, body: MemberUpdate, expected_version: IfMatch, session: SessionDep, principal: CurrentUser, response: Response
 ) -> MemberPublic:

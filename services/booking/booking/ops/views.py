@@ -18,7 +18,7 @@ class Reannounced(BaseModel):
     orders: int
 
 
-@router.post("/reannounce")
+@router.post("/reannounce", summary="Republish every member and open order")
 async def reannounce(
     session: SessionDep, _admin: Annotated[Principal, Depends(require(Role.admin))], idempotency: IdempotencyDep
 ) -> Reannounced:

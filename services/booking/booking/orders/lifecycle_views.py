@@ -23,7 +23,7 @@ async def _run(session: AsyncSession, idempotency: Idempotency, act: Callable[[]
     return await idempotency.execute(session, respond, headers=lambda order: {"ETag": etag(order.version)})
 
 
-@router.post("/{order_id}/confirm", response_model=OrderPublic)
+@router.post("/{order_id}/confirm", summary="Confirm an order", response_model=OrderPublic)
 async def confirm(
     order_id: str, session: SessionDep, principal: Confirmer, idempotency: IdempotencyDep, body: ConfirmBody | None = None
 ) -> JSONResponse:
@@ -36,7 +36,7 @@ async def confirm(
     )
 
 
-@router.post("/{order_id}/assign", response_model=OrderPublic)
+@router.post("/{order_id}/assign", summary="Assign a concierge to an order", response_model=OrderPublic)
 async def assign(order_id: str, body: AssignBody, session: SessionDep, principal: Lead, idempotency: IdempotencyDep) -> JSONResponse:
     """Assign a concierge on shift and free at the order's time."""
     order = await visible_order(session, principal, order_id)
@@ -45,14 +45,14 @@ async def assign(order_id: str, body: AssignBody, session: SessionDep, principal
     )
 
 
-@router.post("/{order_id}/start", response_model=OrderPublic)
+@router.post("/{order_id}/start", summary="Start the service of an order", response_model=OrderPublic)
 async def start(order_id: str, session: SessionDep, principal: Worker, idempotency: IdempotencyDep) -> JSONResponse:
     """Record that the concierge met the passengers: the service is under way."""
     order = await order_for_worker(session, principal, order_id)
     return await _run(session, idempotency, lambda: lifecycle.start(session=session, order=order, actor=principal.sub))
 
 
-@router.post("/{order_id}/complete", response_model=OrderPublic)
+@router.post("/{order_id}/complete", summary="Complete an order", response_model=OrderPublic)
 async def complete(
     order_id: str, db: DatabaseDep, principal: Worker, idempotency: IdempotencyDep, body: CompleteBody | None = None
 ) -> JSONResponse:
@@ -60,14 +60,14 @@ async def complete(
     return await lifecycle.complete(db=db, order_id=order_id, principal=principal, body=body or CompleteBody(), idempotency=idempotency)
 
 
-@router.post("/{order_id}/no-show", response_model=OrderPublic)
+@router.post("/{order_id}/no-show", summary="Record a no-show", response_model=OrderPublic)
 async def no_show(order_id: str, body: NoShowBody, session: SessionDep, principal: Worker, idempotency: IdempotencyDep) -> JSONResponse:
     """Record that the passengers did not come (from 30 minutes after the meeting time)."""
     order = await order_for_worker(session, principal, order_id)
     return await _run(session, idempotency, lambda: lifecycle.no_show(session=session, order=order, actor=principal.sub, body=body))
 
 
-@router.post("/{order_id}/cancel", response_model=OrderPublic)
+@router.post("/{order_id}/cancel", summary="Cancel an order", response_model=OrderPublic)
 async def cancel(order_id: str, body: CancelBody, session: SessionDep, principal: Changer, idempotency: IdempotencyDep) -> JSONResponse:
     """Cancel an order that has not started, with a reason."""
     order = await visible_order(session, principal, order_id)

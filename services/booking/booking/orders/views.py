@@ -23,7 +23,7 @@ from booking.orders.transitions import Status
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 
-@router.post("", status_code=201)
+@router.post("", summary="Book an order", status_code=201)
 async def create_order(body: OrderCreate, db: DatabaseDep, principal: Creator, idempotency: IdempotencyDep) -> OrderPublic:
     """Book a concierge or lounge-access order for a member and a flight; a retry with the same Idempotency-Key gets the first answer."""
     if principal.is_member_only:
@@ -36,7 +36,7 @@ async def create_order(body: OrderCreate, db: DatabaseDep, principal: Creator, i
     return await creation.create_order(db=db, body=body, principal=principal, idempotency=idempotency)  # type: ignore[return-value]
 
 
-@router.get("")
+@router.get("", summary="Find orders")
 async def search_orders(
     session: SessionDep,
     principal: CurrentUser,
@@ -72,14 +72,14 @@ async def search_orders(
     return Page(items=[await snapshots.public(session, order) for order in kept], next_cursor=next_cursor)
 
 
-@router.get("/{order_id}", response_model=OrderPublic, responses=CONDITIONAL_GET)
+@router.get("/{order_id}", summary="Read an order", response_model=OrderPublic, responses=CONDITIONAL_GET)
 async def get_order(order_id: str, session: SessionDep, principal: CurrentUser, if_none_match: IfNoneMatch = None) -> Response:
     """One order, with the ETag to send as If-Match when changing it."""
     order = await visible_order(session, principal, order_id)
     return conditional.answer(OrderPublic, await snapshots.public(session, order), if_none_match, version=order.version)
 
 
-@router.get("/{order_id}/history")
+@router.get("/{order_id}/history", summary="Read an order's history")
 async def get_history(
     order_id: str, session: SessionDep, principal: CurrentUser, cursor: Annotated[Keyset, keyset(int)], limit: LimitQuery = 200
 ) -> Page[HistoryEntry]:
@@ -89,7 +89,7 @@ async def get_history(
     return Page(items=[HistoryEntry.model_validate(entry, from_attributes=True) for entry in entries], next_cursor=next_cursor)
 
 
-@router.patch("/{order_id}")
+@router.patch("/{order_id}", summary="Change an order")
 async def change_order(
     order_id: str, body: OrderUpdate, expected_version: IfMatch, session: SessionDep, principal: Changer, response: Response
 ) -> OrderPublic:

@@ -18,7 +18,7 @@ def _public(product: object) -> ProductPublic:
     return ProductPublic.model_validate(product, from_attributes=True)
 
 
-@router.get("")
+@router.get("", summary="List bookable products")
 async def list_products(
     session: SessionDep, _user: CurrentUser, cursor: Annotated[Keyset, keyset(str)], limit: LimitQuery = 200
 ) -> Page[ProductPublic]:
@@ -27,7 +27,7 @@ async def list_products(
     return Page(items=[_public(product) for product in products], next_cursor=next_cursor)
 
 
-@router.put("/{code}")
+@router.put("/{code}", summary="Create or replace a product")
 async def put_product(
     code: ProductCode,
     body: ProductUpdate,

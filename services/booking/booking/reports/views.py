@@ -12,7 +12,12 @@ from booking.reports.service import DailyServices
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 
-@router.get("/daily-services", response_model=DailyServices, responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/daily-services",
+    summary="Report a station's services of a day",
+    response_model=DailyServices,
+    responses={200: {"content": {"text/csv": {}}}},
+)
 async def daily_services(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require(Role.concierge_lead, Role.station_manager))],

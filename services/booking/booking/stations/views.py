@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/stations", tags=["stations"])
 StationCode = Annotated[str, Path(pattern="^[A-Z]{3}$", description="IATA airport code")]
 
 
-@router.get("")
+@router.get("", summary="List stations")
 async def list_stations(
     session: SessionDep, _user: CurrentUser, cursor: Annotated[Keyset, keyset(str)], limit: LimitQuery = 200
 ) -> Page[StationPublic]:
@@ -23,7 +23,7 @@ async def list_stations(
     return Page(items=[StationPublic.model_validate(station, from_attributes=True) for station in stations], next_cursor=next_cursor)
 
 
-@router.put("/{code}")
+@router.put("/{code}", summary="Create or replace a station")
 async def put_station(
     code: StationCode,
     body: StationUpdate,

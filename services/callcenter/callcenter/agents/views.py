@@ -19,7 +19,7 @@ def public(agent: object) -> AgentPublic:
     return AgentPublic.model_validate(agent, from_attributes=True)
 
 
-@router.post("", status_code=201, response_model=AgentPublic)
+@router.post("", summary="Add an agent", status_code=201, response_model=AgentPublic)
 async def create_agent(body: AgentCreate, session: SessionDep, principal: Supervisor, idempotency: IdempotencyDep) -> Response:
     """Add a call-centre agent for a token subject at a station."""
     principal.require_station_to_create(body.station)
@@ -30,7 +30,7 @@ async def create_agent(body: AgentCreate, session: SessionDep, principal: Superv
     return await idempotency.execute(session, act, status_code=201)
 
 
-@router.get("")
+@router.get("", summary="List agents")
 async def list_agents(
     session: SessionDep,
     principal: CallCenter,

@@ -36,7 +36,7 @@ def public(callback: Callback) -> CallbackPublic:
     return CallbackPublic.model_validate(callback, from_attributes=True)
 
 
-@router.get("/v1/callbacks")
+@router.get("/v1/callbacks", summary="List callbacks")
 async def list_callbacks(
     session: SessionDep,
     principal: Readers,
@@ -56,13 +56,13 @@ async def list_callbacks(
     return Page(items=[public(callback) for callback in kept], next_cursor=next_cursor)
 
 
-@router.get("/v1/callbacks/{callback_id}", response_model=CallbackPublic, responses=CONDITIONAL_GET)
+@router.get("/v1/callbacks/{callback_id}", summary="Read a callback", response_model=CallbackPublic, responses=CONDITIONAL_GET)
 async def get_callback(callback_id: str, session: SessionDep, principal: Readers, if_none_match: IfNoneMatch = None) -> Response:
     """One callback."""
     return conditional.answer(CallbackPublic, public(await service.visible_callback(session, principal, callback_id)), if_none_match)
 
 
-@router.get("/v1/callbacks/{callback_id}/attempts")
+@router.get("/v1/callbacks/{callback_id}/attempts", summary="List a callback's attempts")
 async def list_attempts(
     callback_id: str,
     session: SessionDep,
@@ -76,7 +76,7 @@ async def list_attempts(
     return Page(items=[AttemptPublic.model_validate(attempt, from_attributes=True) for attempt in attempts], next_cursor=next_cursor)
 
 
-@router.post("/v1/callbacks/{callback_id}/attempts", status_code=201, response_model=CallbackPublic)
+@router.post("/v1/callbacks/{callback_id}/attempts", summary="Record a callback attempt", status_code=201, response_model=CallbackPublic)
 async def record_attempt(
     callback_id: str, body: AttemptCreate, session: SessionDep, principal: Agents, idempotency: IdempotencyDep
 ) -> Response:
@@ -90,7 +90,7 @@ async def record_attempt(
     return await idempotency.execute(session, act, status_code=201)
 
 
-@router.post("/v1/surveys", status_code=201, response_model=SurveyPublic)
+@router.post("/v1/surveys", summary="Submit a service survey", status_code=201, response_model=SurveyPublic)
 async def submit_survey(body: SurveyCreate, session: SessionDep, principal: Member, idempotency: IdempotencyDep) -> Response:
     """A member's answer to the survey after a service."""
 

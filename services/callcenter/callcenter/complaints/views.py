@@ -52,7 +52,7 @@ async def _run(
     return await idempotency.execute(session, act)
 
 
-@router.post("/investigate", response_model=TicketPublic)
+@router.post("/investigate", summary="Start investigating a complaint", response_model=TicketPublic)
 async def investigate(ticket_id: str, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
     """Start investigating a complaint."""
     return await _run(
@@ -60,7 +60,7 @@ async def investigate(ticket_id: str, session: SessionDep, principal: Handler, i
     )
 
 
-@router.post("/propose", response_model=TicketPublic)
+@router.post("/propose", summary="Propose a complaint resolution", response_model=TicketPublic)
 async def propose(ticket_id: str, body: Proposal, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
     """Propose a resolution (and any compensation) for a complaint."""
     return await _run(
@@ -74,13 +74,13 @@ async def propose(ticket_id: str, body: Proposal, session: SessionDep, principal
     )
 
 
-@router.post("/approve", response_model=TicketPublic)
+@router.post("/approve", summary="Approve a complaint resolution", response_model=TicketPublic)
 async def approve(ticket_id: str, session: SessionDep, principal: Approver, idempotency: IdempotencyDep) -> Response:
     """Approve a proposed resolution; compensation above a limit needs a supervisor."""
     return await _run(session, principal, idempotency, ticket_id, lambda t: service.approve(session=session, ticket=t, principal=principal))
 
 
-@router.post("/reject", response_model=TicketPublic)
+@router.post("/reject", summary="Reject a complaint resolution", response_model=TicketPublic)
 async def reject(ticket_id: str, body: Rejection, session: SessionDep, principal: Approver, idempotency: IdempotencyDep) -> Response:
     """Reject a proposed resolution, with a reason."""
     return await _run(
@@ -92,13 +92,13 @@ async def reject(ticket_id: str, body: Rejection, session: SessionDep, principal
     )
 
 
-@router.post("/inform", response_model=TicketPublic)
+@router.post("/inform", summary="Record that the member was informed", response_model=TicketPublic)
 async def inform(ticket_id: str, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
     """Record that the member was told the resolution."""
     return await _run(session, principal, idempotency, ticket_id, lambda t: service.inform(session=session, ticket=t, actor=principal.sub))
 
 
-@router.post("/follow-up", response_model=TicketPublic)
+@router.post("/follow-up", summary="Record the member's follow-up answer", response_model=TicketPublic)
 async def follow_up(ticket_id: str, body: FollowUp, session: SessionDep, principal: Handler, idempotency: IdempotencyDep) -> Response:
     """Record the member's answer on follow-up: satisfied closes the complaint."""
     return await _run(

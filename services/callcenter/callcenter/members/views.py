@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
 Agents = Annotated[Principal, Depends(require(Role.agent, Role.team_lead, Role.supervisor, Role.service))]
 
 
-@router.get("")
+@router.get("", summary="Find a caller by phone number")
 async def find_by_phone(
     session: SessionDep,
     _agent: Agents,
@@ -31,7 +31,7 @@ async def find_by_phone(
     return Page(items=[MemberPublic.model_validate(member, from_attributes=True) for member in members], next_cursor=next_cursor)
 
 
-@router.get("/{member_id}", response_model=MemberDetail, responses=CONDITIONAL_GET)
+@router.get("/{member_id}", summary="Read a member", response_model=MemberDetail, responses=CONDITIONAL_GET)
 async def get_member(member_id: str, session: SessionDep, principal: Agents, if_none_match: IfNoneMatch = None) -> Response:
     """The member as the call center knows it from booking's events, with their open tickets and pending
     callbacks at the caller's stations; 404 until the first event arrived."""

@@ -35,7 +35,7 @@ async def _scope(session: SessionDep, principal: Principal, station: str | None,
     return stations, start, end, timezone
 
 
-@router.get("/kpis")
+@router.get("/kpis", summary="Report ticket KPIs")
 async def kpis(
     session: SessionDep,
     principal: Reporter,
@@ -52,7 +52,7 @@ async def kpis(
     return {"station": station, "from": day_from, "to": day_to, "group_by": group_by, **figures}
 
 
-@router.get("/callbacks")
+@router.get("/callbacks", summary="Report callback outcomes")
 async def callbacks(
     session: SessionDep, principal: Reporter, day_from: FromQuery, day_to: ToQuery, station: StationQuery = None
 ) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def _etag(ticket: TicketPublic) -> dict[str, str]:
     return {"ETag": etag(ticket.version)}
 
 
-@router.post("/v1/tickets", status_code=201, response_model=TicketPublic)
+@router.post("/v1/tickets", summary="Open a ticket", status_code=201, response_model=TicketPublic)
 async def create_ticket(body: TicketCreate, session: SessionDep, principal: StaffOrMember, idempotency: IdempotencyDep) -> Response:
     """Open a ticket for a member (staff; members open theirs through the app)."""
     if principal.is_member_only:
@@ -66,7 +66,7 @@ async def create_ticket(body: TicketCreate, session: SessionDep, principal: Staf
     return await idempotency.execute(session, act, status_code=201, headers=_etag)
 
 
-@router.get("/v1/tickets", response_model=Page[TicketPublic], responses=CONDITIONAL_GET)
+@router.get("/v1/tickets", summary="Find tickets", response_model=Page[TicketPublic], responses=CONDITIONAL_GET)
 async def search_tickets(
     session: SessionDep,
     principal: Reader,
@@ -105,14 +105,14 @@ async def search_tickets(
     return conditional.answer(Page[TicketPublic], page, if_none_match)
 
 
-@router.get("/v1/tickets/{ticket_id}", response_model=TicketPublic, responses=CONDITIONAL_GET)
+@router.get("/v1/tickets/{ticket_id}", summary="Read a ticket", response_model=TicketPublic, responses=CONDITIONAL_GET)
 async def get_ticket(ticket_id: str, session: SessionDep, principal: Reader, if_none_match: IfNoneMatch = None) -> Response:
     """One ticket, with the ETag to send as If-Match when changing it."""
     ticket = await records.visible_ticket(session, principal, ticket_id)
     return conditional.answer(TicketPublic, records.public(ticket), if_none_match, version=ticket.version)
 
 
-@router.patch("/v1/tickets/{ticket_id}")
+@router.patch("/v1/tickets/{ticket_id}", summary="Change a ticket")
 async def update_ticket(
     ticket_id: str, body: TicketUpdate, expected_version: IfMatch, session: SessionDep, principal: Staff, response: Response
 ) -> TicketPublic:
@@ -126,7 +126,7 @@ async def update_ticket(
     return records.public(ticket)
 
 
-@router.post("/v1/tickets/{ticket_id}/status", response_model=TicketPublic)
+@router.post("/v1/tickets/{ticket_id}/status", summary="Move a ticket to another status", response_model=TicketPublic)
 async def change_status(ticket_id: str, body: StatusChange, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
     """Move a ticket to another status (merging is POST .../merge)."""
 
@@ -137,7 +137,7 @@ async def change_status(ticket_id: str, body: StatusChange, session: SessionDep,
     return await idempotency.execute(session, act, headers=_etag)
 
 
-@router.post("/v1/tickets/{ticket_id}/notes", status_code=201, response_model=NotePublic)
+@router.post("/v1/tickets/{ticket_id}/notes", summary="Add a note to a ticket", status_code=201, response_model=NotePublic)
 async def add_note(
     ticket_id: str, body: NoteCreate, session: SessionDep, principal: StaffOrMember, idempotency: IdempotencyDep
 ) -> Response:
@@ -151,7 +151,7 @@ async def add_note(
     return await idempotency.execute(session, act, status_code=201)
 
 
-@router.get("/v1/tickets/{ticket_id}/notes")
+@router.get("/v1/tickets/{ticket_id}/notes", summary="List a ticket's notes")
 async def list_notes(
     ticket_id: str,
     session: SessionDep,
@@ -166,7 +166,7 @@ async def list_notes(
     return Page(items=[NotePublic.model_validate(note, from_attributes=True) for note in kept], next_cursor=next_cursor)
 
 
-@router.post("/v1/tickets/{ticket_id}/calls", status_code=201, response_model=CallPublic)
+@router.post("/v1/tickets/{ticket_id}/calls", summary="Log a call on a ticket", status_code=201, response_model=CallPublic)
 async def log_call(ticket_id: str, body: CallCreate, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
     """Record a call made or taken about a ticket."""
 
@@ -179,7 +179,7 @@ async def log_call(ticket_id: str, body: CallCreate, session: SessionDep, princi
     return await idempotency.execute(session, act, status_code=201)
 
 
-@router.get("/v1/tickets/{ticket_id}/calls")
+@router.get("/v1/tickets/{ticket_id}/calls", summary="List a ticket's calls")
 async def list_calls(
     ticket_id: str,
     session: SessionDep,
@@ -193,7 +193,7 @@ async def list_calls(
     return Page(items=[CallPublic.model_validate(call, from_attributes=True) for call in calls], next_cursor=next_cursor)
 
 
-@router.get("/v1/tickets/{ticket_id}/history")
+@router.get("/v1/tickets/{ticket_id}/history", summary="Read a ticket's history")
 async def history(
     ticket_id: str, session: SessionDep, principal: StaffReader, cursor: Annotated[Keyset, keyset(int)], limit: LimitQuery = 200
 ) -> Page[HistoryEntry]:
@@ -203,7 +203,7 @@ async def history(
     return Page(items=[HistoryEntry.model_validate(entry, from_attributes=True) for entry in entries], next_cursor=next_cursor)
 
 
-@router.post("/v1/tickets/{ticket_id}/assign", response_model=TicketPublic)
+@router.post("/v1/tickets/{ticket_id}/assign", summary="Assign a ticket to an agent", response_model=TicketPublic)
 async def assign(ticket_id: str, body: AssignBody, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
     """Assign a ticket to an agent working at its station."""
 
@@ -218,7 +218,7 @@ async def assign(ticket_id: str, body: AssignBody, session: SessionDep, principa
     return await idempotency.execute(session, act, headers=_etag)
 
 
-@router.post("/v1/tickets/{ticket_id}/merge", response_model=TicketPublic)
+@router.post("/v1/tickets/{ticket_id}/merge", summary="Merge a ticket into another", response_model=TicketPublic)
 async def merge(ticket_id: str, body: MergeBody, session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
     """Merge a ticket into another open one; the merged ticket closes."""
 
@@ -230,7 +230,12 @@ async def merge(ticket_id: str, body: MergeBody, session: SessionDep, principal:
     return await idempotency.execute(session, act, headers=_etag)
 
 
-@router.post("/v1/queue/claim", response_model=TicketPublic, responses={204: {"description": "Nothing to claim"}})
+@router.post(
+    "/v1/queue/claim",
+    summary="Take the next ticket from the queue",
+    response_model=TicketPublic,
+    responses={204: {"description": "Nothing to claim"}},
+)
 async def claim(session: SessionDep, principal: Staff, idempotency: IdempotencyDep) -> Response:
     """Take the next ticket to work on at the agent's stations; 204 when there is none."""
 

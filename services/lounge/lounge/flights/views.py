@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/flights", tags=["flights"])
 Staff = Annotated[Principal, Depends(require(*STAFF_ROLES))]
 
 
-@router.get("/{flight_no}/{flight_date}", response_model=FlightPublic, responses=CONDITIONAL_GET)
+@router.get("/{flight_no}/{flight_date}", summary="Read a flight", response_model=FlightPublic, responses=CONDITIONAL_GET)
 async def get_flight(
     flight_no: Annotated[str, Path(pattern=FLIGHT_NO_PATTERN)],
     flight_date: IsoDate,

@@ -12,7 +12,7 @@ from lounge.lounges.service import lounge_to_see
 router = APIRouter(prefix="/v1/lounges", tags=["lounges"])
 
 
-@router.patch("/{lounge_id}")
+@router.patch("/{lounge_id}", summary="Change a lounge's settings")
 async def update_lounge(
     lounge_id: str, body: LoungeUpdate, principal: Manager, expected_version: IfMatch, session: SessionDep, response: Response
 ) -> LoungePublic:

@@ -15,7 +15,7 @@ from lounge.lounges.models import LoungePublic
 router = APIRouter(prefix="/v1/lounges", tags=["lounges"])
 
 
-@router.get("")
+@router.get("", summary="List lounges")
 async def list_lounges(
     session: SessionDep, principal: Staff, cursor: Annotated[Keyset, keyset(str, str)], limit: LimitQuery = 200
 ) -> Page[LoungePublic]:
@@ -25,7 +25,7 @@ async def list_lounges(
     return Page(items=[LoungePublic.model_validate(lounge, from_attributes=True) for lounge in kept], next_cursor=next_cursor)
 
 
-@router.get("/{lounge_id}", response_model=LoungePublic, responses=CONDITIONAL_GET)
+@router.get("/{lounge_id}", summary="Read a lounge", response_model=LoungePublic, responses=CONDITIONAL_GET)
 async def get_lounge(lounge_id: str, session: SessionDep, principal: Staff, if_none_match: IfNoneMatch = None) -> Response:
     """One lounge, with the ETag to send as If-Match when changing it."""
     lounge = await service.lounge_to_see(session, principal, lounge_id)

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1/menu", tags=["menu"])
 Sku = Annotated[str, Path(pattern="^[A-Z0-9_-]{2,40}$")]
 
 
-@router.get("")
+@router.get("", summary="List the menu")
 async def get_menu(
     session: SessionDep,
     _caller: Annotated[Principal, Depends(require(*Role))],
@@ -25,7 +25,7 @@ async def get_menu(
     return Page(items=[MenuItemPublic.model_validate(row, from_attributes=True) for row in menu], next_cursor=next_cursor)
 
 
-@router.put("/{sku}")
+@router.put("/{sku}", summary="Create or replace a menu item")
 async def put_menu_item(
     sku: Sku, body: MenuItemBase, session: SessionDep, _admin: Annotated[Principal, Depends(require())]
 ) -> MenuItemPublic:

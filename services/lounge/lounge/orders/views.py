@@ -14,7 +14,7 @@ from lounge.orders.models import ExpectedVisitPublic
 router = APIRouter(tags=["visits"])
 
 
-@router.get("/v1/lounges/{lounge_id}/expected-visits")
+@router.get("/v1/lounges/{lounge_id}/expected-visits", summary="List the guests expected by order")
 async def expected_visits(
     lounge_id: str,
     session: SessionDep,

@@ -13,7 +13,9 @@ from lounge.reports.service import DailySales
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 
-@router.get("/daily-sales", response_model=DailySales, responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/daily-sales", summary="Report a lounge's sales of a day", response_model=DailySales, responses={200: {"content": {"text/csv": {}}}}
+)
 async def daily_sales(
     lounge_id: str, date: IsoDate, session: SessionDep, principal: Reporter, accept: Annotated[str | None, Header()] = None
 ) -> DailySales | Response:

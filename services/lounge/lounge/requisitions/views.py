@@ -23,7 +23,7 @@ async def _requisition(session: SessionDep, principal: Principal, requisition_id
     return await service.requisition_to_see(session=session, principal=principal, requisition_id=requisition_id)
 
 
-@router.get("")
+@router.get("", summary="List requisitions")
 async def list_requisitions(
     session: SessionDep,
     principal: LoungeDesk,
@@ -40,14 +40,14 @@ async def list_requisitions(
     return Page(items=[await service.public(session, requisition) for requisition in requisitions], next_cursor=next_cursor)
 
 
-@router.get("/{requisition_id}", response_model=RequisitionPublic, responses=CONDITIONAL_GET)
+@router.get("/{requisition_id}", summary="Read a requisition", response_model=RequisitionPublic, responses=CONDITIONAL_GET)
 async def get_requisition(requisition_id: str, session: SessionDep, principal: LoungeDesk, if_none_match: IfNoneMatch = None) -> Response:
     """One requisition and its lines."""
     requisition = await service.public(session, await _requisition(session, principal, requisition_id))
     return conditional.answer(RequisitionPublic, requisition, if_none_match)
 
 
-@router.post("/{requisition_id}/submit")
+@router.post("/{requisition_id}/submit", summary="Submit a requisition")
 async def submit(requisition_id: str, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep) -> RequisitionPublic:
     """Submit a draft requisition for approval."""
     requisition = await _requisition(session, principal, requisition_id)
@@ -58,7 +58,7 @@ async def submit(requisition_id: str, session: SessionDep, principal: LoungeDesk
     return await idempotency.execute(session, act)  # type: ignore[return-value]
 
 
-@router.post("/{requisition_id}/approve")
+@router.post("/{requisition_id}/approve", summary="Approve a requisition")
 async def approve(requisition_id: str, session: SessionDep, principal: Manager, idempotency: IdempotencyDep) -> RequisitionPublic:
     """Approve a submitted requisition."""
     requisition = await _requisition(session, principal, requisition_id)
@@ -70,7 +70,7 @@ async def approve(requisition_id: str, session: SessionDep, principal: Manager, 
     return await idempotency.execute(session, act)  # type: ignore[return-value]
 
 
-@router.post("/{requisition_id}/reject")
+@router.post("/{requisition_id}/reject", summary="Reject a requisition")
 async def reject(
     requisition_id: str, body: Reject, session: SessionDep, principal: Manager, idempotency: IdempotencyDep
 ) -> RequisitionPublic:

@@ -12,7 +12,7 @@ from lounge.sales.models import SaleLinePublic, VoidRequest
 router = APIRouter(tags=["sales"])
 
 
-@router.post("/v1/sales/{line_id}/void")
+@router.post("/v1/sales/{line_id}/void", summary="Void a sale line")
 async def void_line(
     line_id: str, body: VoidRequest, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
 ) -> SaleLinePublic:

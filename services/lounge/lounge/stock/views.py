@@ -17,7 +17,7 @@ from lounge.stock.models import CountLinePublic, CountRequest, DeliveryPublic, S
 router = APIRouter(tags=["stock"])
 
 
-@router.get("/v1/lounges/{lounge_id}/stock")
+@router.get("/v1/lounges/{lounge_id}/stock", summary="Read a lounge's stock")
 async def get_stock(
     lounge_id: str, session: SessionDep, principal: LoungeDesk, cursor: Annotated[Keyset, keyset(str)], limit: LimitQuery = 200
 ) -> Page[StockPublic]:
@@ -27,7 +27,7 @@ async def get_stock(
     return Page(items=[StockPublic.model_validate(item, from_attributes=True) for item in levels], next_cursor=next_cursor)
 
 
-@router.post("/v1/lounges/{lounge_id}/stock-counts", status_code=201)
+@router.post("/v1/lounges/{lounge_id}/stock-counts", summary="Record a stock count", status_code=201)
 async def count_stock(
     lounge_id: str, body: CountRequest, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
 ) -> StockCountPublic:
@@ -47,7 +47,7 @@ async def count_stock(
 
 
 # Goods in: stock's, like a delivery; the requisition records what came (lounge.requisitions).
-@router.post("/v1/requisitions/{requisition_id}/receive", tags=["requisitions"])
+@router.post("/v1/requisitions/{requisition_id}/receive", summary="Receive a requisition's goods", tags=["requisitions"])
 async def receive_requisition(
     requisition_id: str, body: QtyLines, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
 ) -> RequisitionPublic:
@@ -61,7 +61,7 @@ async def receive_requisition(
     return await idempotency.execute(session, act)  # type: ignore[return-value]
 
 
-@router.post("/v1/lounges/{lounge_id}/deliveries", status_code=201)
+@router.post("/v1/lounges/{lounge_id}/deliveries", summary="Receive a delivery", status_code=201)
 async def deliver(
     lounge_id: str, body: QtyLines, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
 ) -> DeliveryPublic:

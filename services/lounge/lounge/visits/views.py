@@ -50,7 +50,7 @@ class CheckedOut(VisitPublic):
     bill: BillPublic
 
 
-@router.post("/v1/lounges/{lounge_id}/visits", status_code=201)
+@router.post("/v1/lounges/{lounge_id}/visits", summary="Check a guest in at a lounge", status_code=201)
 async def check_in(lounge_id: str, body: CheckIn, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep) -> VisitPublic:
     """Check a guest in, by order or boarding pass; refused when the lounge is full, closed or the guest is not entitled."""
     lounge = await lounge_to_create_at(session, principal, lounge_id)
@@ -62,7 +62,7 @@ async def check_in(lounge_id: str, body: CheckIn, session: SessionDep, principal
     return await idempotency.execute(session, act, status_code=201)  # type: ignore[return-value]
 
 
-@router.get("/v1/lounges/{lounge_id}/visits")
+@router.get("/v1/lounges/{lounge_id}/visits", summary="List a lounge's visits")
 async def list_visits(
     lounge_id: str,
     session: SessionDep,
@@ -80,21 +80,21 @@ async def list_visits(
     return Page(items=[await service.public(session, visit) for visit in visits], next_cursor=next_cursor)
 
 
-@router.get("/v1/visits/{visit_id}", response_model=VisitPublic, responses=CONDITIONAL_GET)
+@router.get("/v1/visits/{visit_id}", summary="Read a visit", response_model=VisitPublic, responses=CONDITIONAL_GET)
 async def get_visit(visit_id: str, session: SessionDep, principal: VisitReader, if_none_match: IfNoneMatch = None) -> Response:
     """The visit with its flight as lounge holds it: the ETag is the body's, so a gate change is a new one."""
     visit = await service.visit_to_see(session=session, principal=principal, visit_id=visit_id)
     return conditional.answer(VisitPublic, await service.public(session, visit), if_none_match)
 
 
-@router.get("/v1/visits/{visit_id}/bill")
+@router.get("/v1/visits/{visit_id}/bill", summary="Read a visit's bill")
 async def get_bill(visit_id: str, session: SessionDep, principal: VisitReader) -> BillPublic:
     """A visit's bill: its sale lines and totals."""
     visit = await service.visit_to_see(session=session, principal=principal, visit_id=visit_id)
     return await sales.bill_public(session, visit.bill_id)
 
 
-@router.post("/v1/visits/{visit_id}/checkout")
+@router.post("/v1/visits/{visit_id}/checkout", summary="Check a guest out and settle the bill")
 async def check_out(
     visit_id: str, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep, body: Checkout | None = None
 ) -> CheckedOut:
@@ -110,7 +110,7 @@ async def check_out(
     return await idempotency.execute(session, act)  # type: ignore[return-value]
 
 
-@router.post("/v1/visits/{visit_id}/sales", status_code=201)
+@router.post("/v1/visits/{visit_id}/sales", summary="Sell items on a visit's bill", status_code=201)
 async def add_sales(
     visit_id: str, body: SaleRequest, session: SessionDep, principal: LoungeDesk, idempotency: IdempotencyDep
 ) -> BillPublic:
@@ -123,7 +123,7 @@ async def add_sales(
     return await idempotency.execute(session, act, status_code=201)  # type: ignore[return-value]
 
 
-@router.get("/v1/lounges/{lounge_id}/occupancy")
+@router.get("/v1/lounges/{lounge_id}/occupancy", summary="Read a lounge's occupancy")
 async def occupancy(lounge_id: str, session: SessionDep, principal: Staff) -> Occupancy:
     """How many guests a lounge holds now, against its capacity."""
     lounge = await lounge_to_see(session, principal, lounge_id)
@@ -131,7 +131,7 @@ async def occupancy(lounge_id: str, session: SessionDep, principal: Staff) -> Oc
     return Occupancy(capacity=lounge.capacity, occupied=occupied, available=max(lounge.capacity - occupied, 0))
 
 
-@router.get("/v1/lounges/{lounge_id}/board", response_model=Page[BoardRow], responses=CONDITIONAL_GET)
+@router.get("/v1/lounges/{lounge_id}/board", summary="Read the reception board", response_model=Page[BoardRow], responses=CONDITIONAL_GET)
 async def board(
     lounge_id: str,
     session: SessionDep,
@@ -148,7 +148,7 @@ async def board(
     return conditional.answer(Page[BoardRow], Page(items=called, next_cursor=next_cursor), if_none_match)
 
 
-@router.post("/v1/boarding-passes/decode")
+@router.post("/v1/boarding-passes/decode", summary="Read a scanned boarding pass")
 async def decode_boarding_pass(body: BoardingPassScan, session: SessionDep, _principal: LoungeDesk) -> ScannedBoardingPass:
     """What the reception tablet scanned, read as check-in reads it, so the desk sees it before checking anyone in."""
     now = clock.now()
