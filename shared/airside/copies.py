@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime
-from airside.db.inserts import dialect_insert
 from airside.events import booking as booking_events
 from airside.events.common import Tier
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.streams import Handler
+from airside.statements import Runner, binds_of, insert_of
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -66,18 +66,18 @@ async def keep_newest(session: AsyncSession, table: Any, values: dict[str, Any],
     One statement on both databases, so consumers racing on one record never abort each other; a row
     the session holds is read again when written, so the session sees the copy as now stored.
     """
-    insert = dialect_insert(session)
-    cache_key = (insert, table, tuple(values), key, version)
+    run = await Runner.of_session(session)
+    cache_key = (run.dialect.name, table, tuple(values), key, version)
     statement = _newest_wins.get(cache_key)
     if statement is None:  # built once per table and column set: building it costs more than running it
         columns = table.__table__.c
-        upsert = insert(table.__table__)
+        upsert = insert_of(run.dialect.name)(table.__table__).values(binds_of(table.__table__, list(values)))
         statement = _newest_wins[cache_key] = upsert.on_conflict_do_update(
             index_elements=[key],
             set_={name: upsert.excluded[name] for name in values if name != key},
             where=columns[version] < upsert.excluded[version],
         ).returning(columns[key])
-    written = (await session.execute(statement, values)).first() is not None
+    written = bool(await run.rows(statement, values))
     held = session.identity_map.get(session.identity_key(table, values[key]))
     if written and held is not None:
         await session.refresh(held)

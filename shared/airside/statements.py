@@ -22,12 +22,17 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
 from airside.db.database import Database, driver_connection
-from airside.db.inserts import insert_of
+
+
+def insert_of(dialect: str) -> Any:
+    """The INSERT of a dialect by name, with its ON CONFLICT clauses (PostgreSQL's or SQLite's)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 class Duplicate(Exception):
@@ -40,12 +45,20 @@ class _Compiled:
     names: tuple[str, ...]  # the parameters in the statement's positional order
     processors: dict[str, Callable[[Any], Any] | None]
     defaults: dict[str, Any]  # parameters with a value of their own (literals in the statement)
+    # Columns left out of an INSERT or UPDATE whose default (or onupdate) Python computes: SQLAlchemy's
+    # execution context would, and a driver's statement has none.
+    computed: dict[str, Callable[[], Any]]
     columns: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # result columns and their conversions
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
         args = []
         for name in self.names:
-            value = values[name] if name in values else self.defaults[name]
+            if name in values:
+                value = values[name]
+            elif name in self.computed:
+                value = self.computed[name]()
+            else:
+                value = self.defaults[name]
             processor = self.processors[name]
             args.append(processor(value) if processor is not None and value is not None else value)
         return args
@@ -69,12 +82,24 @@ def _compile(statement: Any, dialect: Dialect) -> _Compiled:
     binds = compiled.binds
     processors = {name: binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in set(names)}
     defaults = {name: bind.value for name, bind in binds.items() if not bind.required}
+    computed = {
+        column.key: _computed(default)
+        for prefetch, attribute in (("insert_prefetch", "default"), ("update_prefetch", "onupdate"))
+        for column in getattr(compiled, prefetch, None) or ()
+        if (default := getattr(column, attribute)) is not None
+    }
     columns = tuple(
         (column.key, column.type.dialect_impl(dialect).result_processor(dialect, None))
         for column in getattr(statement, "exported_columns", ())
     )
-    found = _compiled[key] = _Compiled(compiled.string, names, processors, defaults, columns)
+    found = _compiled[key] = _Compiled(compiled.string, names, processors, defaults, computed, columns)
     return found
+
+
+def _computed(default: Any) -> Callable[[], Any]:
+    if default.is_callable:
+        return lambda: default.arg(None)  # SQLAlchemy wraps a default of no arguments to take its context
+    return lambda: default.arg
 
 
 class Runner:
@@ -99,12 +124,20 @@ class Runner:
 
     @staticmethod
     async def of_session(session: AsyncSession) -> Runner:
-        await session.flush()  # what the Session holds is written first, as its own statements would autoflush it
+        """The driver of the Session's transaction; asked again in the same transaction, the same Runner."""
+        if session.new or session.dirty or session.deleted:
+            await session.flush()  # what the Session holds is written first, as its own statements would autoflush it
+        transaction = session.sync_session.get_transaction()
+        held = session.info.get(_RUNNER)
+        if held is not None and transaction is not None and held[0] is transaction:
+            return held[1]
         connection = await session.connection()
         pooled = await connection.get_raw_connection()
         if connection.dialect.name == "postgresql" and not pooled.driver_connection.is_in_transaction():
             await connection.exec_driver_sql("SELECT 1")  # SQLAlchemy begins PostgreSQL's transaction lazily: begin it now
-        return Runner(pooled.driver_connection, connection.dialect, owned=False)
+        run = Runner(pooled.driver_connection, connection.dialect, owned=False)
+        session.info[_RUNNER] = (session.sync_session.get_transaction(), run)
+        return run
 
     async def rows(self, statement: Executable, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         compiled = _compile(statement, self.dialect)
@@ -149,6 +182,54 @@ class Runner:
             await self.driver.rollback()
 
 
+_RUNNER = "airside.runner"  # session.info: (the transaction, its Runner)
+
+
+# --- inserts a unique key may refuse ----------------------------------------------------------
+
+
+async def insert_ignoring_duplicates(session: AsyncSession, table: Any, values: dict[str, Any], **conflict: Any) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING in the Session's transaction, on both databases; True when the
+    row was inserted. Racing writers of one business key never abort each other's transaction this way."""
+    run = await Runner.of_session(session)
+    shape = (table, tuple(values), run.dialect.name, _conflict_key(conflict))
+    statement = _ignoring.get(shape)
+    if statement is None:
+        target = table.__table__
+        statement = _ignoring[shape] = (
+            insert_of(run.dialect.name)(target)
+            .values(binds_of(target, list(values)))
+            .on_conflict_do_nothing(**conflict)
+            .returning(*target.primary_key.columns)
+        )
+    return bool(await run.rows(statement, values))
+
+
+async def insert_many_ignoring_duplicates(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: Any, **conflict: Any
+) -> set[Any]:
+    """The same for many rows (of the same columns) in one statement; the `key` column's values of the rows inserted."""
+    run = await Runner.of_session(session)
+    names = tuple(rows[0])
+    shape = (table, names, len(rows), run.dialect.name, _conflict_key(conflict))
+    statement = _ignoring.get(shape)
+    if statement is None:  # one per batch size: a consumer's batches come in a few sizes
+        target = getattr(table, "__table__", table)
+        rows_of_binds = [binds_of(target, names, f"n{index}_") for index in range(len(rows))]
+        statement = _ignoring[shape] = (
+            insert_of(run.dialect.name)(target).values(rows_of_binds).on_conflict_do_nothing(**conflict).returning(target.c[key.key])
+        )
+    values = {f"n{index}_{name}": value for index, row in enumerate(rows) for name, value in row.items()}
+    return {next(iter(row.values())) for row in await run.rows(statement, values)}
+
+
+def _conflict_key(conflict: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple((name, tuple(value) if isinstance(value, list) else value) for name, value in sorted(conflict.items()))
+
+
+_ignoring: dict[tuple[Any, ...], Any] = {}
+
+
 # --- write plans ------------------------------------------------------------------------------
 
 
@@ -165,7 +246,8 @@ class Head:
         return self._built[dialect]
 
 
-def _binds(table: Table, names: Sequence[str], prefix: str = "") -> dict[str, Any]:
+def binds_of(table: Table, names: Sequence[str], prefix: str = "") -> dict[str, Any]:
+    """A bound parameter per column name, typed as the column (its conversions apply), named `prefix + name`."""
     return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
 
 
@@ -175,7 +257,7 @@ def insert_unless_taken(table: Table, *, unique: Sequence[str]) -> Head:
     key = next(iter(table.primary_key))
 
     def build(dialect: str) -> Any:
-        return insert_of(dialect)(table).values(_binds(table, names)).on_conflict_do_nothing(index_elements=list(unique)).returning(key)
+        return insert_of(dialect)(table).values(binds_of(table, names)).on_conflict_do_nothing(index_elements=list(unique)).returning(key)
 
     return Head(build)
 
@@ -188,7 +270,7 @@ def update_at_version(table: Table, names: Sequence[str], *, key: str = "id", ve
         condition = (table.c[key] == bindparam(f"where_{key}", type_=table.c[key].type)) & (
             table.c[version] == bindparam(f"where_{version}", type_=table.c[version].type)
         )
-        changed = {**_binds(table, names, "set_"), version: table.c[version] + 1}
+        changed = {**binds_of(table, names, "set_"), version: table.c[version] + 1}
         return update(table).where(condition).values(changed).returning(table.c[key])
 
     return Head(build)
@@ -215,7 +297,7 @@ def _one_statement(plan: WritePlan, dialect: str) -> Any:
         head = plan.head.statement(dialect).cte("head")
         statement = select(func.count()).select_from(head)
         for index, (table, values) in enumerate(plan.rows):
-            chosen = select(*_binds(table, list(values), f"r{index}_").values()).select_from(head)
+            chosen = select(*binds_of(table, list(values), f"r{index}_").values()).select_from(head)
             statement = statement.add_cte(insert(table).from_select(list(values), chosen).cte(f"row{index}"))
         statement = _plans[shape] = statement
     return statement
@@ -224,7 +306,7 @@ def _one_statement(plan: WritePlan, dialect: str) -> Any:
 def _insert(table: Table, names: tuple[str, ...]) -> Any:
     statement = _inserts.get((table, names))
     if statement is None:
-        statement = _inserts[(table, names)] = insert(table).values(_binds(table, names))
+        statement = _inserts[(table, names)] = insert(table).values(binds_of(table, names))
     return statement
 
 

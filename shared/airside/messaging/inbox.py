@@ -25,13 +25,13 @@ from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime, utcnow
 from airside.db.database import Database
-from airside.db.inserts import insert_ignoring_duplicates, insert_many_ignoring_duplicates
 from airside.logs import causation_id_var, correlation_id_var, trace_id_from, trace_id_var, without_phone_numbers
 from airside.messaging.bus import Bus
 from airside.messaging.envelope import CloudEvent, EnvelopeError, EventRefused, parse_envelope
 from airside.messaging.streams import ConsumerSpec, ensure_consumer
 from airside.metrics import CONSUMER_EVENTS, CONSUMER_PENDING, CONSUMER_REDELIVERIES
 from airside.settings import AirsideSettings
+from airside.statements import insert_ignoring_duplicates, insert_many_ignoring_duplicates
 
 log = logging.getLogger("airside.inbox")
 

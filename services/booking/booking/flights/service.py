@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
-from airside.db.inserts import insert_ignoring_duplicates
 from airside.events import flights as flight_events
 from airside.events.common import FlightStatus
 from airside.flight_numbers import split_flight_no
 from airside.messaging.outbox import record
 from airside.problems import not_found
+from airside.statements import insert_ignoring_duplicates
 from booking.flights.models import Flight
 
 # The fields a status event may carry; an absent (or null) one keeps what booking holds.

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside import clock
 from airside.auth import Principal
 from airside.copies import station_timezone
-from airside.db.inserts import insert_ignoring_duplicates
 from airside.db.rows import row_instance
 from airside.events import booking as booking_events
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid, not_found
+from airside.statements import insert_ignoring_duplicates
 from airside.versioning import bump_version
 from callcenter.agents.models import Agent
 from callcenter.business_time import next_calling_window, within_calling_hours

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside import clock
-from airside.db.inserts import insert_ignoring_duplicates
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid
+from airside.statements import insert_ignoring_duplicates
 from callcenter.agents.models import Agent
 from callcenter.copies import VisitCopy
 from callcenter.stations import Station

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events.common import FlightInfo, FlightStatus
 from airside.events.flights import FlightStatusChanged
+from airside.statements import insert_ignoring_duplicates
 from lounge.flights.models import CHANGEABLE, Flight
 
 # A flight first learnt from an order snapshot yields to any real status that follows.
@@ -62,29 +63,27 @@ async def apply_status(*, session: AsyncSession, flight_no: str, status: FlightS
 
 
 async def remember_from_order(*, session: AsyncSession, info: FlightInfo) -> None:
-    """An order's snapshot carries its flight; keep it when no status has arrived yet."""
-    if not info.origin or await session.get(Flight, (info.flight_no, info.flight_date)) is not None:
+    """An order's snapshot carries its flight; keep it when no status has arrived yet (a flight held stays as it is)."""
+    if not info.origin:
         return
-    session.add(
-        Flight(
-            flight_no=info.flight_no,
-            flight_date=info.flight_date,
-            carrier=info.carrier,
-            number=info.number,
-            origin=info.origin,
-            destination=info.destination,
-            status=(info.status or FlightStatus.scheduled).value,
-            std=info.std,
-            etd=info.etd,
-            atd=info.atd,
-            sta=info.sta,
-            eta=info.eta,
-            ata=info.ata,
-            gate=info.gate,
-            updated_at=LONG_AGO,
-        )
-    )
-    await session.flush()
+    values = {
+        "flight_no": info.flight_no,
+        "flight_date": info.flight_date,
+        "carrier": info.carrier,
+        "number": info.number,
+        "origin": info.origin,
+        "destination": info.destination,
+        "status": (info.status or FlightStatus.scheduled).value,
+        "std": info.std,
+        "etd": info.etd,
+        "atd": info.atd,
+        "sta": info.sta,
+        "eta": info.eta,
+        "ata": info.ata,
+        "gate": info.gate,
+        "updated_at": LONG_AGO,
+    }
+    await insert_ignoring_duplicates(session, Flight, values, index_elements=["flight_no", "flight_date"])
 
 
 async def get_flight(*, session: AsyncSession, flight_no: str, flight_date: date) -> Flight | None:

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from airside.db.inserts import insert_ignoring_duplicates
+from airside.statements import insert_ignoring_duplicates
 from lounge.lounges.models import Lounge
 from lounge.menu.models import MenuItem, MenuItemBase
 from lounge.stock.models import StockItem

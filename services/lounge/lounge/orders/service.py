@@ -2,12 +2,13 @@
 
 from datetime import date
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.copies import keep_newest
 from airside.db.columns import utcnow
 from airside.events.booking import OrderSnapshot
+from airside.statements import Runner
 from lounge.flights import service as flights
 from lounge.orders.models import LOUNGE_PRODUCT, ExpectedStatus, ExpectedVisit
 
@@ -18,15 +19,16 @@ DROPPING_STATUSES = frozenset({"cancelled", "no_show"})
 NO_LOUNGE = ExpectedStatus.no_lounge
 
 
-async def apply_order(*, session: AsyncSession, order: OrderSnapshot) -> ExpectedVisit | None:
+async def apply_order(*, session: AsyncSession, order: OrderSnapshot) -> None:
     """Keep the newest snapshot: the snapshots of an order leave the same row in whatever order they arrive."""
     has_lounge = any(item.product == LOUNGE_PRODUCT for item in order.items)
-    row = await session.get(ExpectedVisit, order.id)
-    if row is None and not has_lounge and order.version == 1:
-        return None  # an order lounge never needs to know (yet): nothing older can come
+    run = await Runner.of_session(session)
+    held = await run.first(_HELD_STATUS, {"order_id": order.id})
+    if held is None and not has_lounge and order.version == 1:
+        return  # an order lounge never needs to know (yet): nothing older can come
     if has_lounge:
         await flights.remember_from_order(session=session, info=order.flight)
-    had_lounge = has_lounge or (row is not None and row.status != NO_LOUNGE)
+    had_lounge = has_lounge or (held is not None and held["status"] != NO_LOUNGE)
     status = (
         ExpectedStatus.expected
         if has_lounge and order.status not in DROPPING_STATUSES
@@ -49,12 +51,17 @@ async def apply_order(*, session: AsyncSession, order: OrderSnapshot) -> Expecte
         "updated_at": utcnow(),
     }
     written = await keep_newest(session, ExpectedVisit, values, key="order_id", version="order_version")
-    row = await session.get(ExpectedVisit, order.id)
-    assert row is not None
-    if not written and has_lounge and row.status == NO_LOUNGE:
-        row.status = ExpectedStatus.dropped  # a late, older snapshot shows the order had a LOUNGE item: it was dropped
-        await session.flush()
-    return row
+    if not written and has_lounge:
+        # A late, older snapshot shows the order had a LOUNGE item: a row that never saw one was dropped.
+        await run.rows(_DROP_UNSEEN_LOUNGE, {"order_id": order.id})
+
+
+_HELD_STATUS = select(ExpectedVisit.status).where(ExpectedVisit.order_id == bindparam("order_id"))  # type: ignore[arg-type]
+_DROP_UNSEEN_LOUNGE = (
+    update(ExpectedVisit)
+    .where(ExpectedVisit.order_id == bindparam("order_id"), ExpectedVisit.status == NO_LOUNGE)  # type: ignore[arg-type]
+    .values(status=ExpectedStatus.dropped)
+)
 
 
 async def expected_for(*, session: AsyncSession, member_id: str, flight_no: str, flight_date: date) -> ExpectedVisit | None:

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.auth import Principal
 from airside.db.columns import utcnow
-from airside.db.inserts import insert_ignoring_duplicates
 from airside.events import lounge as lounge_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid, not_found
+from airside.statements import insert_ignoring_duplicates
 from lounge.lounges.models import Lounge
 from lounge.quantities import QtyLine
 from lounge.requisitions.models import Requisition, RequisitionLine, RequisitionLinePublic, RequisitionPublic, RequisitionStatus

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.auth import Principal
 from airside.copies import station_timezone
-from airside.db.inserts import insert_ignoring_duplicates
 from airside.events import lounge as lounge_events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid, not_found
+from airside.statements import insert_ignoring_duplicates
 from lounge.access import may_see_visit
 from lounge.flights.models import Flight, normal_flight_no
 from lounge.lounges.models import Lounge
