@@ -13,6 +13,7 @@ consumers once their batch is done. A second SIGTERM skips the rest of the drain
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import signal
 import threading
@@ -55,13 +56,15 @@ class Drain:
             signal.signal(signal.SIGTERM, self._server_handler)
 
     def _on_sigterm(self, _signum: int, _frame: FrameType | None) -> None:
-        # A signal handler: set the flag (readiness drops now) and leave the rest to the event loop.
+        # A signal handler: set the flag (readiness drops now) and leave the rest to the event loop. It runs
+        # in whatever context the interrupted code had, a request's perhaps: the drain's own context is
+        # empty, or its log lines would carry that request's correlation id.
         assert self._loop is not None
         if self.draining:
-            self._loop.call_soon_threadsafe(self._hand_over)
+            self._loop.call_soon_threadsafe(self._hand_over, context=contextvars.Context())
             return
         self.draining = True
-        self._loop.call_soon_threadsafe(self._start)
+        self._loop.call_soon_threadsafe(self._start, context=contextvars.Context())
 
     def _start(self) -> None:
         assert self._loop is not None
