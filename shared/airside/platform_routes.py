@@ -99,6 +99,28 @@ class DeadLetterStatus(StrEnum):
 
 
 class DeadLetterPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 17,
+                    "consumer": "lounge-orders",
+                    "stream": "BOOKING",
+                    "stream_seq": 4821,
+                    "subject": "airside.booking.order.created",
+                    "event_id": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+                    "event_type": "airside.booking.order.created",
+                    "payload": '{"specversion": "1.0", "type": "airside.booking.order.created"}',
+                    "error": "ValidationError: order.station: String should match pattern",
+                    "num_delivered": 1,
+                    "status": "parked",
+                    "created_at": "2026-12-24T02:00:00Z",
+                    "replayed_at": None,
+                }
+            ]
+        }
+    )
+
     id: int
     consumer: str
     stream: str
@@ -149,6 +171,8 @@ class RepublishRequest(BaseModel):
 
 
 class RepublishResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"marked": 120, "published": 118, "pending": 2}]})
+
     marked: int = Field(description="Events recorded since `since`, each marked to be published again under a new message id")
     published: int = Field(description="Of those, the events the stream had accepted when this answer was sent")
     pending: int = Field(description="The rest, still in the outbox (NATS away, a long backlog): the relay publishes them when it can")

@@ -276,6 +276,21 @@ class OrderPublic(OrderSnapshot):
 
 
 class HistoryEntry(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 2,
+                    "action": "confirm",
+                    "status": "confirmed",
+                    "actor": "wang.fang",
+                    "at": "2026-12-01T03:00:00Z",
+                    "details": {"notes": "Passenger asked for a Mandarin-speaking concierge"},
+                }
+            ]
+        }
+    )
+
     version: int
     action: str
     status: Status

@@ -123,6 +123,21 @@ class SurveyCreate(SQLModel):
 
 
 class AttemptPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "f4a5b6c7-d8e9-4f0a-9b1c-2d3e4f5a6b7c",
+                    "outcome": "reached",
+                    "csat": 4,
+                    "comment": "Happy with the escort, the meeting point was hard to find",
+                    "agent_id": "7d1e4b2a-9c3f-4a5e-8b6d-0f1e2a3b4c5d",
+                    "at": "2026-12-24T07:10:00Z",
+                }
+            ]
+        }
+    )
+
     id: str
     outcome: Outcome
     csat: int | None

@@ -310,6 +310,19 @@ class TicketHistory(SQLModel, table=True):
 
 
 class HistoryEntry(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "at": "2026-12-24T02:05:00Z",
+                    "actor": "zhang.min",
+                    "action": "assign",
+                    "detail": {"assignee": "7d1e4b2a-9c3f-4a5e-8b6d-0f1e2a3b4c5d"},
+                }
+            ]
+        }
+    )
+
     at: datetime
     actor: str
     action: str

@@ -1,5 +1,6 @@
 from datetime import date, datetime
 
+from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime
@@ -41,7 +42,29 @@ class Flight(FlightBase, table=True):
         return self.atd is not None or self.status in (FlightStatus.departed, FlightStatus.arrived, FlightStatus.cancelled)
 
 
+FLIGHT_EXAMPLE = {
+    "flight_no": "CA1501",
+    "flight_date": "2026-12-24",
+    "carrier": "CA",
+    "number": "1501",
+    "origin": "PEK",
+    "destination": "KMG",
+    "status": "delayed",
+    "std": "2026-12-24T00:30:00Z",
+    "etd": "2026-12-24T01:45:00Z",
+    "atd": None,
+    "sta": "2026-12-24T04:10:00Z",
+    "eta": "2026-12-24T05:20:00Z",
+    "ata": None,
+    "gate": "E12",
+    "reason": "Late inbound aircraft",
+    "updated_at": "2026-12-23T23:10:00Z",
+}
+
+
 class FlightPublic(FlightBase):
+    model_config = ConfigDict(json_schema_extra={"examples": [FLIGHT_EXAMPLE]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     status: FlightStatus
 
 

@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from airside.copies import MemberCopy
 from airside.events.common import Tier
@@ -24,6 +24,22 @@ class Entitlement(BaseModel):
 
 
 class MemberPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b7c6f0e-5d1a-4c3e-9a41-2f6d8e1c9b10",
+                    "card_no": "CA-0001",
+                    "name": "Li Wei",
+                    "tier": "gold",
+                    "status": "active",
+                    "version": 1,
+                    "entitlement": {"free_entry": True, "guest_allowance": 1},
+                }
+            ]
+        }
+    )
+
     id: str
     card_no: str
     name: str

@@ -2,6 +2,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
+from pydantic import ConfigDict
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
@@ -43,7 +44,23 @@ class ExpectedVisit(SQLModel, table=True):
         return self.status == ExpectedStatus.expected
 
 
+EXPECTED_VISIT_EXAMPLE = {
+    "order_id": "5f0d2c8a-7e3b-4b9e-8c1d-6a2f4e9b3c71",
+    "order_ref": "PEK-20261224-0001",
+    "member_id": "0b7c6f0e-5d1a-4c3e-9a41-2f6d8e1c9b10",
+    "station": "PEK",
+    "flight_no": "CA1501",
+    "flight_date": "2026-12-24",
+    "passengers": 1,
+    "status": "expected",
+    "order_status": "confirmed",
+    "order_version": 2,
+}
+
+
 class ExpectedVisitPublic(SQLModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXPECTED_VISIT_EXAMPLE]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     order_id: str
     order_ref: str
     member_id: str

@@ -89,7 +89,24 @@ class VoidRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+SALE_LINE_EXAMPLE = {
+    "id": "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b",
+    "sku": "COFFEE",
+    "name": "Americano",
+    "category": "hot_drink",
+    "qty": 2,
+    "unit_price_minor": 2800,
+    "amount_minor": 0,
+    "complimentary": True,
+    "sold_at": "2026-12-23T23:05:00Z",
+    "voided_at": None,
+    "void_reason": None,
+}
+
+
 class SaleLinePublic(SoldItem):
+    model_config = ConfigDict(json_schema_extra={"examples": [SALE_LINE_EXAMPLE]})
+
     category: LineCategory
     id: str
     sold_at: datetime
@@ -103,21 +120,7 @@ BILL_EXAMPLE = {
     "lounge_id": "pek-t3-first",
     "status": "open",
     "payment_method": None,
-    "lines": [
-        {
-            "id": "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b",
-            "sku": "COFFEE",
-            "name": "Americano",
-            "category": "hot_drink",
-            "qty": 2,
-            "unit_price_minor": 2800,
-            "amount_minor": 0,
-            "complimentary": True,
-            "sold_at": "2026-12-23T23:05:00Z",
-            "voided_at": None,
-            "void_reason": None,
-        }
-    ],
+    "lines": [SALE_LINE_EXAMPLE],
     "total_minor": 0,
     "complimentary_minor": 5600,
 }

@@ -52,6 +52,8 @@ class Delivery(SQLModel, table=True):
 
 
 class StockPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"sku": "WATER", "on_hand": 48, "reorder_point": 48, "reorder_qty": 96}]})
+
     sku: str
     on_hand: int
     reorder_point: int

@@ -157,12 +157,30 @@ class VisitPublic(BaseModel):
 
 
 class Occupancy(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"capacity": 120, "occupied": 87, "available": 33}]})
+
     capacity: int
     occupied: int
     available: int
 
 
 class BoardRow(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "visit_id": "8e2b5d7f-3a1c-4f6e-9d8b-7c5a3e1f2b4d",
+                    "member_id": "0b7c6f0e-5d1a-4c3e-9a41-2f6d8e1c9b10",
+                    "name": "Li Wei",
+                    "guests": 1,
+                    "flight": VISIT_EXAMPLE["flight"],
+                    "boarding_call_at": "2026-12-23T23:45:00Z",
+                    "boarding_call_sent": False,
+                }
+            ]
+        }
+    )
+
     visit_id: str
     member_id: str | None
     name: str | None
