@@ -1,7 +1,7 @@
 """The models' examples as they are written, nulls included.
 
 FastAPI encodes its OpenAPI document with `exclude_none`, which also drops every `null` inside an
-example, so an answer's example would lack its required nullable fields (`checked_out_at: None`)
+example, so an answer's example would lack its required nullable fields (`checked_out_at: null`)
 and fail its own schema. They are put back from the models (`json_schema_extra={"examples": ...}`)
 under the names FastAPI gave the schemas: the class name, or the module path and the class name
 when two classes share a name."""
