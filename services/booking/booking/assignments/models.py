@@ -19,6 +19,29 @@ class Assignment(BaseModel):
 
 
 class Schedule(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "concierge_id": "3c9a7d2e-1f4b-4e8a-b6d5-9e0f1a2b3c4d",
+                    "date": "2026-12-24",
+                    "shifts": [{"start": "06:00", "end": "14:00", "start_at": "2026-12-23T22:00:00Z", "end_at": "2026-12-24T06:00:00Z"}],
+                    "assignments": [
+                        {
+                            "order_id": "5f0d2c8a-7e3b-4b9e-8c1d-6a2f4e9b3c71",
+                            "ref": "PEK-20261224-0001",
+                            "status": "assigned",
+                            "flight_no": "CA1501",
+                            "staff_report_at": "2026-12-23T22:15:00Z",
+                            "meet_at": "2026-12-23T22:30:00Z",
+                            "service_end_at": "2026-12-24T00:00:00Z",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     concierge_id: str
     date: date
     shifts: list[ShiftPublic]

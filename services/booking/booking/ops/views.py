@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from airside.auth import Principal, Role, require
 from airside.db.dependencies import SessionDep
@@ -14,6 +14,8 @@ router = APIRouter(prefix="/v1/ops", tags=["ops"])
 
 
 class Reannounced(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"members": 1520, "orders": 86}]})
+
     members: int
     orders: int
 

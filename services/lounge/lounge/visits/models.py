@@ -218,6 +218,33 @@ class ScannedLeg(BaseModel):
 
 
 class ScannedBoardingPass(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "passenger_name": "LI/WEI",
+                    "electronic_ticket": True,
+                    "legs": [
+                        {
+                            "pnr": "ABC123",
+                            "from": "PEK",
+                            "to": "KMG",
+                            "carrier": "CA",
+                            "number": "1501",
+                            "flight_no": "CA1501",
+                            "day_of_year": 358,
+                            "flight_date": "2026-12-24",
+                            "compartment": "Y",
+                            "seat": "012A",
+                            "sequence": "0042",
+                            "passenger_status": "1",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     passenger_name: str
     electronic_ticket: bool
     legs: list[ScannedLeg]
