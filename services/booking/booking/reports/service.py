@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,7 +51,52 @@ class ConciergeFees(BaseModel):
     orders: int
 
 
+DAILY_SERVICES_EXAMPLE = {
+    "station": "PEK",
+    "date": "2026-12-24",
+    "timezone": "Asia/Shanghai",
+    "currency": "CNY",
+    "orders": [
+        {
+            "order_id": "3f6c2a8e-9b1d-4e7f-a5c3-2d8b6e4f1a9c",
+            "ref": "SO3F6C2A",
+            "member_id": "7d2e9c4b-1a6f-4b8e-9c3d-5e7f1a2b4c6d",
+            "member_name": "陈静",
+            "card_no": "CA0012345678",
+            "flight_no": "CA1831",
+            "flight_date": "2026-12-24",
+            "direction": "departure",
+            "meet_at": "2026-12-24T01:30:00Z",
+            "meet_at_local": "2026-12-24T09:30:00+08:00",
+            "status": "completed",
+            "products": ["departure_escort", "lounge"],
+            "concierge_id": "c0a8012e-4b5d-4c6e-8f7a-9b0c1d2e3f4a",
+            "concierge_name": "王芳",
+            "price_minor": 88000,
+            "fees_collected_minor": 20000,
+            "fees_method": "card",
+            "cancellation_fee_minor": 0,
+            "no_show_fee_minor": 0,
+        }
+    ],
+    "totals_by_status": {"completed": 1},
+    "totals_by_product": {"departure_escort": 1, "lounge": 1},
+    "fees_by_concierge": [
+        {
+            "concierge_id": "c0a8012e-4b5d-4c6e-8f7a-9b0c1d2e3f4a",
+            "concierge_name": "王芳",
+            "method": "card",
+            "amount_minor": 20000,
+            "orders": 1,
+        }
+    ],
+    "fees_collected_minor": 20000,
+}
+
+
 class DailyServices(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [DAILY_SERVICES_EXAMPLE]})
+
     station: str
     date: date
     timezone: str

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +41,35 @@ class Totals(BaseModel):
     by_payment_method: dict[str, int]
 
 
+DAILY_SALES_EXAMPLE = {
+    "lounge_id": "pek-t3-first",
+    "date": "2026-12-24",
+    "timezone": "Asia/Shanghai",
+    "lines": [
+        {
+            "line_id": "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b",
+            "bill_id": "4c7e9a1b-2d3f-4b5c-8e6a-1f0d9c8b7a6e",
+            "visit_id": "8e2b5d7f-3a1c-4f6e-9d8b-7c5a3e1f2b4d",
+            "sold_at": "2026-12-24T02:10:00Z",
+            "sku": "COFFEE",
+            "name": "Americano",
+            "category": "hot_drink",
+            "qty": 2,
+            "unit_price_minor": 2800,
+            "amount_minor": 5600,
+            "complimentary": False,
+            "bill_status": "settled",
+            "payment_method": "card",
+        }
+    ],
+    "totals": {"total_minor": 5600, "complimentary_minor": 0, "by_category": {"hot_drink": 5600}, "by_payment_method": {"card": 5600}},
+    "unsettled_bills": [],
+}
+
+
 class DailySales(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [DAILY_SALES_EXAMPLE]})
+
     lounge_id: str
     date: date
     timezone: str
