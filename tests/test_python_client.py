@@ -133,7 +133,7 @@ def test_a_front_end_journey_through_the_generated_client(generator_output, serv
     read = orders_get.sync_detailed(booked[0].id, client=agent)
     order = read.parsed
     assert isinstance(order, booking.OrderPublic), read.content
-    assert order.status is booking.Status.REQUESTED and isinstance(order.status, booking.Status)
+    assert order.status is booking.OrderStatus.REQUESTED and isinstance(order.status, booking.OrderStatus)
     assert order.direction is booking.Direction.DEPARTURE and order.flight.number == "1301"
     assert read.headers["ETag"] == f'"{order.version}"'
 
@@ -195,5 +195,5 @@ def test_a_front_end_journey_through_the_generated_client(generator_output, serv
     opened = tickets_create.sync_detailed(client=client(services, "callcenter", "agent"), body=body)
     ticket = opened.parsed
     assert opened.status_code == 201 and isinstance(ticket, callcenter.TicketPublic), opened.content
-    assert ticket.type_ is callcenter.TicketType.INQUIRY and isinstance(ticket.status, callcenter.Status)
+    assert ticket.type_ is callcenter.TicketType.INQUIRY and isinstance(ticket.status, callcenter.TicketStatus)
     assert isinstance(ticket.priority, callcenter.Priority) and ticket.member_id == member.id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel
 
 from airside.events.common import FlightInfo, Money, Passenger, Person, Tier
@@ -17,6 +19,29 @@ class StationUpserted(BaseModel):
     timezone: str
 
 
+# The statuses booking's snapshots carry, as the three services' answers type them. The events keep
+# strings, so a consumer never refuses a value it does not know yet.
+
+
+class MemberStatus(StrEnum):
+    """One value today; the services store it as a string, so a new one needs no migration."""
+
+    active = "active"
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands in booking's status machine (docs/booking.md); every copy carries it as is."""
+
+    requested = "requested"
+    confirmed = "confirmed"
+    assigned = "assigned"
+    in_service = "in_service"
+    in_lounge = "in_lounge"
+    completed = "completed"
+    no_show = "no_show"
+    cancelled = "cancelled"
+
+
 class MemberSnapshot(BaseModel):
     id: str
     card_no: str
@@ -24,7 +49,7 @@ class MemberSnapshot(BaseModel):
     phone: str
     tier: Tier
     email: str | None = None
-    status: str = "active"
+    status: str = MemberStatus.active.value  # a string: a tolerant reader (docs/http.md "Enums")
     version: int
     updated_at: EventDateTime
 
@@ -43,7 +68,7 @@ class OrderSnapshot(BaseModel):
     version: int
     member_id: str
     station: str
-    status: str
+    status: str  # one of OrderStatus, read as a string: a tolerant reader (docs/http.md "Enums")
     direction: str
     channel: str | None = None
     flight: FlightInfo

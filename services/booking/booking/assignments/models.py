@@ -4,14 +4,14 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from airside.events.booking import OrderStatus
 from booking.concierges.models import CONCIERGE_EXAMPLE, ConciergePublic, ShiftPublic
-from booking.orders.transitions import Status
 
 
 class Assignment(BaseModel):
     order_id: str
     ref: str
-    status: Status
+    status: OrderStatus
     flight_no: str
     staff_report_at: datetime
     meet_at: datetime

@@ -1,21 +1,14 @@
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import ConfigDict, EmailStr
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime, utcnow
-from airside.events.booking import MemberSnapshot
+from airside.events.booking import MemberSnapshot, MemberStatus
 from airside.events.common import Tier
 from airside.types import PersonName, Phone
-
-
-class MemberStatus(StrEnum):
-    """One value today; the stored column stays a string, so a new one needs no migration."""
-
-    active = "active"
 
 
 class MemberBase(SQLModel):

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.auth import Principal
 from airside.events import booking as events
+from airside.events.booking import OrderStatus
 from airside.messaging.outbox import record
 from airside.versioning import stale
 from booking.flights import service as flights
@@ -16,7 +17,7 @@ from booking.orders import reads, rules, saving, snapshots
 from booking.orders.availability import lock_concierge, unavailable_because
 from booking.orders.creation import flight_for
 from booking.orders.models import ItemIn, Order, OrderUpdate, PassengerIn
-from booking.orders.transitions import Status, require_transition
+from booking.orders.transitions import require_transition
 from booking.products import service as products
 
 
@@ -62,7 +63,7 @@ async def change_order(*, session: AsyncSession, order: Order, expected_version:
         **new_times.as_values(),
     )
     previous = await reads.concierge_person(session, order.concierge_id)
-    if order.status == Status.assigned and order.concierge_id is not None:
+    if order.status == OrderStatus.assigned and order.concierge_id is not None:
         values.update(await _keep_or_release(session, order, new_times.staff_report_at, new_times.service_end_at))
     order = await saving.save(session, order, values=values, action="changed", actor=principal.sub, details={"fields": sorted(given)})
     snapshot = await snapshots.snapshot(session, order)
@@ -86,4 +87,4 @@ async def _keep_or_release(session: AsyncSession, order: Order, start: Any, end:
     probe = Order.model_construct(**{**order.model_dump(), "staff_report_at": start, "service_end_at": end})
     if await unavailable_because(session=session, concierge=concierge, order=probe) is None:
         return {}
-    return {"concierge_id": None, "status": Status.confirmed.value}
+    return {"concierge_id": None, "status": OrderStatus.confirmed.value}

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events import booking as events
 from airside.events import lounge as lounge_events
+from airside.events.booking import OrderStatus
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.outbox import record
 from airside.messaging.streams import Handler
 from booking.orders import saving, snapshots
 from booking.orders.models import Order, OrderHistory
-from booking.orders.transitions import Status
 
 log = logging.getLogger("booking.visits")
 ACTOR = "airside/lounge"
@@ -32,7 +32,7 @@ def lounge_only(order: Order) -> bool:
 
 
 def entering(order: Order) -> bool:
-    return order.status == Status.in_service or (lounge_only(order) and order.status == Status.confirmed)
+    return order.status == OrderStatus.in_service or (lounge_only(order) and order.status == OrderStatus.confirmed)
 
 
 async def _order_of(session: AsyncSession, visit: lounge_events.VisitSnapshot) -> Order | None:
@@ -51,7 +51,7 @@ async def _visit_did(session: AsyncSession, order: Order, visit_id: str) -> set[
 
 async def _enter(session: AsyncSession, order: Order, visit_id: str) -> Order:
     order = await saving.save(
-        session, order, values={"status": Status.in_lounge.value}, action=ENTERED, actor=ACTOR, details={"visit_id": visit_id}
+        session, order, values={"status": OrderStatus.in_lounge.value}, action=ENTERED, actor=ACTOR, details={"visit_id": visit_id}
     )
     record(
         session,
@@ -81,18 +81,18 @@ async def on_checked_out(session: AsyncSession, event: CloudEvent) -> None:
     done = await _visit_did(session, order, visit.id)
     if done & LEFT:
         return  # this visit's check-out was applied already
-    if order.status != Status.in_lounge:
+    if order.status != OrderStatus.in_lounge:
         if ENTERED in done or not entering(order):
             return
         order = await _enter(session, order, visit.id)  # its check-in is late: the guest was in the lounge all the same
     if lounge_only(order):
         order = await saving.save(
-            session, order, values={"status": Status.completed.value}, action="completed", actor=ACTOR, details={"visit_id": visit.id}
+            session, order, values={"status": OrderStatus.completed.value}, action="completed", actor=ACTOR, details={"visit_id": visit.id}
         )
         record(session, events.order_completed, events.OrderCompleted(order=await snapshots.snapshot(session, order)), subject=order.id)
         return
     order = await saving.save(
-        session, order, values={"status": Status.in_service.value}, action="left_lounge", actor=ACTOR, details={"visit_id": visit.id}
+        session, order, values={"status": OrderStatus.in_service.value}, action="left_lounge", actor=ACTOR, details={"visit_id": visit.id}
     )
     record(session, events.order_changed, events.OrderEvent(order=await snapshots.snapshot(session, order)), subject=order.id)
 

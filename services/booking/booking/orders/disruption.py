@@ -8,13 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events import booking as events
+from airside.events.booking import OrderStatus
 from airside.messaging.outbox import record
 from booking.flights.models import Flight
 from booking.flights.service import FlightChange
 from booking.orders import reads, saving, snapshots, times
 from booking.orders.availability import lock_concierge, unavailable_because
 from booking.orders.models import Order
-from booking.orders.transitions import OPEN, RESCHEDULABLE, Status
+from booking.orders.transitions import OPEN, RESCHEDULABLE
 
 ACTOR = "airside/flight-status"
 DISRUPTION_MINUTES = 60
@@ -58,11 +59,11 @@ async def reschedule(*, session: AsyncSession, order: Order, shift: timedelta, d
     values: dict[str, object] = dict(new_times.as_values())
     previous = await reads.concierge_person(session, order.concierge_id)
     released = False
-    if order.status == Status.assigned and order.concierge_id is not None:
+    if order.status == OrderStatus.assigned and order.concierge_id is not None:
         concierge = await lock_concierge(session=session, concierge_id=order.concierge_id)
         probe = Order.model_construct(**{**order.model_dump(), **values})
         if await unavailable_because(session=session, concierge=concierge, order=probe) is not None:
-            values.update(concierge_id=None, status=Status.confirmed.value)
+            values.update(concierge_id=None, status=OrderStatus.confirmed.value)
             released = True
     order = await saving.save(
         session, order, values=values, action="rescheduled", actor=ACTOR, details={"shift_minutes": int(shift.total_seconds() // 60)}

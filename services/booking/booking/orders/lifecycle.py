@@ -9,6 +9,7 @@ from airside.auth import Principal
 from airside.db.database import Database
 from airside.db.rows import row_instance
 from airside.events import booking as events
+from airside.events.booking import OrderStatus
 from airside.events.common import Money, Person
 from airside.idempotency import LOOKUP, Idempotency, encode
 from airside.messaging.outbox import OUTBOX, outbox_values, record, wake_relays
@@ -20,14 +21,14 @@ from booking.orders import fees, saving, snapshots, statements, times
 from booking.orders.access import ensure_worker
 from booking.orders.availability import lock_concierge, unavailable_because
 from booking.orders.models import CancelBody, CompleteBody, NoShowBody, Order
-from booking.orders.transitions import Status, require_transition
+from booking.orders.transitions import require_transition
 from booking.products import service as products
 
 
 async def confirm(*, session: AsyncSession, order: Order, actor: str, notes: str | None) -> Order:
     require_transition("confirm", order.status)
     order = await saving.save(
-        session, order, values={"status": Status.confirmed.value}, action="confirmed", actor=actor, details={"notes": notes}
+        session, order, values={"status": OrderStatus.confirmed.value}, action="confirmed", actor=actor, details={"notes": notes}
     )
     record(session, events.order_confirmed, events.OrderEvent(order=await snapshots.snapshot(session, order)), subject=order.id)
     return order
@@ -51,7 +52,7 @@ async def assign(*, session: AsyncSession, order: Order, concierge_id: str, acto
     order = await saving.save(
         session,
         order,
-        values={"status": Status.assigned.value, "concierge_id": concierge_id},
+        values={"status": OrderStatus.assigned.value, "concierge_id": concierge_id},
         action="assigned",
         actor=actor,
         details={"concierge_id": concierge_id, "previous_concierge_id": previous},
@@ -62,7 +63,7 @@ async def assign(*, session: AsyncSession, order: Order, concierge_id: str, acto
 
 async def start(*, session: AsyncSession, order: Order, actor: str) -> Order:
     require_transition("start", order.status)
-    order = await saving.save(session, order, values={"status": Status.in_service.value}, action="started", actor=actor)
+    order = await saving.save(session, order, values={"status": OrderStatus.in_service.value}, action="started", actor=actor)
     record(session, events.order_started, events.OrderEvent(order=await snapshots.snapshot(session, order)), subject=order.id)
     return order
 
@@ -81,7 +82,7 @@ async def complete(*, db: Database, order_id: str, principal: Principal, body: C
         require_transition("complete", order.status)
         collected = body.fees_collected
         values: dict[str, object] = {
-            "status": Status.completed.value,
+            "status": OrderStatus.completed.value,
             "fees_collected_minor": order.fees_collected_minor,
             "fees_method": order.fees_method,
         }
@@ -121,7 +122,7 @@ async def no_show(*, session: AsyncSession, order: Order, actor: str, body: NoSh
     order = await saving.save(
         session,
         order,
-        values={"status": Status.no_show.value, "no_show_fee_minor": fee},
+        values={"status": OrderStatus.no_show.value, "no_show_fee_minor": fee},
         action="no_show",
         actor=actor,
         details={"contact_attempts": body.contact_attempts, "notes": body.notes},
@@ -146,7 +147,7 @@ async def cancel(*, session: AsyncSession, order: Order, actor: str, body: Cance
     order = await saving.save(
         session,
         order,
-        values={"status": Status.cancelled.value, "cancellation_fee_minor": fee, "cancel_reason": body.reason},
+        values={"status": OrderStatus.cancelled.value, "cancellation_fee_minor": fee, "cancel_reason": body.reason},
         action="cancelled",
         actor=actor,
         details={"reason": body.reason, "cancellation_fee_minor": fee},

@@ -9,12 +9,11 @@ from sqlalchemy import JSON, BigInteger, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime, utcnow
-from airside.events.booking import FeesCollected, OrderSnapshot
+from airside.events.booking import FeesCollected, OrderSnapshot, OrderStatus
 from airside.events.common import Money
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 from airside.types import IsoDate, IsoDateTime, PersonName, StationCode
 from booking.flights.models import AIRPORT_PATTERN, FLIGHT_EXAMPLE
-from booking.orders.transitions import Status
 
 FeesMethod = Literal["cash", "card", "member_account"]
 SsrCode = Literal["WCHR", "WCHS", "WCHC", "BLND", "DEAF", "DPNA", "UMNR", "MEDA", "MAAS"]
@@ -260,7 +259,7 @@ class OrderPublic(OrderSnapshot):
     )
 
     # The event snapshot keeps plain strings (a tolerant reader in the other services); the API names its values.
-    status: Status
+    status: OrderStatus
     direction: Direction
     channel: Channel | None = None
     checked_bags: int | None = None
@@ -293,7 +292,7 @@ class HistoryEntry(BaseModel):
 
     version: int
     action: str
-    status: Status
+    status: OrderStatus
     actor: str
     at: datetime
     details: dict[str, Any]

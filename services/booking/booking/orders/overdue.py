@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events import booking as events
+from airside.events.booking import OrderStatus
 from airside.messaging.outbox import record
 from booking.orders import reads, snapshots
 from booking.orders.models import Order
-from booking.orders.transitions import Status
 
 BATCH = 100
 
@@ -23,7 +23,7 @@ async def notify_overdue(*, session: AsyncSession, now: datetime) -> int:
     due = (
         await session.execute(
             select(Order.id)
-            .where(Order.status == Status.requested.value, Order.overdue_notified_at.is_(None), Order.confirm_by <= now)  # type: ignore[union-attr, operator]
+            .where(Order.status == OrderStatus.requested.value, Order.overdue_notified_at.is_(None), Order.confirm_by <= now)  # type: ignore[union-attr, operator]
             .order_by(Order.confirm_by)  # type: ignore[arg-type]
             .limit(BATCH)
         )
@@ -32,7 +32,7 @@ async def notify_overdue(*, session: AsyncSession, now: datetime) -> int:
     for order_id in list(due):
         claimed = await session.execute(
             update(Order)
-            .where(Order.id == order_id, Order.status == Status.requested.value, Order.overdue_notified_at.is_(None))  # type: ignore[union-attr]
+            .where(Order.id == order_id, Order.status == OrderStatus.requested.value, Order.overdue_notified_at.is_(None))  # type: ignore[union-attr]
             .values(overdue_notified_at=now)
         )
         if not claimed.rowcount:  # type: ignore[attr-defined]

@@ -1,34 +1,21 @@
 """The status machine of an order; any other move is 409 illegal_transition naming the status."""
 
-from enum import StrEnum
-
+from airside.events.booking import OrderStatus
 from airside.problems import Problem, conflict
 
-
-class Status(StrEnum):
-    requested = "requested"
-    confirmed = "confirmed"
-    assigned = "assigned"
-    in_service = "in_service"
-    in_lounge = "in_lounge"
-    completed = "completed"
-    no_show = "no_show"
-    cancelled = "cancelled"
-
-
-ALLOWED_FROM: dict[str, frozenset[Status]] = {
-    "confirm": frozenset({Status.requested}),
-    "assign": frozenset({Status.confirmed, Status.assigned}),  # reassigning is allowed
-    "start": frozenset({Status.assigned}),
-    "complete": frozenset({Status.in_service, Status.in_lounge}),
-    "no-show": frozenset({Status.assigned}),
-    "cancel": frozenset({Status.requested, Status.confirmed, Status.assigned}),
-    "change": frozenset({Status.requested, Status.confirmed, Status.assigned}),
+ALLOWED_FROM: dict[str, frozenset[OrderStatus]] = {
+    "confirm": frozenset({OrderStatus.requested}),
+    "assign": frozenset({OrderStatus.confirmed, OrderStatus.assigned}),  # reassigning is allowed
+    "start": frozenset({OrderStatus.assigned}),
+    "complete": frozenset({OrderStatus.in_service, OrderStatus.in_lounge}),
+    "no-show": frozenset({OrderStatus.assigned}),
+    "cancel": frozenset({OrderStatus.requested, OrderStatus.confirmed, OrderStatus.assigned}),
+    "change": frozenset({OrderStatus.requested, OrderStatus.confirmed, OrderStatus.assigned}),
 }
 
-OPEN = frozenset({Status.requested, Status.confirmed, Status.assigned, Status.in_service, Status.in_lounge})
-RESCHEDULABLE = frozenset({Status.requested, Status.confirmed, Status.assigned})
-HOLDS_CONCIERGE = frozenset({Status.assigned, Status.in_service, Status.in_lounge})
+OPEN = frozenset({OrderStatus.requested, OrderStatus.confirmed, OrderStatus.assigned, OrderStatus.in_service, OrderStatus.in_lounge})
+RESCHEDULABLE = frozenset({OrderStatus.requested, OrderStatus.confirmed, OrderStatus.assigned})
+HOLDS_CONCIERGE = frozenset({OrderStatus.assigned, OrderStatus.in_service, OrderStatus.in_lounge})
 
 
 def illegal(action: str, current: str) -> Problem:

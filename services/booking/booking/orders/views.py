@@ -9,6 +9,7 @@ from airside import conditional
 from airside.auth import CurrentUser
 from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import DatabaseDep, SessionDep
+from airside.events.booking import OrderStatus
 from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
@@ -18,7 +19,6 @@ from airside.versioning import IfMatch, set_etag
 from booking.orders import changes, creation, reads, snapshots
 from booking.orders.access import Changer, Creator, visible_order
 from booking.orders.models import MEMBER_CHANNELS, HistoryEntry, OrderCreate, OrderPublic, OrderUpdate
-from booking.orders.transitions import Status
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -43,7 +43,7 @@ async def search_orders(
     cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
     station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
     day: Annotated[IsoDate | None, Query(alias="date", description="The station's local day of meet_at")] = None,
-    status: Status | None = None,
+    status: OrderStatus | None = None,
     member_id: Annotated[str | None, Query(max_length=36)] = None,
     flight_no: Annotated[str | None, Query(pattern=FLIGHT_NO_PATTERN)] = None,
     limit: LimitQuery = 50,

@@ -12,12 +12,12 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from airside.events.booking import OrderStatus
 from airside.problems import invalid
 from booking.concierges.models import Concierge
 from booking.concierges.service import local_day
 from booking.members.models import Member
 from booking.orders.models import Direction, FeesMethod, Order
-from booking.orders.transitions import Status
 from booking.stations.models import Station
 
 
@@ -32,7 +32,7 @@ class ServiceLine(BaseModel):
     direction: Direction
     meet_at: str
     meet_at_local: str
-    status: Status
+    status: OrderStatus
     products: list[str]
     concierge_id: str | None
     concierge_name: str | None

@@ -11,15 +11,15 @@ from callcenter.complaints.rules import approver_role, may_approve, require_not_
 from callcenter.tickets import records
 from callcenter.tickets.models import Ticket
 from callcenter.tickets.service import move, touch
-from callcenter.tickets.transitions import Stage, Status
+from callcenter.tickets.transitions import Stage, TicketStatus
 
 
 async def _stage(session: AsyncSession, ticket: Ticket, stage: Stage, actor: str, **detail: object) -> None:
     before = ticket.complaint_stage
     ticket.complaint_stage = stage.value
     # Working on a complaint opens the ticket; the status machine still applies.
-    if ticket.status in (Status.new, Status.pending_customer, Status.pending_internal) and stage != Stage.closed:
-        await move(session, ticket, Status.open, actor, reason=f"complaint_{stage.value}")
+    if ticket.status in (TicketStatus.new, TicketStatus.pending_customer, TicketStatus.pending_internal) and stage != Stage.closed:
+        await move(session, ticket, TicketStatus.open, actor, reason=f"complaint_{stage.value}")
     else:
         touch(ticket, clock.now())
     records.log(session, ticket, actor, "complaint_stage", from_stage=before, to_stage=stage.value, **detail)
@@ -94,8 +94,8 @@ async def follow_up(*, session: AsyncSession, ticket: Ticket, satisfied: bool, n
         await _stage(session, ticket, Stage.investigating, actor, reason="member_not_satisfied")
         return ticket
     await _stage(session, ticket, Stage.closed, actor)
-    if ticket.status != Status.resolved:
-        await move(session, ticket, Status.resolved, actor, reason="complaint_closed")
+    if ticket.status != TicketStatus.resolved:
+        await move(session, ticket, TicketStatus.resolved, actor, reason="complaint_closed")
     resolved = cc_events.ComplaintResolved(
         ticket=records.snapshot(ticket), resolution=ticket.resolution, compensation_minor=ticket.compensation_minor or 0
     )

@@ -1,18 +1,11 @@
-from enum import StrEnum
-
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field
 
 from airside.copies import MemberCopy
+from airside.events.booking import MemberStatus
 from airside.events.common import Tier
 from callcenter.callbacks.models import CallbackSummary
 from callcenter.tickets.models import TicketSummary
-
-
-class MemberStatus(StrEnum):
-    """As booking's member events carry it (one value today); the copy stores the string."""
-
-    active = "active"
 
 
 class Member(MemberCopy, table=True):

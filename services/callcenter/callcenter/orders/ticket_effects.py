@@ -17,14 +17,14 @@ from callcenter.orders.order_copy import held_copy
 from callcenter.tickets import records
 from callcenter.tickets import service as tickets
 from callcenter.tickets.models import Channel, TicketCreate, TicketOrigin, TicketType
-from callcenter.tickets.transitions import ACTIVE, Status
+from callcenter.tickets.transitions import ACTIVE, TicketStatus
 
 log = logging.getLogger("callcenter.orders")
 SYSTEM = "system"
 REQUESTED = "requested"
 # An order in one of these was confirmed: its booking request no longer waits on the member.
 CONFIRMED_OR_LATER = frozenset({"confirmed", "assigned", "in_service", "in_lounge", "completed", "no_show"})
-WAITING_ON_MEMBER_FROM = (Status.new, Status.open, Status.pending_internal)
+WAITING_ON_MEMBER_FROM = (TicketStatus.new, TicketStatus.open, TicketStatus.pending_internal)
 # The namespace of disruption notes' ids: one note per piece of news, however often it arrives.
 DISRUPTION_NEWS = uuid.UUID("6f1d8a52-3c55-4d39-9f0e-2b1f0c7a4e11")
 
@@ -44,11 +44,11 @@ async def follow_source_ticket(session: AsyncSession, order: booking_events.Orde
         ticket.member_id = ticket.member_id or order.member_id
         records.log(session, ticket, SYSTEM, "order_linked", order_id=order.id, ref=order.ref)
     if confirmed or (await held_copy(session, order.id)).status in CONFIRMED_OR_LATER:
-        if Status(ticket.status) in ACTIVE:
-            await tickets.move(session, ticket, Status.resolved, SYSTEM, reason="order_confirmed")
+        if TicketStatus(ticket.status) in ACTIVE:
+            await tickets.move(session, ticket, TicketStatus.resolved, SYSTEM, reason="order_confirmed")
             return
     elif ticket.status in WAITING_ON_MEMBER_FROM:  # never a ticket the confirmation resolved already
-        await tickets.move(session, ticket, Status.pending_customer, SYSTEM, reason="order_awaiting_confirmation")
+        await tickets.move(session, ticket, TicketStatus.pending_customer, SYSTEM, reason="order_awaiting_confirmation")
         return
     if linked:
         tickets.touch(ticket, clock.now())
@@ -57,8 +57,8 @@ async def follow_source_ticket(session: AsyncSession, order: booking_events.Orde
 async def settle_overdue(session: AsyncSession, order_id: str, reason: str) -> None:
     """The order was confirmed or cancelled: its confirmation is no longer chased."""
     ticket = await tickets.find_by_origin(session, f"overdue:{order_id}")
-    if ticket is not None and Status(ticket.status) in ACTIVE:
-        await tickets.move(session, ticket, Status.resolved, SYSTEM, reason=reason)
+    if ticket is not None and TicketStatus(ticket.status) in ACTIVE:
+        await tickets.move(session, ticket, TicketStatus.resolved, SYSTEM, reason=reason)
 
 
 def _outbound(order: booking_events.OrderSnapshot, subject: str, description: str, priority: str) -> TicketCreate:
@@ -129,5 +129,5 @@ async def chase_confirmation(session: AsyncSession, order: booking_events.OrderS
     held = await held_copy(session, order.id)
     if held.status != REQUESTED:
         await tickets.move(
-            session, ticket, Status.resolved, SYSTEM, reason="order_cancelled" if held.status == "cancelled" else "order_confirmed"
+            session, ticket, TicketStatus.resolved, SYSTEM, reason="order_cancelled" if held.status == "cancelled" else "order_confirmed"
         )

@@ -15,7 +15,7 @@ from callcenter.agents.models import Agent
 from callcenter.tickets import records
 from callcenter.tickets.models import CLAIMABLE_ROWS, Ticket
 from callcenter.tickets.service import move, touch
-from callcenter.tickets.transitions import CLAIMABLE, Status
+from callcenter.tickets.transitions import CLAIMABLE, TicketStatus
 
 assert {status.value for status in CLAIMABLE} == {"new", "open"}, "CLAIMABLE_ROWS and ix_ticket_claimable name these"
 
@@ -54,8 +54,8 @@ async def _take(session: AsyncSession, ticket_id: str, agent: Agent) -> Ticket:
     ticket = await records.find_ticket(session, ticket_id)
     assert ticket is not None
     await session.refresh(ticket)
-    if ticket.status == Status.new:
-        await move(session, ticket, Status.open, agent.subject, reason="claimed")
+    if ticket.status == TicketStatus.new:
+        await move(session, ticket, TicketStatus.open, agent.subject, reason="claimed")
     else:
         touch(ticket, clock.now())
     records.log(session, ticket, agent.subject, "claimed", agent_id=agent.id)

@@ -12,7 +12,7 @@ from airside.db.columns import UtcDateTime, utcnow
 from airside.flight_numbers import FLIGHT_NO_PATTERN
 from airside.types import IsoDate, Phone, StationCode
 from callcenter.sla.models import Priority
-from callcenter.tickets.transitions import Stage, Status
+from callcenter.tickets.transitions import Stage, TicketStatus
 
 
 def new_id() -> str:
@@ -382,7 +382,7 @@ class TicketPublic(BaseModel):
     number: str
     type: TicketType
     channel: Channel
-    status: Status
+    status: TicketStatus
     priority: Priority
     station: str
     subject: str
@@ -418,7 +418,7 @@ class TicketSummary(BaseModel):
     id: str
     number: str
     type: TicketType
-    status: Status
+    status: TicketStatus
     priority: Priority
     station: str
     subject: str
@@ -428,7 +428,7 @@ class TicketSummary(BaseModel):
 class StatusChange(SQLModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "pending_customer"}]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
 
-    status: Status
+    status: TicketStatus
 
 
 class AssignBody(SQLModel):

@@ -34,7 +34,7 @@ from callcenter.tickets.models import (
     new_id,
 )
 from callcenter.tickets.records import log
-from callcenter.tickets.transitions import ACTIVE, Stage, Status, require_move
+from callcenter.tickets.transitions import ACTIVE, Stage, TicketStatus, require_move
 
 # Business keys of event-raised tickets that hold only while the ticket is open (a later disruption may
 # open a new ticket); the others hold for good (booking chases an order's confirmation once).
@@ -107,20 +107,22 @@ def touch(ticket: Ticket, now: datetime) -> None:
     ticket.updated_at = now
 
 
-async def move(session: AsyncSession, ticket: Ticket, target: Status, actor: str, *, now: datetime | None = None, **detail: Any) -> None:
+async def move(
+    session: AsyncSession, ticket: Ticket, target: TicketStatus, actor: str, *, now: datetime | None = None, **detail: Any
+) -> None:
     """The one place a ticket's status changes: machine check, SLA clock, timestamps, history, event."""
     require_move(ticket.status, target)
     now = now or clock.now()
     await sla_clock.advance(session, ticket, now)
     before = ticket.status
     ticket.status = target.value
-    if target == Status.resolved:
+    if target == TicketStatus.resolved:
         ticket.resolved_at = now
-    elif target == Status.open and before == Status.resolved:
+    elif target == TicketStatus.open and before == TicketStatus.resolved:
         ticket.resolved_at = None  # reopened: resolution time restarts from the next resolve
-    elif target == Status.closed:
+    elif target == TicketStatus.closed:
         ticket.closed_at = now
-    if Status(target) not in ACTIVE and ticket.origin in OPEN_ONLY_ORIGINS:
+    if TicketStatus(target) not in ACTIVE and ticket.origin in OPEN_ONLY_ORIGINS:
         ticket.origin_key = None  # a later event of the order may open a new one
     await sla_clock.recompute(session, ticket)
     touch(ticket, now)
@@ -129,17 +131,21 @@ async def move(session: AsyncSession, ticket: Ticket, target: Status, actor: str
     record(session, cc_events.ticket_status_changed, changed, subject=ticket.id)
 
 
-async def change_status(*, session: AsyncSession, ticket: Ticket, target: Status, actor: str) -> Ticket:
-    if target == Status.merged:
+async def change_status(*, session: AsyncSession, ticket: Ticket, target: TicketStatus, actor: str) -> Ticket:
+    if target == TicketStatus.merged:
         raise conflict("use_merge", "merge a ticket with POST /v1/tickets/{id}/merge")
-    if ticket.type == TicketType.complaint and target in (Status.resolved, Status.closed) and ticket.complaint_stage != Stage.closed:
+    if (
+        ticket.type == TicketType.complaint
+        and target in (TicketStatus.resolved, TicketStatus.closed)
+        and ticket.complaint_stage != Stage.closed
+    ):
         raise conflict("complaint_open", "a complaint is resolved only when the member is satisfied (complaint follow-up)")
     await move(session, ticket, target, actor)
     return ticket
 
 
 async def add_note(*, session: AsyncSession, ticket: Ticket, body: NoteCreate, actor: str, by_member: bool) -> TicketNote:
-    if ticket.status in (Status.closed, Status.merged):
+    if ticket.status in (TicketStatus.closed, TicketStatus.merged):
         raise conflict("ticket_closed", f"a {ticket.status} ticket takes no notes")
     now = clock.now()
     visibility = Visibility.public if by_member else body.visibility
@@ -155,8 +161,8 @@ async def add_note(*, session: AsyncSession, ticket: Ticket, body: NoteCreate, a
     if by_member:
         # A customer reply: it reopens a resolved ticket and ends waiting on the customer.
         ticket.contacts += 1
-        if ticket.status in (Status.resolved, Status.pending_customer):
-            await move(session, ticket, Status.open, actor, now=now, reason="customer_reply")
+        if ticket.status in (TicketStatus.resolved, TicketStatus.pending_customer):
+            await move(session, ticket, TicketStatus.open, actor, now=now, reason="customer_reply")
             return note
     elif visibility == Visibility.public and ticket.first_responded_at is None:
         await sla_clock.advance(session, ticket, now)
@@ -169,7 +175,7 @@ async def add_note(*, session: AsyncSession, ticket: Ticket, body: NoteCreate, a
 
 
 async def log_call(*, session: AsyncSession, ticket: Ticket, body: CallCreate, actor: str, agent: Agent | None) -> TicketCall:
-    if ticket.status in (Status.closed, Status.merged):
+    if ticket.status in (TicketStatus.closed, TicketStatus.merged):
         raise conflict("ticket_closed", f"a {ticket.status} ticket takes no calls")
     now = clock.now()
     calls = await session.scalar(select(func.count()).where(TicketCall.ticket_id == ticket.id))
@@ -191,14 +197,14 @@ async def log_call(*, session: AsyncSession, ticket: Ticket, body: CallCreate, a
 
 
 async def assign(*, session: AsyncSession, ticket: Ticket, agent: Agent, actor: str) -> Ticket:
-    if Status(ticket.status) not in ACTIVE:
+    if TicketStatus(ticket.status) not in ACTIVE:
         raise conflict("ticket_closed", f"a {ticket.status} ticket cannot be assigned")
     if agent.station != ticket.station or not agent.active:
         raise conflict("agent_elsewhere", f"agent {agent.id} does not work at {ticket.station}")
     now = clock.now()
     ticket.assignee = agent.id
-    if ticket.status == Status.new:
-        await move(session, ticket, Status.open, actor, now=now, reason="assigned")
+    if ticket.status == TicketStatus.new:
+        await move(session, ticket, TicketStatus.open, actor, now=now, reason="assigned")
     else:
         touch(ticket, now)
     log(session, ticket, actor, "assigned", agent_id=agent.id)
@@ -209,9 +215,9 @@ async def assign(*, session: AsyncSession, ticket: Ticket, agent: Agent, actor: 
 async def merge(*, session: AsyncSession, ticket: Ticket, into: Ticket, actor: str) -> Ticket:
     if ticket.id == into.id:
         raise conflict("merge_into_itself", "a ticket cannot be merged into itself")
-    if Status(into.status) not in ACTIVE:
+    if TicketStatus(into.status) not in ACTIVE:
         raise conflict("merge_target_closed", f"ticket {into.number} is {into.status}")
-    await move(session, ticket, Status.merged, actor, into=into.id)
+    await move(session, ticket, TicketStatus.merged, actor, into=into.id)
     ticket.merged_into = into.id
     now = clock.now()
     into.tags = sorted(set(into.tags) | set(ticket.tags))
@@ -224,7 +230,7 @@ async def merge(*, session: AsyncSession, ticket: Ticket, into: Ticket, actor: s
 
 
 async def update_ticket(*, session: AsyncSession, ticket: Ticket, body: TicketUpdate, actor: str) -> Ticket:
-    if ticket.status in (Status.closed, Status.merged):
+    if ticket.status in (TicketStatus.closed, TicketStatus.merged):
         raise conflict("ticket_closed", f"a {ticket.status} ticket cannot change")
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True)
     now = clock.now()

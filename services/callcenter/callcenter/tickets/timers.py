@@ -20,7 +20,7 @@ from callcenter.tickets import records
 from callcenter.tickets.models import RESOLVED_ROWS, Ticket
 from callcenter.tickets.service import move
 from callcenter.tickets.sla_clock import clocks_of
-from callcenter.tickets.transitions import Status
+from callcenter.tickets.transitions import TicketStatus
 
 BATCH = 100
 AUTO_CLOSE_AFTER = timedelta(hours=72)
@@ -120,8 +120,8 @@ async def auto_close(*, session: AsyncSession, now: datetime) -> int:
     ).scalars()
     closed = 0
     for ticket in list(stale):
-        if await _claim(session, ticket) and ticket.status == Status.resolved:
-            await move(session, ticket, Status.closed, "system", now=now, reason="no_customer_reply_72h")
+        if await _claim(session, ticket) and ticket.status == TicketStatus.resolved:
+            await move(session, ticket, TicketStatus.closed, "system", now=now, reason="no_customer_reply_72h")
             closed += 1
     return closed
 

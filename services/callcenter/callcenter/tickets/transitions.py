@@ -5,7 +5,7 @@ from enum import StrEnum
 from airside.problems import conflict
 
 
-class Status(StrEnum):
+class TicketStatus(StrEnum):
     new = "new"
     open = "open"
     pending_customer = "pending_customer"
@@ -15,28 +15,36 @@ class Status(StrEnum):
     merged = "merged"
 
 
-ALLOWED: dict[Status, frozenset[Status]] = {
-    Status.new: frozenset({Status.open, Status.pending_customer, Status.pending_internal, Status.resolved, Status.merged}),
-    Status.open: frozenset({Status.pending_customer, Status.pending_internal, Status.resolved, Status.merged}),
-    Status.pending_customer: frozenset({Status.open, Status.pending_internal, Status.resolved, Status.merged}),
-    Status.pending_internal: frozenset({Status.open, Status.pending_customer, Status.resolved, Status.merged}),
-    Status.resolved: frozenset({Status.open, Status.closed}),  # reopen, or close
-    Status.closed: frozenset(),
-    Status.merged: frozenset(),
+ALLOWED: dict[TicketStatus, frozenset[TicketStatus]] = {
+    TicketStatus.new: frozenset(
+        {TicketStatus.open, TicketStatus.pending_customer, TicketStatus.pending_internal, TicketStatus.resolved, TicketStatus.merged}
+    ),
+    TicketStatus.open: frozenset(
+        {TicketStatus.pending_customer, TicketStatus.pending_internal, TicketStatus.resolved, TicketStatus.merged}
+    ),
+    TicketStatus.pending_customer: frozenset(
+        {TicketStatus.open, TicketStatus.pending_internal, TicketStatus.resolved, TicketStatus.merged}
+    ),
+    TicketStatus.pending_internal: frozenset(
+        {TicketStatus.open, TicketStatus.pending_customer, TicketStatus.resolved, TicketStatus.merged}
+    ),
+    TicketStatus.resolved: frozenset({TicketStatus.open, TicketStatus.closed}),  # reopen, or close
+    TicketStatus.closed: frozenset(),
+    TicketStatus.merged: frozenset(),
 }
 
-ACTIVE = frozenset({Status.new, Status.open, Status.pending_customer, Status.pending_internal})
+ACTIVE = frozenset({TicketStatus.new, TicketStatus.open, TicketStatus.pending_customer, TicketStatus.pending_internal})
 # The SLA clock runs only in these; it stops while waiting on the customer.
-CLOCK_RUNS = frozenset({Status.new, Status.open, Status.pending_internal})
-CLAIMABLE = frozenset({Status.new, Status.open})
+CLOCK_RUNS = frozenset({TicketStatus.new, TicketStatus.open, TicketStatus.pending_internal})
+CLAIMABLE = frozenset({TicketStatus.new, TicketStatus.open})
 
 
 def can_move(current: str, target: str) -> bool:
-    return Status(target) in ALLOWED[Status(current)]
+    return TicketStatus(target) in ALLOWED[TicketStatus(current)]
 
 
 def require_move(current: str, target: str) -> None:
-    if target not in Status.__members__ or not can_move(current, target):
+    if target not in TicketStatus.__members__ or not can_move(current, target):
         raise conflict(
             "illegal_transition", f"a ticket that is {current} cannot become {target}", current_status=current, requested_status=target
         )

@@ -32,7 +32,7 @@ from callcenter.tickets.models import (
     TicketType,
     TicketUpdate,
 )
-from callcenter.tickets.transitions import Status
+from callcenter.tickets.transitions import TicketStatus
 
 router = APIRouter(tags=["tickets"])
 
@@ -71,7 +71,7 @@ async def search_tickets(
     session: SessionDep,
     principal: Reader,
     cursor: Annotated[Keyset, keyset(AwareDatetime, RecordId)],
-    status: Status | None = None,
+    status: TicketStatus | None = None,
     type: TicketType | None = None,
     priority: Priority | None = None,
     station: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,

@@ -1,15 +1,8 @@
-from enum import StrEnum
-
 from pydantic import BaseModel, ConfigDict
 
 from airside.copies import MemberCopy
+from airside.events.booking import MemberStatus
 from airside.events.common import Tier
-
-
-class MemberStatus(StrEnum):
-    """As booking's member events carry it (one value today); the copy stores the string."""
-
-    active = "active"
 
 
 class Member(MemberCopy, table=True):

@@ -1,12 +1,12 @@
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import ConfigDict
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime
+from airside.events.booking import OrderStatus
 
 LOUNGE_PRODUCT = "LOUNGE"
 
@@ -15,10 +15,6 @@ class ExpectedStatus(StrEnum):
     expected = "expected"
     dropped = "dropped"  # the order was cancelled, or its LOUNGE item removed
     no_lounge = "no_lounge"  # never had one: kept only to order late snapshots, never listed
-
-
-# Booking's order statuses, as its order events carry them; the copy stores the string.
-OrderStatus = Literal["requested", "confirmed", "assigned", "in_service", "in_lounge", "completed", "no_show", "cancelled"]
 
 
 class ExpectedVisit(SQLModel, table=True):
