@@ -8,6 +8,9 @@ PYTEST := $(BIN)/python -m pytest
 # Spectral (the OpenAPI linter), pinned by its lock file; `npm ci` runs again only when the lock changes.
 SPECTRAL_DIR := clients/spectral
 SPECTRAL_STAMP := $(SPECTRAL_DIR)/node_modules/.installed-stamp
+# The official AsyncAPI parser, pinned the same way: shared/airside/asyncapi.json with no error or warning.
+ASYNCAPI_DIR := clients/asyncapi
+ASYNCAPI_STAMP := $(ASYNCAPI_DIR)/node_modules/.installed-stamp
 # The front-end contract: openapi-typescript types from docs/openapi/ and clients/typescript/src/frontend.ts
 # compiled with tsc --strict; the types are generated, not committed (the documents are the checked copy).
 TS_DIR := clients/typescript
@@ -30,6 +33,10 @@ $(SPECTRAL_STAMP): $(SPECTRAL_DIR)/package-lock.json
 	cd $(SPECTRAL_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(SPECTRAL_STAMP)
 
+$(ASYNCAPI_STAMP): $(ASYNCAPI_DIR)/package-lock.json
+	cd $(ASYNCAPI_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(ASYNCAPI_STAMP)
+
 $(TS_STAMP): $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(TS_STAMP)
@@ -43,10 +50,11 @@ typescript-client: $(TS_TYPES)
 run: install
 	@$(BIN)/airside-dev run
 
-lint: install $(SPECTRAL_STAMP) typescript-client
+lint: install $(SPECTRAL_STAMP) $(ASYNCAPI_STAMP) typescript-client
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/airside-dev asyncapi --check
+	node $(ASYNCAPI_DIR)/validate.mjs shared/airside/asyncapi.json
 	$(BIN)/airside-dev openapi --check
 	$(SPECTRAL_DIR)/node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity=warn --quiet docs/openapi/*.json
 

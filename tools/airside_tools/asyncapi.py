@@ -3,23 +3,49 @@
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
 import airside
-from airside.events import REGISTRY
-from airside.messaging.envelope import CloudEvent
+from airside.events import EXAMPLES, REGISTRY
+from airside.messaging.envelope import CloudEvent, EventDefinition
 from airside.messaging.streams import stream_for
 
 # The document ships in the platform, which serves it (airside.platform_routes): only writing it is tooling.
 DOCUMENT_PATH = Path(airside.__file__).with_name("asyncapi.json")
 REF = "#/components/schemas/{model}"
+# AsyncAPI's NATS bindings 0.1.0: only an operation binding has fields; the others are reserved and empty.
+NATS_BINDING_VERSION = "0.1.0"
+# The example envelopes' fixed values, so the document is the same on every run.
+EXAMPLE_TIME = datetime(2026, 12, 23, 21, 5, tzinfo=UTC)
+EXAMPLE_CORRELATION_ID = "8f14e45f-ceea-467f-a0e6-3b9c2d1a7e55"
+# Payload keys holding the aggregate whose id is the event's CloudEvents `subject`.
+SNAPSHOTS = ("order", "visit", "ticket", "callback", "requisition", "member")
 
 
 def _component_name(event_type: str) -> str:
     return "".join(part.capitalize() for part in event_type.removeprefix("airside.").replace(".", "_").split("_"))
+
+
+def _example(definition: EventDefinition[Any]) -> dict[str, Any]:
+    """The event's example payload in its envelope, as a producer builds it; the payload model checks the example."""
+    data = definition.payload.model_validate(EXAMPLES[definition.type]).model_dump(mode="json", exclude_none=True)
+    event = CloudEvent(
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, definition.type)),
+        source=f"airside/{definition.producer}",
+        type=definition.type,
+        subject=next((data[key]["id"] for key in SNAPSHOTS if key in data), None),
+        time=EXAMPLE_TIME,
+        dataschema=definition.dataschema,
+        correlationid=EXAMPLE_CORRELATION_ID,
+        data=data,
+    )
+    envelope = event.model_dump(mode="json", exclude_none=True)
+    return {"name": f"{definition.type} example", "headers": {"Nats-Msg-Id": event.id}, "payload": envelope}
 
 
 def build_document() -> dict[str, Any]:
@@ -27,6 +53,9 @@ def build_document() -> dict[str, Any]:
     models = [(CloudEvent, "validation")] + [(definition.payload, "validation") for definition in definitions]
     keys, shared_schemas = models_json_schema(models, ref_template=REF)
     schemas: dict[str, Any] = dict(shared_schemas.get("$defs", {}))
+    envelope = schemas[keys[(CloudEvent, "validation")]["$ref"].rsplit("/", 1)[-1]]
+    # The model defaults specversion for producers; on the wire every CloudEvent must carry it.
+    envelope["required"] = ["specversion", *envelope["required"]]
     channels: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -38,6 +67,12 @@ def build_document() -> dict[str, Any]:
             "title": name,
             "summary": definition.summary,
             "contentType": "application/cloudevents+json",
+            "correlationId": {
+                "location": "$message.payload#/correlationid",
+                "description": "The id of the HTTP request that caused the change, carried into every event it caused.",
+            },
+            "bindings": {"nats": {}},
+            "examples": [_example(definition)],
             "headers": {
                 "type": "object",
                 "properties": {"Nats-Msg-Id": {"type": "string", "description": "The event id; JetStream de-duplicates on it."}},
@@ -58,22 +93,35 @@ def build_document() -> dict[str, Any]:
             },
         }
         channel_id = definition.type.replace(".", "_")
+        stream = stream_for(definition.subject).name
         channels[channel_id] = {
             "address": definition.subject,
             "title": definition.type,
-            "description": f"Stream {stream_for(definition.subject).name}. {definition.summary}",
+            "description": f"Stream {stream}. {definition.summary}",
+            "x-airside-stream": stream,
+            "bindings": {"nats": {}},
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
         }
         operations[f"{definition.producer}_sends_{channel_id}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{channel_id}"},
             "summary": f"{definition.producer} publishes {definition.type}",
+            "description": (
+                f"Published to JetStream stream {stream} with `Nats-Msg-Id` set to the CloudEvent id, at least once: "
+                "a consumer de-duplicates by `id` and does not rely on order."
+            ),
+            "bindings": {"nats": {"bindingVersion": NATS_BINDING_VERSION}},
             "messages": [{"$ref": f"#/channels/{channel_id}/messages/{name}"}],
         }
     operations["airside_receives_airside_flight_status"] = {
         "action": "receive",
         "channel": {"$ref": "#/channels/airside_flight_status"},
         "summary": "booking and lounge take flight status from airline systems",
+        "description": (
+            "Booking and lounge each read AIRSIDE_FLIGHTS through a durable consumer of their own. An absent field means "
+            "unchanged; a status older than the one held is ignored; one stamped more than a day ahead is parked as a dead letter."
+        ),
+        "bindings": {"nats": {"bindingVersion": NATS_BINDING_VERSION}},
         "messages": [{"$ref": "#/channels/airside_flight_status/messages/FlightStatus"}],
     }
     return {
@@ -89,7 +137,12 @@ def build_document() -> dict[str, Any]:
         },
         "defaultContentType": "application/cloudevents+json",
         "servers": {
-            "nats": {"host": "nats:4222", "protocol": "nats", "description": "NATS JetStream (compose service `nats`)"},
+            "nats": {
+                "host": "nats:4222",
+                "protocol": "nats",
+                "description": "NATS JetStream (compose service `nats`)",
+                "bindings": {"nats": {}},
+            },
         },
         "channels": channels,
         "operations": operations,

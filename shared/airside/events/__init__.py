@@ -1,6 +1,11 @@
 """Every event Airside emits or consumes: typed payloads, one definition for producer and consumers."""
 
+from typing import Any
+
 from airside.events import booking, callcenter, flights, lounge
 from airside.messaging.envelope import REGISTRY
 
-__all__ = ["REGISTRY", "booking", "callcenter", "flights", "lounge"]
+# A realistic payload of every event type, by type (the AsyncAPI document's message examples).
+EXAMPLES: dict[str, dict[str, Any]] = {**booking.EXAMPLES, **callcenter.EXAMPLES, **flights.EXAMPLES, **lounge.EXAMPLES}
+
+__all__ = ["EXAMPLES", "REGISTRY", "booking", "callcenter", "flights", "lounge"]

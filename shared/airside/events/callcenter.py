@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from airside.messaging.envelope import define
@@ -120,3 +122,63 @@ callback_completed = define(
     "airside.callcenter.callback.completed", CallbackCompleted, "A follow-up call ended (reached, declined or failed).", producer=PRODUCER
 )
 csat_recorded = define("airside.callcenter.csat.recorded", CsatRecorded, "A satisfaction score was recorded.", producer=PRODUCER)
+
+
+# One realistic payload per event, for the AsyncAPI document's message examples (validated when it is written).
+_TICKET = {
+    "id": "4c8e1a3d-6b2f-4d9e-a7c5-0e3b9f1d2a68",
+    "number": "T-20261224-0042",
+    "version": 1,
+    "type": "complaint",
+    "status": "new",
+    "priority": "P2",
+    "station": "PEK",
+    "member_id": "6e2d9a41-8c3b-4f7e-b1a5-3d0c7f9e2b18",
+    "order_id": "a3c8e1f4-2b7d-4e9a-8f6c-1d5b0e3a9c24",
+}
+_ASSIGNED = {**_TICKET, "version": 2, "status": "open", "assignee": "zhao.min"}
+_CALLBACK = {
+    "id": "8b3f6d1a-2e9c-4a7b-b5d0-6c1e4a9f3b72",
+    "order_id": "a3c8e1f4-2b7d-4e9a-8f6c-1d5b0e3a9c24",
+    "member_id": "6e2d9a41-8c3b-4f7e-b1a5-3d0c7f9e2b18",
+    "station": "PEK",
+    "purpose": "service_followup",
+    "status": "pending",
+    "due_at": "2026-12-24T02:00:00Z",
+    "attempts": 0,
+}
+EXAMPLES: dict[str, dict[str, Any]] = {
+    ticket_created.type: {"ticket": _TICKET},
+    ticket_assigned.type: {"ticket": _ASSIGNED},
+    ticket_status_changed.type: {
+        "ticket": {**_ASSIGNED, "version": 3, "status": "pending_internal"},
+        "from_status": "open",
+        "to_status": "pending_internal",
+    },
+    ticket_sla_warning.type: {"ticket": _ASSIGNED, "target": "first_response", "due_at": "2026-12-24T03:30:00Z"},
+    ticket_sla_breached.type: {"ticket": _ASSIGNED, "target": "resolution", "due_at": "2026-12-24T11:00:00Z"},
+    ticket_escalated.type: {"ticket": _ASSIGNED, "level": 1, "target": "resolution"},
+    complaint_approval_requested.type: {
+        "ticket": _ASSIGNED,
+        "compensation_minor": 30000,
+        "approver_role": "team_lead",
+        "complaint_total_minor": 30000,
+    },
+    complaint_resolved.type: {
+        "ticket": {**_ASSIGNED, "version": 5, "status": "resolved"},
+        "resolution": "Apologised; 300 CNY voucher approved",
+        "compensation_minor": 30000,
+    },
+    complaint_routed.type: {"ticket_id": _TICKET["id"], "station": "PEK", "service": "booking", "order_id": _TICKET["order_id"]},
+    callback_scheduled.type: {"callback": _CALLBACK},
+    callback_completed.type: {"callback": {**_CALLBACK, "status": "completed", "attempts": 1}, "outcome": "reached", "csat": 5},
+    csat_recorded.type: {
+        "order_id": _CALLBACK["order_id"],
+        "member_id": _CALLBACK["member_id"],
+        "station": "PEK",
+        "csat": 5,
+        "comment": "Very helpful at security",
+        "callback_id": _CALLBACK["id"],
+        "source": "call",
+    },
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -41,6 +42,24 @@ class FlightStatusChanged(BaseModel):
 flight_status = define(
     "airside.flight.status", FlightStatusChanged, "A flight's schedule or status, from an airline system or booking.", producer="airline"
 )
+# A realistic payload, for the AsyncAPI document's message example (validated when it is written).
+EXAMPLES: dict[str, dict[str, Any]] = {
+    flight_status.type: {
+        "carrier": "CA",
+        "number": "1831",
+        "flight_date": "2026-12-24",
+        "origin": "PEK",
+        "destination": "KMG",
+        "status": "delayed",
+        "updated_at": "2026-12-23T21:05:00Z",
+        "std": "2026-12-24T01:40:00Z",
+        "etd": "2026-12-24T02:40:00Z",
+        "sta": "2026-12-24T05:05:00Z",
+        "eta": "2026-12-24T06:05:00Z",
+        "gate": "E21",
+        "reason": "Late inbound aircraft",
+    }
+}
 
 
 # A source's clock or time zone can be wrong. The copies keep the newest `updated_at`, so a status

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from airside.messaging.envelope import define
@@ -136,3 +138,80 @@ requisition_approved = define(
 requisition_received = define(
     "airside.lounge.requisition.received", RequisitionEvent, "The goods of a requisition were received.", producer=PRODUCER
 )
+
+
+# One realistic payload per event, for the AsyncAPI document's message examples (validated when it is written).
+_VISIT = {
+    "id": "9d4e2b7a-1c3f-4a8e-b6d0-5f2a8c1e7b43",
+    "version": 1,
+    "lounge_id": "PEK-T3-F",
+    "station": "PEK",
+    "member_id": "6e2d9a41-8c3b-4f7e-b1a5-3d0c7f9e2b18",
+    "order_id": "a3c8e1f4-2b7d-4e9a-8f6c-1d5b0e3a9c24",
+    "flight_no": "CA1831",
+    "flight_date": "2026-12-24",
+    "guests": 1,
+    "entitlement": "order",
+    "status": "checked_in",
+    "checked_in_at": "2026-12-23T22:50:00Z",
+    "boarding_call_at": "2026-12-24T00:55:00Z",
+}
+_LINE = {
+    "line_id": "3e1b7c9a-2d4f-4b8e-a6c0-1f5d9e2a7b64",
+    "sku": "TEA-LONGJING",
+    "name": "Longjing tea",
+    "category": "drinks",
+    "qty": 2,
+    "unit_price_minor": 3800,
+    "amount_minor": 7600,
+    "complimentary": False,
+}
+_REQUISITION = {
+    "id": "7a2c5e9b-4d1f-4e3a-8b6c-0d9f2e1a5c37",
+    "lounge_id": "PEK-T3-F",
+    "station": "PEK",
+    "status": "submitted",
+    "lines": [{"sku": "TEA-LONGJING", "qty": 200}, {"sku": "WATER-500", "qty": 480}],
+}
+EXAMPLES: dict[str, dict[str, Any]] = {
+    visit_checked_in.type: {"visit": _VISIT},
+    visit_checked_out.type: {"visit": {**_VISIT, "version": 2, "status": "checked_out", "checked_out_at": "2026-12-23T23:55:00Z"}},
+    visit_boarding_call_due.type: {"visit": _VISIT},
+    visit_flight_changed.type: {
+        "visit": {**_VISIT, "version": 2, "boarding_call_at": "2026-12-24T01:55:00Z"},
+        "new_etd": "2026-12-24T02:40:00Z",
+        "delay_minutes": 60,
+    },
+    sale_completed.type: {
+        "visit": _VISIT,
+        "bill_id": "b8f1d3a6-5c2e-4a9b-9e7d-4c0a6f2b1e85",
+        "lines": [
+            _LINE,
+            {
+                **_LINE,
+                "line_id": "6c4a1e8d-7b2f-4d5c-9a3e-2b8f0d6c1a97",
+                "sku": "NOODLE-BEEF",
+                "name": "Beef noodles",
+                "category": "food",
+                "qty": 1,
+                "unit_price_minor": 4800,
+                "amount_minor": 0,
+                "complimentary": True,
+            },
+        ],
+        "total_minor": 7600,
+        "complimentary_minor": 4800,
+        "payment_method": "card",
+    },
+    sale_voided.type: {"visit_id": _VISIT["id"], "line": _LINE, "reason": "Rung up twice"},
+    stock_low.type: {"lounge_id": "PEK-T3-F", "station": "PEK", "sku": "WATER-500", "on_hand": 22, "reorder_point": 24, "reorder_qty": 480},
+    stock_adjusted.type: {
+        "lounge_id": "PEK-T3-F",
+        "station": "PEK",
+        "count_id": "e5b2d8f1-9a3c-4e6b-8d1f-7c4a0e2b9d56",
+        "lines": [{"sku": "WATER-500", "expected": 120, "counted": 114, "variance": -6}],
+    },
+    requisition_submitted.type: {"requisition": _REQUISITION},
+    requisition_approved.type: {"requisition": {**_REQUISITION, "status": "approved"}},
+    requisition_received.type: {"requisition": {**_REQUISITION, "status": "received"}},
+}
