@@ -16,8 +16,12 @@ from airside.auth import Role, issue_token
 from airside.settings import AirsideSettings, SettingsError
 
 app = typer.Typer(help="Airside operations and development commands.", no_args_is_help=True, add_completion=False)
-ops = typer.Typer(help="Operate the running services: dead letters and republishing.", no_args_is_help=True)
+ops = typer.Typer(help="Operate the running services: dead letters, events set aside and republishing.", no_args_is_help=True)
 app.add_typer(ops, name="ops")
+
+# The arguments every ops command takes.
+ServiceName = Annotated[str, typer.Argument(help="booking, lounge or callcenter")]
+AdminToken = Annotated[str | None, typer.Option("--token", help="Admin token; minted from the secret when absent")]
 
 SERVICE_URLS = {"booking": "http://127.0.0.1:8001", "lounge": "http://127.0.0.1:8002", "callcenter": "http://127.0.0.1:8003"}
 
@@ -71,7 +75,7 @@ def seed(
 
 @app.command()
 def relay(
-    service: Annotated[str, typer.Argument(help="booking, lounge or callcenter")],
+    service: ServiceName,
     host: Annotated[str, typer.Option(help="Address /healthz, /readyz and /metrics listen on (port: AIRSIDE_RELAY_PORT)")] = "0.0.0.0",
 ) -> None:
     """Run a service's outbox relay in a process of its own (the service runs with AIRSIDE_RELAY=external);
@@ -119,9 +123,9 @@ def flight_status(
 
 @ops.command("dead-letters")
 def dead_letters(
-    service: Annotated[str, typer.Argument(help="booking, lounge or callcenter")],
+    service: ServiceName,
     status: Annotated[str | None, typer.Option(help="parked or replayed")] = None,
-    token: Annotated[str | None, typer.Option(help="Admin token; minted from the secret when absent")] = None,
+    token: AdminToken = None,
 ) -> None:
     """List a service's dead letters."""
     params = {"status": status} if status else {}
@@ -130,20 +134,30 @@ def dead_letters(
 
 @ops.command("replay")
 def replay(
-    service: Annotated[str, typer.Argument(help="booking, lounge or callcenter")],
+    service: ServiceName,
     dead_letter_id: Annotated[int, typer.Argument(help="The dead letter's id")],
-    token: Annotated[str | None, typer.Option(help="Admin token; minted from the secret when absent")] = None,
+    token: AdminToken = None,
 ) -> None:
     """Replay one dead letter through its handler."""
     _show(httpx.post(f"{_service_url(service)}/v1/ops/dead-letters/{dead_letter_id}/replay", headers=_admin_headers(token), timeout=30))
 
 
+@ops.command("set-aside")
+def set_aside(
+    service: ServiceName,
+    event_id: Annotated[str, typer.Argument(help="The id of the event the relay keeps failing to publish (its log names it)")],
+    token: AdminToken = None,
+) -> None:
+    """Move an event the relay cannot publish to the dead letters, so the events behind it go out."""
+    _show(httpx.post(f"{_service_url(service)}/v1/ops/outbox/{event_id}/set-aside", headers=_admin_headers(token), timeout=30))
+
+
 @ops.command("republish")
 def republish(
-    service: Annotated[str, typer.Argument(help="booking, lounge or callcenter")],
+    service: ServiceName,
     since: Annotated[datetime, typer.Option(help="Republish every event recorded since this time (UTC unless it says otherwise)")],
     wait_seconds: Annotated[float, typer.Option(help="How long the service waits for its relay before answering (0-25)")] = 10,
-    token: Annotated[str | None, typer.Option(help="Admin token; minted from the secret when absent")] = None,
+    token: AdminToken = None,
 ) -> None:
     """Publish again every event a service recorded since a time (rebuilds a lost stream); prints how many
     were marked, how many the stream has, and how many are still pending."""

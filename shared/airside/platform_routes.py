@@ -16,15 +16,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from airside.auth import Principal, Role, require
 from airside.db.dependencies import SessionDep
-from airside.messaging.inbox import ReplayError, dead_letters, replay
+from airside.messaging import set_aside
+from airside.messaging.inbox import ReplayError, dead_letters
 from airside.messaging.outbox import backlog, republish_since
 from airside.pagination import Keyset, LimitQuery, Page, keyset
-from airside.problems import RETRY_AFTER_SECONDS, Problem, not_found
+from airside.problems import RETRY_AFTER_SECONDS, Problem, conflict, not_found
 from airside.types import IsoDateTime
 
 platform_router = APIRouter()
 AdminOnly = Annotated[Principal, Depends(require(Role.admin))]
 DeadLetterId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the column is a 32-bit integer
+EventId = Annotated[str, Path(min_length=1, max_length=36, description="The event's id (its CloudEvents `id`)")]
 
 
 @platform_router.get("/healthz", summary="Check the process is alive", tags=["platform"])
@@ -152,14 +154,31 @@ async def list_dead_letters(
 
 @platform_router.post("/v1/ops/dead-letters/{dead_letter_id}/replay", summary="Replay a dead-lettered event", tags=["ops"])
 async def replay_dead_letter(dead_letter_id: DeadLetterId, request: Request, _admin: AdminOnly) -> DeadLetterPublic:
-    """Run a parked event through its handler again; it takes effect once, whatever happened before."""
+    """Run a parked event through its handler again; it takes effect once, whatever happened before. An
+    event set aside from the outbox (consumer `outbox-relay`) is published again instead."""
     runtime = request.app.state.runtime
     try:
-        letter = await replay(runtime.db, runtime.consumers, dead_letter_id)
+        letter = await set_aside.replay_dead_letter(runtime.db, runtime.bus, runtime.consumers, dead_letter_id)
     except LookupError as exc:
         raise not_found("dead letter") from exc
     except ReplayError as exc:
-        raise Problem(409, "replay_failed", f"the handler failed again: {exc}") from exc
+        raise Problem(409, "replay_failed", f"the replay failed again: {exc}") from exc
+    return DeadLetterPublic.model_validate(letter, from_attributes=True)
+
+
+@platform_router.post("/v1/ops/outbox/{event_id}/set-aside", summary="Set aside an event the relay cannot publish", tags=["ops"])
+async def set_aside_event(event_id: EventId, request: Request, _admin: AdminOnly) -> DeadLetterPublic:
+    """Events are published in commit order, so one the stream refuses every time holds back every later one
+    (the relay logs its id). This moves it to the dead letters, where it is listed and can be replayed, and
+    the events behind it go out."""
+    try:
+        letter = await set_aside.set_aside(request.app.state.runtime.db, event_id)
+    except LookupError as exc:
+        raise not_found("unpublished event") from exc
+    except set_aside.NotFailing as exc:
+        raise conflict(
+            "not_failing", "the event has not failed to publish: it waits its turn, and setting it aside would only reorder it"
+        ) from exc
     return DeadLetterPublic.model_validate(letter, from_attributes=True)
 
 

@@ -53,7 +53,8 @@ MEANINGS = {
     "concurrent_change": "The record changed while this request ran. Read it again and retry.",
     "illegal_transition": "The record's status does not allow this step (the body names the current status).",
     "subject_taken": "The token subject is already another person's record.",
-    "replay_failed": "The parked event failed again in its handler; it stays parked (the `detail` gives the error).",
+    "replay_failed": "The parked event failed again (its handler, or the stream refused it); it stays parked (`detail` says why).",
+    "not_failing": "The event has not failed to publish: it waits behind earlier ones. Only an event the relay keeps failing is set aside.",
     "internal_error": "A defect on our side, logged with its correlation id: quote the `X-Correlation-ID` to support.",
     "unavailable": "The database or the identity provider cannot be reached. Retry after `Retry-After` seconds.",
     # booking
