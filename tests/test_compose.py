@@ -52,6 +52,10 @@ SHARED_ENV = {
     "AIRSIDE_RELAY",
 }
 TEST_SECRET = "compose-test-secret-0123456789abcdef0123456789abcdef"
+NATS_USERS = (*SERVICES, "airline")  # deploy/nats/auth.conf
+NATS_PASSWORDS = {f"{user.upper()}_NATS_PASSWORD": f"compose-test-{user}-nats-password" for user in NATS_USERS}
+REQUIRED = {"AIRSIDE_JWT_SECRET": TEST_SECRET, **NATS_PASSWORDS}
+NATS_AUTH = NATS_CONFIG_DIR / "auth.conf"  # included by every node's config, not a server's config itself
 CLUSTER_URL = "nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222"
 
 
@@ -293,8 +297,8 @@ def compose_raw(compose_text: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def compose(compose_raw: dict[str, Any]) -> dict[str, Any]:
-    """The file as `docker compose` sees it with only the required secret set: every other value at its default."""
-    return interpolate(compose_raw, {"AIRSIDE_JWT_SECRET": TEST_SECRET})
+    """The file as `docker compose` sees it with only the required secrets set: every other value at its default."""
+    return interpolate(compose_raw, REQUIRED)
 
 
 @pytest.fixture
@@ -325,9 +329,10 @@ def test_schema_validation_catches_a_broken_file(compose_raw):
     assert schema_errors(misspelt), "an unknown service key must be rejected"
 
 
-def test_interpolation_fails_loudly_without_the_jwt_secret(compose_raw):
-    with pytest.raises(InterpolationError, match="AIRSIDE_JWT_SECRET"):
-        interpolate(compose_raw, {})
+def test_interpolation_fails_loudly_without_the_jwt_secret_or_a_nats_password(compose_raw):
+    for missing in REQUIRED:
+        with pytest.raises(InterpolationError, match=missing):
+            interpolate(compose_raw, {name: value for name, value in REQUIRED.items() if name != missing})
     for name in SERVICES:
         assert environment_of(compose_raw["services"][name])["AIRSIDE_JWT_SECRET"].startswith("${AIRSIDE_JWT_SECRET:?")
 
@@ -447,8 +452,8 @@ def test_postgres_init_script_creates_each_services_role_and_database(compose_ra
 
     # The password the init script gives each role is the one in the service's URL, defaults or not.
     for env in (
-        {"AIRSIDE_JWT_SECRET": TEST_SECRET},
-        {"AIRSIDE_JWT_SECRET": TEST_SECRET, **{f"{n.upper()}_DB_PASSWORD": f"pw-{n}" for n in SERVICES}},
+        REQUIRED,
+        {**REQUIRED, **{f"{n.upper()}_DB_PASSWORD": f"pw-{n}" for n in SERVICES}},
     ):
         interpolated = interpolate(compose_raw, env)
         postgres_env = environment_of(interpolated["services"]["postgres"])
@@ -458,7 +463,7 @@ def test_postgres_init_script_creates_each_services_role_and_database(compose_ra
 
 
 def test_cluster_profile_runs_three_routed_jetstream_nodes(compose_raw, compose_text):
-    services = interpolate(compose_raw, {"AIRSIDE_JWT_SECRET": TEST_SECRET})["services"]
+    services = interpolate(compose_raw, REQUIRED)["services"]
     in_cluster = {name for name, service in services.items() if "cluster" in service.get("profiles", [])}
     assert in_cluster == CLUSTER_NODES
 
@@ -475,9 +480,7 @@ def test_cluster_profile_runs_three_routed_jetstream_nodes(compose_raw, compose_
 
     # The header documents how the services are pointed at the cluster; that environment reaches every service.
     assert f"AIRSIDE_NATS_URL={CLUSTER_URL} AIRSIDE_STREAM_REPLICAS=3" in compose_text
-    clustered = interpolate(
-        compose_raw, {"AIRSIDE_JWT_SECRET": TEST_SECRET, "AIRSIDE_NATS_URL": CLUSTER_URL, "AIRSIDE_STREAM_REPLICAS": "3"}
-    )
+    clustered = interpolate(compose_raw, {**REQUIRED, "AIRSIDE_NATS_URL": CLUSTER_URL, "AIRSIDE_STREAM_REPLICAS": "3"})
     for name in SERVICES:
         env = environment_of(clustered["services"][name])
         assert env["AIRSIDE_STREAM_REPLICAS"] == "3"
@@ -543,7 +546,7 @@ def test_gateway_logs_paths_without_query_strings(compose):
 
 
 def test_every_nats_config_parses_with_the_real_server(compose, tmp_path):
-    configs = sorted(NATS_CONFIG_DIR.glob("*.conf"))
+    configs = sorted(config for config in NATS_CONFIG_DIR.glob("*.conf") if config != NATS_AUTH)
     mounted = {
         (ROOT / source).resolve()
         for service in compose["services"].values()
@@ -552,15 +555,58 @@ def test_every_nats_config_parses_with_the_real_server(compose, tmp_path):
     }
     assert mounted == {config.resolve() for config in configs}, "each NATS config in deploy/ is used by one node and vice versa"
     for config in configs:
-        checked = subprocess.run([nats_server_binary(), "-c", str(config), "-t"], capture_output=True, text=True, timeout=30)
+        checked = subprocess.run(
+            [nats_server_binary(), "-c", str(config), "-t"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, **NATS_PASSWORDS},
+        )
         assert checked.returncode == 0, f"{config.name}: {checked.stdout}{checked.stderr}"
         assert "is valid" in checked.stdout + checked.stderr
         assert re.search(r"jetstream\s*\{[^}]*\bsync_interval:\s*always\b", uncommented(config.read_text())), config.name
 
+    # A node started without a user's password refuses to run rather than letting that user in unchecked.
+    for missing in NATS_PASSWORDS:
+        env = {name: value for name, value in {**os.environ, **NATS_PASSWORDS}.items() if name != missing}
+        checked = subprocess.run([nats_server_binary(), "-c", str(configs[0]), "-t"], capture_output=True, text=True, timeout=30, env=env)
+        assert checked.returncode != 0 and missing in checked.stderr, checked.stderr
+
     broken = tmp_path / "broken.conf"
     broken.write_text((NATS_CONFIG_DIR / "nats.conf").read_text().replace("sync_interval: always", "sync_interval: sometimes"))
-    checked = subprocess.run([nats_server_binary(), "-c", str(broken), "-t"], capture_output=True, text=True, timeout=30)
-    assert checked.returncode != 0, "nats-server -t must reject a bad value, or this check proves nothing"
+    (tmp_path / "auth.conf").symlink_to(NATS_AUTH)
+    checked = subprocess.run(
+        [nats_server_binary(), "-c", str(broken), "-t"], capture_output=True, text=True, timeout=30, env={**os.environ, **NATS_PASSWORDS}
+    )
+    assert checked.returncode != 0 and "sync_interval" in checked.stderr, (
+        "nats-server -t must reject a bad value, or this check proves nothing"
+    )
+
+
+def test_every_nats_node_enforces_the_same_users_and_partners_reach_nats(compose, compose_raw):
+    """Each node includes the one auth file mounted beside its config and gets every password; each service
+    and its relay log in as the service's user with its own password; NATS is published for airline systems."""
+    services = compose["services"]
+    auth = uncommented(NATS_AUTH.read_text())
+    assert sorted(re.findall(r"\{\s*user:\s*(\w+),\s*password:\s*\$(\w+),", auth)) == sorted(
+        (user, f"{user.upper()}_NATS_PASSWORD") for user in NATS_USERS
+    )
+    assert "no_auth_user" not in auth, "no anonymous access"
+    for name in ("nats", *CLUSTER_NODES):
+        mounts = dict((target, source) for source, target in volume_mounts(services[name]))
+        assert mounts["/etc/nats/auth.conf"] == "./deploy/nats/auth.conf", name
+        assert re.search(r"^include \./auth\.conf$", uncommented((ROOT / mounts["/etc/nats/nats-server.conf"]).read_text()), re.M), name
+        assert {key: value for key, value in environment_of(services[name]).items() if key in NATS_PASSWORDS} == NATS_PASSWORDS, name
+        assert all(value.startswith(f"${{{key}:?") for key, value in environment_of(compose_raw["services"][name]).items()), (
+            "no password committed"
+        )
+    for name in (*SERVICES, *RELAYS):
+        user = RELAYS.get(name, name)
+        env, declared = environment_of(services[name]), environment_of(compose_raw["services"][name])
+        assert env["AIRSIDE_NATS_USER"] == user, name
+        assert env["AIRSIDE_NATS_PASSWORD"] == NATS_PASSWORDS[f"{user.upper()}_NATS_PASSWORD"], name
+        assert declared["AIRSIDE_NATS_PASSWORD"].startswith(f"${{{user.upper()}_NATS_PASSWORD:?"), "required, never a default"
+    assert [str(port) for port in services["nats"]["ports"]] == ["4222:4222"]
 
 
 # --- the images ------------------------------------------------------------------------------------------------

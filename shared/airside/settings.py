@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import ssl
+from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import SecretStr, field_validator
@@ -30,6 +32,15 @@ class AirsideSettings(BaseSettings):
     # None: embedded on SQLite, production on PostgreSQL (a deployment that forgot to say so is not a laptop).
     env: Literal["embedded", "production"] | None = None
     nats_url: str = "nats://127.0.0.1:4222"
+    # The service's NATS user (docs/nats-security.md); its password given directly or as a mounted secret
+    # file. None of them: no credentials, as the dev run's and the tests' nats-server expect.
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    nats_password_file: Path | None = None
+    # TLS to NATS: the CA that signed the server's certificate, and a client certificate where the server asks for one.
+    nats_tls_ca_file: Path | None = None
+    nats_tls_cert_file: Path | None = None
+    nats_tls_key_file: Path | None = None
     log_level: str = "INFO"
     jwt_secret: SecretStr | None = None
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
@@ -100,6 +111,29 @@ class AirsideSettings(BaseSettings):
                 return driver + value[len(plain) :]
         return value
 
+    def nats_credentials(self) -> tuple[str, str] | None:
+        """The NATS user and its password (the file's content, trailing newline dropped), or None without a user."""
+        if self.nats_password is not None and self.nats_password_file is not None:
+            raise SettingsError("set AIRSIDE_NATS_PASSWORD or AIRSIDE_NATS_PASSWORD_FILE, not both")
+        if self.nats_user is None:
+            if self.nats_password is not None or self.nats_password_file is not None:
+                raise SettingsError("a NATS password needs AIRSIDE_NATS_USER")
+            return None
+        if self.nats_password_file is not None:
+            return self.nats_user, self.nats_password_file.read_text().rstrip("\r\n")
+        if self.nats_password is None:
+            raise SettingsError("AIRSIDE_NATS_USER needs AIRSIDE_NATS_PASSWORD or AIRSIDE_NATS_PASSWORD_FILE")
+        return self.nats_user, self.nats_password.get_secret_value()
+
+    def nats_tls(self) -> ssl.SSLContext | None:
+        """A TLS context verifying the server against the configured CA (and presenting a client certificate), or None."""
+        if self.nats_tls_ca_file is None and self.nats_tls_cert_file is None:
+            return None
+        context = ssl.create_default_context(cafile=self.nats_tls_ca_file)
+        if self.nats_tls_cert_file is not None:
+            context.load_cert_chain(self.nats_tls_cert_file, self.nats_tls_key_file)
+        return context
+
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
@@ -128,6 +162,9 @@ class AirsideSettings(BaseSettings):
             raise SettingsError("AIRSIDE_JWT_JWKS_URL must be set when AIRSIDE_JWT_ALGORITHM=RS256")
         if self.relay == "external" and not self.is_postgres:
             raise SettingsError("AIRSIDE_RELAY=external needs PostgreSQL: on SQLite the service's own process relays its outbox")
+        # A half-given NATS user, an unreadable password file or TLS file: refused now, not on the first connect.
+        self.nats_credentials()
+        self.nats_tls()
         secret = self.signing_secret()
         if not self.is_embedded:
             mode = f"AIRSIDE_ENV={self.env}" if self.env else "a PostgreSQL database without AIRSIDE_ENV=embedded"

@@ -85,6 +85,9 @@ class Bus:
 
     async def _connect_forever(self) -> None:
         delay = 0.2
+        credentials = self.settings.nats_credentials()
+        user, password = credentials if credentials is not None else (None, None)
+        tls = self.settings.nats_tls()
         while self.nc is None:
             try:
                 self.nc = await nats.connect(
@@ -100,6 +103,9 @@ class Bus:
                     disconnected_cb=self._disconnected,
                     reconnected_cb=self._reconnected,
                     error_cb=self._error,
+                    user=user,
+                    password=password,
+                    tls=tls,
                 )
             except Exception as exc:  # noqa: BLE001 - any failure means "try again later"
                 log.warning("NATS not reachable, writes wait in the outbox", extra={"error": str(exc), "nats_url": self.settings.nats_url})
