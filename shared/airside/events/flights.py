@@ -83,6 +83,13 @@ def checked_updated_at(updated_at: datetime) -> datetime:
     return stamp
 
 
+def supersedes(news: datetime, held: datetime) -> bool:
+    """Whether a status stamped `news` replaces a copy stamped `held`, in every copy of a flight: only a
+    strictly newer one. An equal stamp is the same news again (a redelivery, booking's own echo), or two
+    sources at one instant, which every copy then settles the same way, for the one it took first."""
+    return news > held
+
+
 def received_status(event: CloudEvent) -> FlightStatusChanged:
     """The status an event carries, as every consumer of flight status takes it (refused ones are parked at once)."""
     status = flight_status.parse(event)

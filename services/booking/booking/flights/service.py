@@ -82,7 +82,7 @@ async def apply_change(*, session: AsyncSession, news: FlightNews) -> FlightChan
         old_departure = old_arrival = None
         was_cancelled = False
     else:
-        if updated_at <= flight.updated_at:
+        if not flight_events.supersedes(updated_at, flight.updated_at):
             return None  # older or equal news, including booking's own echo
         old_departure, old_arrival, was_cancelled = flight.departure, flight.arrival, flight.cancelled
     for name, value in fields.items():

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from airside.events import flights as flight_events
 from airside.events.common import FlightInfo, FlightStatus
 from airside.events.flights import FlightStatusChanged
 from airside.statements import insert_ignoring_duplicates
@@ -46,8 +47,8 @@ async def apply_status(*, session: AsyncSession, flight_no: str, status: FlightS
         session.add(flight)
         await session.flush()
         return FlightChange(flight=flight, old_departure=None)
-    if updated_at < flight.updated_at:
-        return None  # older than the copy: ignored
+    if not flight_events.supersedes(updated_at, flight.updated_at):
+        return None  # not newer than the copy: ignored
     old_departure = flight.departure
     flight.origin, flight.destination, flight.status, flight.updated_at = (
         status.origin,
