@@ -9,21 +9,26 @@ services, started as processes with their own users, run a booking through to th
 
 from __future__ import annotations
 
+import asyncio
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import trustme
 from nats.aio.client import Client as NATS
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig
 
 from airside.events import flights as flight_events
-from airside_tools.processes import NatsServer, ServiceProcess
+from airside.settings import AirsideSettings, SettingsError
+from airside_tools.processes import NatsServer, ServiceProcess, wait_until
 from airside_tools.testing.harness import auth, relay_process, service_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,12 +45,13 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 class DeployedNats(NatsServer):
     """The deployed single node's configuration, its store under `store_dir`; the harness's flags set where it listens."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, added: str = "") -> None:
         super().__init__(root / "store", log_file=root / "nats.log")
+        root.mkdir(parents=True, exist_ok=True)
         self.config = root / "nats.conf"
         deployed = (DEPLOYED / "nats.conf").read_text()
         assert deployed.count("store_dir: /data/jetstream") == 1 and "include ./auth.conf" in deployed
-        self.config.write_text(deployed.replace("store_dir: /data/jetstream", f'store_dir: "{self.store_dir}"'))
+        self.config.write_text(deployed.replace("store_dir: /data/jetstream", f'store_dir: "{self.store_dir}"') + added)
         (root / "auth.conf").symlink_to(DEPLOYED / "auth.conf")
 
     def command(self) -> list[str]:
@@ -58,15 +64,22 @@ def credentials(user: str) -> dict[str, str]:
     return {"AIRSIDE_NATS_USER": user, "AIRSIDE_NATS_PASSWORD": PASSWORDS[user]}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    root = tmp_path_factory.mktemp("secured-nats")
+@contextmanager
+def deployed_nats(root: Path, *, added: str = "") -> Iterator[NatsServer]:
     with pytest.MonkeyPatch.context() as patch:
         for user, password in PASSWORDS.items():
             patch.setenv(f"{user.upper()}_NATS_PASSWORD", password)
-        running = DeployedNats(root).start()
-    yield running
-    running.stop()
+        running = DeployedNats(root, added=added).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    with deployed_nats(tmp_path_factory.mktemp("secured-nats")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -265,3 +278,54 @@ async def test_the_three_services_run_a_booking_with_their_own_users(services):
         for name in SERVICES:
             ready = (await http.get(f"{services[name].url}/readyz")).json()
             assert ready["nats"] == "connected", (name, ready)
+
+
+def test_the_password_comes_from_the_environment_or_a_mounted_file(tmp_path):
+    secret = tmp_path / "booking-nats-password"
+    secret.write_text("from-the-file\n")  # as `echo` or a secrets store writes it
+    assert AirsideSettings(nats_user="booking", nats_password_file=secret).nats_credentials() == ("booking", "from-the-file")
+    assert AirsideSettings(nats_user="booking", nats_password="direct").nats_credentials() == ("booking", "direct")
+    assert AirsideSettings().nats_credentials() is None, "no user: connect as before, for the dev run and the test harness"
+    for half_given in (
+        {"nats_user": "booking"},
+        {"nats_password": "x"},
+        {"nats_user": "booking", "nats_password": "x", "nats_password_file": secret},
+    ):
+        with pytest.raises(SettingsError, match="AIRSIDE_NATS_"):
+            AirsideSettings(**half_given).nats_credentials()
+
+
+def test_a_service_connects_over_tls_with_the_configured_ca(databases, tmp_path):
+    """The deployed configuration with a tls block added, as an operator enables it: a client without the CA
+    is refused, booking given AIRSIDE_NATS_TLS_CA_FILE (and its user) connects and declares its streams."""
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1")
+    ca_file, cert_file, key_file = tmp_path / "ca.pem", tmp_path / "server.pem", tmp_path / "server.key"
+    authority.cert_pem.write_to_path(str(ca_file))
+    certificate.cert_chain_pems[0].write_to_path(str(cert_file))
+    certificate.private_key_pem.write_to_path(str(key_file))
+    tls = f'\ntls {{\n  cert_file: "{cert_file}"\n  key_file: "{key_file}"\n}}\n'
+    with deployed_nats(tmp_path / "nats", added=tls) as server:
+
+        async def plain() -> None:
+            await Connection().connect(server.url, "booking", PASSWORDS["booking"])
+
+        with pytest.raises(ssl.SSLCertVerificationError):  # checked against the system CAs, which never signed it
+            asyncio.run(plain())
+        env = {**credentials("booking"), "AIRSIDE_NATS_TLS_CA_FILE": str(ca_file)}
+        process = service_process(
+            "booking",
+            database_url=databases.create("secured_tls"),
+            nats_url=f"tls://{server.host}:{server.port}",
+            log_dir=tmp_path,
+            extra_env=env,
+        )
+        try:
+            process.start().wait_ready(60)
+
+            def connected() -> bool:
+                return httpx.get(f"{process.url}/readyz", timeout=5).json()["nats"] == "connected"
+
+            wait_until(connected, 30, "booking connected to NATS over TLS")
+        finally:
+            process.stop()
