@@ -4,7 +4,8 @@ docker-compose.yml is validated against the Compose Specification schema and aga
 asks of it; the NATS configs are parsed by the real nats-server; the Dockerfiles and .dockerignore are
 read for what the images run (one Dockerfile, built with each service's arguments); and the environment
 compose declares is exercised by starting the three services with it and the image's command, hosts mapped
-to loopback (`nats` -> this session's nats-server, `postgres` -> a fresh test database, each port -> a free one).
+to loopback (`nats` -> a nats-server on the deployed nats.conf and its users, `postgres` -> a fresh test database,
+each port -> a free one).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import jsonschema
 import jwt
 import pytest
 import yaml
+from test_nats_security import deployed_nats
 
-from airside_tools.processes import ServiceProcess, free_port, nats_server_binary, wait_until
+from airside_tools.processes import NatsServer, ServiceProcess, free_port, nats_server_binary, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -757,12 +759,20 @@ def wait_for_nats(url: str, timeout: float = 20) -> dict[str, Any]:
         time.sleep(0.2)
 
 
-def test_services_start_with_the_environment_compose_declares(compose, nats_server, databases, tmp_path, clean_environ, started):
+@pytest.fixture
+def secured_nats(tmp_path: Path) -> Iterator[NatsServer]:
+    """The deployed NATS configuration with the passwords compose was given: the services must log in as compose declares."""
+    passwords = {user: NATS_PASSWORDS[f"{user.upper()}_NATS_PASSWORD"] for user in NATS_USERS}
+    with deployed_nats(tmp_path / "nats", passwords=passwords) as server:
+        yield server
+
+
+def test_services_start_with_the_environment_compose_declares(compose, secured_nats, databases, tmp_path, clean_environ, started):
     local_ports = {}
     for name, port in SERVICES.items():
         local_ports[name] = free_port()
         env = local_environment(
-            compose, name, port, nats_url=nats_server.url, database_url=databases.create(f"compose_{name}"), local_port=local_ports[name]
+            compose, name, port, nats_url=secured_nats.url, database_url=databases.create(f"compose_{name}"), local_port=local_ports[name]
         )
         started.append(ImageProcess(image_of(compose, name), local_ports[name], env, tmp_path / "logs" / f"{name}.log").start())
     for process in started:
@@ -795,7 +805,7 @@ def test_services_start_with_the_environment_compose_declares(compose, nats_serv
         assert run_image_healthcheck(image_of(compose, name), local_ports[name]) == 0, name
 
     if databases.kind == "postgresql":
-        start_the_relays(compose, nats_server.url, started, tmp_path)
+        start_the_relays(compose, secured_nats.url, started, tmp_path)
 
     for process in reversed(started):
         process.stop()

@@ -65,9 +65,10 @@ def credentials(user: str) -> dict[str, str]:
 
 
 @contextmanager
-def deployed_nats(root: Path, *, added: str = "") -> Iterator[NatsServer]:
+def deployed_nats(root: Path, *, passwords: dict[str, str] = PASSWORDS, added: str = "") -> Iterator[NatsServer]:
+    """The deployed single node under `root`, each user's password (by user name) in its environment."""
     with pytest.MonkeyPatch.context() as patch:
-        for user, password in PASSWORDS.items():
+        for user, password in passwords.items():
             patch.setenv(f"{user.upper()}_NATS_PASSWORD", password)
         running = DeployedNats(root, added=added).start()
     try:
