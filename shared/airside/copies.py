@@ -27,6 +27,7 @@ class StationCopy(SQLModel):
     code: str = Field(primary_key=True, max_length=3)
     name: str = Field(max_length=100)
     timezone: str = Field(max_length=64)
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # booking's; 0 before any event carried one
 
 
 class MemberCopy(SQLModel):
@@ -49,12 +50,8 @@ TIMEZONES = "airside.station_timezones"  # session.info key
 def station_copier(table: type[StationT]) -> Handler:
     async def apply_station(session: AsyncSession, event: CloudEvent) -> None:
         station = booking_events.station_upserted.parse(event)
-        session.info.get(TIMEZONES, {}).pop(station.code, None)
-        row = await session.get(table, station.code)
-        if row is None:
-            session.add(table(code=station.code, name=station.name, timezone=station.timezone))
-        else:
-            row.name, row.timezone = station.name, station.timezone
+        if await keep_newest(session, table, station.model_dump(), key="code"):
+            session.info.get(TIMEZONES, {}).pop(station.code, None)
 
     return apply_station
 

@@ -18,7 +18,14 @@ async def test_admin_upserts_a_station_and_station_upserted_is_published(client,
     events = await published_events(
         nats_server.url, "airside.booking.station.upserted", until=lambda seen: any(event.subject == "TFU" for event in seen)
     )
-    assert next(event for event in events if event.subject == "TFU").data == {"code": "TFU", **body}
+    assert next(event for event in events if event.subject == "TFU").data == {"code": "TFU", **body, "version": 1}
+    # Every change is one version more: the copies keep the newest, whatever order the events arrive in.
+    renamed = {"name": "Chengdu Tianfu International", "timezone": "Asia/Shanghai"}
+    assert (await client.put("/v1/stations/TFU", json=renamed, headers=auth("admin", stations=["*"]))).status_code == 200
+    events = await published_events(
+        nats_server.url, "airside.booking.station.upserted", until=lambda seen: any(event.data.get("version") == 2 for event in seen)
+    )
+    assert [event.data for event in events if event.subject == "TFU"][-1] == {"code": "TFU", **renamed, "version": 2}
 
 
 async def test_bad_station_input_is_named(client):

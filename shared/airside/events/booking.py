@@ -18,6 +18,7 @@ class StationUpserted(BaseModel):
     code: str
     name: str
     timezone: str
+    version: int = 1  # one more at every change; events from before it was sent carry none
 
 
 # The statuses booking's snapshots carry, as the three services' answers type them. The events keep

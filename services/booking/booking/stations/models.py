@@ -22,6 +22,8 @@ class StationUpdate(StationBase):
 
 class Station(StationBase, table=True):
     code: str = Field(primary_key=True, min_length=3, max_length=3)
+    # One more at every change: the copies keep the newest (docs/events.md rule 4).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class StationPublic(StationBase):

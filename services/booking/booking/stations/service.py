@@ -19,5 +19,7 @@ async def upsert_station(*, session: AsyncSession, code: str, update: StationUpd
     else:
         station.name = update.name
         station.timezone = update.timezone
-    record(session, events.station_upserted, events.StationUpserted(code=code, name=station.name, timezone=station.timezone), subject=code)
+        station.version += 1
+    upserted = events.StationUpserted(code=code, name=station.name, timezone=station.timezone, version=station.version)
+    record(session, events.station_upserted, upserted, subject=code)
     return station
