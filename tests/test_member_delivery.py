@@ -9,6 +9,8 @@ import asyncio
 import re
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 
 import httpx
@@ -130,6 +132,23 @@ async def processed_rows(database_url: str, consumer: str) -> int:
         await engine.dispose()
 
 
+@asynccontextmanager
+async def member_writes_held(database_url: str) -> AsyncIterator[None]:
+    """The member copy's table held by a transaction of the test's, so a consumer's write to it waits: the
+    consumer then holds its fetched batch, unacknowledged, for as long as the test likes."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                await connection.execute(text("LOCK TABLE member IN SHARE ROW EXCLUSIVE MODE"))
+            else:  # SQLite: a write, even of nothing, takes the database's one writer's lock
+                await connection.execute(text("DELETE FROM member WHERE 1 = 0"))
+            yield
+            await connection.rollback()
+    finally:
+        await engine.dispose()
+
+
 async def test_a_consumer_killed_mid_batch_and_restarted_loses_and_doubles_nothing(services, http, nats_server):
     lounge = services["lounge"]
     labels = [uuid.uuid4().hex for _ in range(400)]
@@ -139,11 +158,13 @@ async def test_a_consumer_killed_mid_batch_and_restarted_loses_and_doubles_nothi
         async with semaphore:
             return await register(http, services["booking"].url, label)
 
-    registering = asyncio.gather(*(one(label) for label in labels))
-    # SIGKILL while JetStream says lounge holds a fetched batch it has not acknowledged.
-    holding = partial(unacknowledged, nats_server.url, "AIRSIDE_BOOKING", COPIES["lounge"])
-    await wait_for(holding, timeout=30, what="lounge holding a fetched batch", interval=0.01)
-    lounge.kill()
+    # SIGKILL while lounge holds a fetched batch it has not acknowledged: its write waits on the test's lock,
+    # so the kill lands mid-batch however fast the batch would otherwise be applied.
+    async with member_writes_held(lounge.env["LOUNGE_DATABASE_URL"]):
+        registering = asyncio.gather(*(one(label) for label in labels))
+        holding = partial(unacknowledged, nats_server.url, "AIRSIDE_BOOKING", COPIES["lounge"])
+        await wait_for(holding, timeout=30, what="lounge holding a fetched batch", interval=0.01)
+        lounge.kill()
     member_ids = await registering
     committed = await processed_rows(lounge.env["LOUNGE_DATABASE_URL"], COPIES["lounge"])
     await asyncio.to_thread(lounge.start().wait_ready)
