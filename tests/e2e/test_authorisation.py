@@ -307,6 +307,16 @@ for _service in ("booking", "lounge", "callcenter"):
             problem="replay_failed",
         ),
         Route(_service, "POST", "/v1/ops/republish", ADMIN_ONLY, ANY, lambda w: {"since": w["tomorrow"]}),
+        Route(
+            _service,
+            "POST",
+            "/v1/ops/outbox/{event_id}/set-aside",
+            ADMIN_ONLY,
+            ANY,
+            ids={"event_id": "order_id"},
+            status=404,  # no event has that id: the world's relays publish everything
+            problem="not_found",
+        ),
     ]
 
 
