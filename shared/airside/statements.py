@@ -191,18 +191,8 @@ _RUNNER = "airside.runner"  # session.info: (the transaction, its Runner)
 async def insert_ignoring_duplicates(session: AsyncSession, table: Any, values: dict[str, Any], **conflict: Any) -> bool:
     """INSERT … ON CONFLICT DO NOTHING in the Session's transaction, on both databases; True when the
     row was inserted. Racing writers of one business key never abort each other's transaction this way."""
-    run = await Runner.of_session(session)
-    shape = (table, tuple(values), run.dialect.name, _conflict_key(conflict))
-    statement = _ignoring.get(shape)
-    if statement is None:
-        target = table.__table__
-        statement = _ignoring[shape] = (
-            insert_of(run.dialect.name)(target)
-            .values(binds_of(target, list(values)))
-            .on_conflict_do_nothing(**conflict)
-            .returning(*target.primary_key.columns)
-        )
-    return bool(await run.rows(statement, values))
+    key = next(iter(table.__table__.primary_key.columns))
+    return bool(await insert_many_ignoring_duplicates(session, table, [values], key, **conflict))
 
 
 async def insert_many_ignoring_duplicates(
