@@ -120,6 +120,9 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         title=definition.title,
         version="1.0.0",
         lifespan=lifespan,
+        # No route ends in a slash: `/v1/members/4%2F` (a path parameter holding a slash) is a 404 problem,
+        # not a 307 to another URL that no document lists.
+        redirect_slashes=False,
     )
     app.state.service_name = definition.name
     drain = Drain(settings.drain_seconds)

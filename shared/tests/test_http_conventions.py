@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from airside.auth import CurrentUser, Principal, Role, TokenVerifier, issue_token, require
 from airside.problems import Problem, install_problem_handlers
 from airside.settings import DEVELOPMENT_JWT_SECRET, AirsideSettings, SettingsError
+from airside_tools.testing.harness import auth
 
 
 class Body(BaseModel):
@@ -158,3 +159,11 @@ def test_a_problem_refuses_extension_members_named_like_its_own():
         with pytest.raises(ValueError, match=name):
             Problem(409, "illegal_transition", "refused", extra={name: "new"})
     assert Problem(409, "illegal_transition", "refused", extra={"requested_status": "new"}).body()["status"] == 409
+
+
+@pytest.mark.parametrize("path", ["/v1/tallies/abc/", "/v1/tallies/abc%2F", "/v1/tallies/4%25%2F", "/healthz/"])
+async def test_a_trailing_or_encoded_slash_is_a_404_problem_never_a_redirect(probe, path):
+    """No route ends in a slash; Starlette's slash redirect answered such a path 307 (found by schemathesis)."""
+    response = await probe.client.get(path, headers=auth("admin", stations=["*"]))
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"] == "application/problem+json"
