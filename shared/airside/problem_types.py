@@ -40,7 +40,10 @@ FRAMEWORK = (
 
 MEANINGS = {
     # Any service: the framework, tokens, versions, lists.
-    "bad_request": "The body could not be read at all (not UTF-8, not JSON). Fix the request; retrying it unchanged fails again.",
+    "bad_request": (
+        "The body could not be read at all: its bytes are not UTF-8 (text that is not JSON is a 422). "
+        "Fix the request; retrying it unchanged fails again."
+    ),
     "unauthorized": "No bearer token was sent. Obtain one from the identity provider and send `Authorization: Bearer <token>`.",
     "invalid_token": "The token is expired, forged or its claims have the wrong shape. Obtain a new token.",
     "forbidden": "Your role or stations do not allow this (the `detail` says which rule). Another role may do it.",

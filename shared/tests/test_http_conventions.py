@@ -104,6 +104,11 @@ async def test_malformed_json_is_a_422_problem(client):
     assert response.json()["errors"][0]["type"] == "json_invalid"
 
 
+async def test_a_body_that_is_not_utf8_is_a_400_problem(client):
+    response = await client.post("/things", content=b'{"name": "\xff"}', headers={**bearer("agent"), "Content-Type": "application/json"})
+    assert (response.status_code, response.json()["type"]) == (400, "/problems/bad_request")
+
+
 async def test_refusals_and_unknown_routes_are_problems(client):
     refused = await client.get("/refuse")
     assert (refused.status_code, refused.json()["type"]) == (409, "/problems/lounge_full")
