@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from airside_tools import asyncapi as document
+from airside_tools import event_compat
 from airside_tools import openapi as documents
 from airside_tools.devrun import run as run_set
 
@@ -28,6 +31,18 @@ def asyncapi(check: Annotated[bool, typer.Option(help="Fail if the committed doc
             raise typer.Exit(1)
         return
     typer.echo(f"wrote {document.write()}")
+
+
+@app.command("events-compat")
+def events_compat(
+    against: Annotated[Path, typer.Option(help="The published AsyncAPI document (`git show origin/main:shared/airside/asyncapi.json`)")],
+) -> None:
+    """Fail if the payload models break an event version of the published document (docs/events.md, Versioning)."""
+    if problems := event_compat.breaking_changes(json.loads(against.read_text()), document.build_document()):
+        for problem in problems:
+            typer.echo(f"breaking: {problem}", err=True)
+        typer.echo("ship the change as a new version beside the old one (docs/events.md, Versioning)", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()
