@@ -54,6 +54,9 @@ lint: install $(SPECTRAL_STAMP) $(ASYNCAPI_STAMP) typescript-client
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/airside-dev asyncapi --check
+	# Against the published document (origin/main, else HEAD), so regenerating cannot accept a break: docs/events.md, Versioning.
+	(git show origin/main:shared/airside/asyncapi.json 2>/dev/null || git show HEAD:shared/airside/asyncapi.json) > $(VENV)/published-asyncapi.json
+	$(BIN)/airside-dev events-compat --against $(VENV)/published-asyncapi.json
 	node $(ASYNCAPI_DIR)/validate.mjs shared/airside/asyncapi.json
 	$(BIN)/airside-dev openapi --check
 	$(SPECTRAL_DIR)/node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity=warn --quiet docs/openapi/*.json
