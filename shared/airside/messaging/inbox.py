@@ -29,6 +29,7 @@ from airside.logs import causation_id_var, correlation_id_var, trace_id_from, tr
 from airside.messaging.bus import Bus
 from airside.messaging.envelope import CloudEvent, EnvelopeError, EventRefused, parse_envelope
 from airside.messaging.streams import ConsumerSpec, ensure_consumer
+from airside.messaging.versions import event_version
 from airside.metrics import CONSUMER_EVENTS, CONSUMER_PENDING, CONSUMER_REDELIVERIES
 from airside.settings import AirsideSettings
 from airside.statements import insert_ignoring_duplicates, insert_many_ignoring_duplicates
@@ -161,9 +162,10 @@ class Consumer:
             return None
         try:
             event = parse_envelope(message.data)
-        except EnvelopeError:
+            version = event_version(event.dataschema)
+        except EventRefused:
             return None
-        return event if event.type in self.spec.handlers else None
+        return event if self.spec.accepts(event.type, version) else None
 
     async def _apply_run(self, run: list[tuple[Msg, CloudEvent]]) -> None:
         if len(run) <= 1:
@@ -200,6 +202,7 @@ class Consumer:
             return
         with event_context(event):  # the retry and parking log lines carry the event's correlation too
             try:
+                self.check_version(event)
                 outcome = await self.apply(event)
             except EventRefused as exc:  # a payload that does not parse, or a value no retry changes: park it now
                 await self._park(message, event, str(exc))
@@ -218,6 +221,12 @@ class Consumer:
                 return
         CONSUMER_EVENTS.labels(self.service, self.name, outcome).inc()
         await message.ack()
+
+    def check_version(self, event: CloudEvent) -> None:
+        """Refuse an event of a handled type in a major version no handler of this consumer applies."""
+        version = event_version(event.dataschema)
+        if not self.spec.accepts(event.type, version):
+            raise EventRefused(f"{self.name} has no handler for {event.type} version {version}")
 
     def _retry_delay(self, delivered: int) -> float:
         delays = self.settings.retry_delays
@@ -310,6 +319,7 @@ async def replay(db: Database, consumers: dict[str, Consumer], dead_letter_id: i
         event = parse_envelope(letter.payload.encode())
         if event.type not in consumer.spec.handlers:
             raise ReplayError(f"{letter.consumer} has no handler for {event.type}")
+        consumer.check_version(event)
         await consumer.apply(event)
     except (EventRefused, ReplayError) as exc:
         raise ReplayError(str(exc)) from exc

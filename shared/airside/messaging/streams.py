@@ -49,12 +49,19 @@ Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """A durable pull consumer of one service; event types without a handler are acked and skipped."""
+    """A durable pull consumer of one service; event types without a handler are acked and skipped.
+
+    Each handler applies the major versions `versions` names for its type (version 1 unless named); an
+    event of a handled type in another version is refused and parked (docs/events.md)."""
 
     durable: str
     stream: str
     filter_subject: str
     handlers: dict[str, Handler] = field(default_factory=dict, hash=False)
+    versions: dict[str, frozenset[int]] = field(default_factory=dict, hash=False)
+
+    def accepts(self, type_: str, version: int) -> bool:
+        return type_ in self.handlers and version in self.versions.get(type_, frozenset({1}))
 
 
 def stream_config(spec: StreamSpec, *, replicas: int, max_age_seconds: float) -> StreamConfig:
