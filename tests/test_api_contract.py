@@ -36,7 +36,7 @@ FREE_STRINGS = {
 }
 # GETs that answer one document although their path ends in no record's id.
 SINGLE_DOCUMENTS = {
-    "/healthz", "/readyz", "/metrics", "/asyncapi.json", "/problems",
+    "/healthz", "/readyz", "/metrics", "/asyncapi.json", "/schemas/events/{event_type}/v{version}.json", "/problems",
     "/v1/reports/daily-services", "/v1/reports/daily-sales", "/v1/reports/kpis", "/v1/reports/callbacks",
     "/v1/concierges/{concierge_id}/schedule", "/v1/lounges/{lounge_id}/occupancy", "/v1/visits/{visit_id}/bill",
     "/v1/stations/{code}/calendar",

@@ -22,6 +22,7 @@ from airside.forwarded_prefix import ForwardedPrefix
 from airside.housekeeping import housekeeping
 from airside.logs import configure_logging
 from airside.messaging.bus import Bus
+from airside.messaging.envelope import set_schema_base
 from airside.messaging.inbox import Consumer
 from airside.messaging.outbox import OutboxRelay, RelayNotifier
 from airside.messaging.streams import ConsumerSpec
@@ -76,6 +77,8 @@ def load_service(name: str) -> ServiceDefinition:
 
 def create_service_app(definition: ServiceDefinition, settings: AirsideSettings | None = None) -> FastAPI:
     settings = settings or definition.settings_class()
+    # One service per process: its events' dataschema points at its own public URL (docs/events.md).
+    set_schema_base(settings.public_base_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

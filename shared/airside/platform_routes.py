@@ -14,9 +14,11 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
+import airside.events  # noqa: F401 - defines every event, so each schema below can be served
 from airside.auth import Principal, Role, require
 from airside.db.dependencies import SessionDep
 from airside.messaging import set_aside
+from airside.messaging.envelope import definition
 from airside.messaging.inbox import ReplayError, dead_letters
 from airside.messaging.outbox import backlog, republish_since
 from airside.pagination import Keyset, LimitQuery, Page, keyset
@@ -26,6 +28,8 @@ from airside.types import IsoDateTime
 platform_router = APIRouter()
 AdminOnly = Annotated[Principal, Depends(require(Role.admin))]
 DeadLetterId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the column is a 32-bit integer
+EventType = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_.]{0,127}$", examples=["airside.booking.order.created"])]
+SchemaVersion = Annotated[int, Path(ge=1, le=999, examples=[1])]
 EventId = Annotated[str, Path(min_length=1, max_length=36, description="The event's id (its CloudEvents `id`)")]
 
 
@@ -93,6 +97,15 @@ def asyncapi_document() -> dict[str, Any]:
 async def asyncapi() -> dict[str, Any]:
     """Every channel and message of Airside, as other airline systems read it."""
     return asyncapi_document()
+
+
+@platform_router.get("/schemas/events/{event_type}/v{version}.json", summary="Read an event payload's JSON Schema", tags=["platform"])
+async def event_schema(event_type: EventType, version: SchemaVersion) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of one version of one event's `data`: what an event's `dataschema` points at."""
+    try:
+        return definition(event_type, version).json_schema()
+    except KeyError as exc:
+        raise not_found("event schema") from exc
 
 
 class DeadLetterStatus(StrEnum):

@@ -83,6 +83,9 @@ class AirsideSettings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///.data/airside.db"
     port: int = 8000
+    # The URL other systems reach this service at (behind a proxy, its public name): the base of the
+    # `dataschema` its events carry. Unset: http://localhost:<port>, the embedded run's (docs/events.md).
+    public_url: str | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -133,6 +136,10 @@ class AirsideSettings(BaseSettings):
         if self.nats_tls_cert_file is not None:
             context.load_cert_chain(self.nats_tls_cert_file, self.nats_tls_key_file)
         return context
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.public_url or f"http://localhost:{self.port}").rstrip("/")
 
     @property
     def is_postgres(self) -> bool:

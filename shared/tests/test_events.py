@@ -55,7 +55,7 @@ def test_every_event_round_trips_through_the_envelope(event_type):
 
     assert received.type == event_type == definition.subject
     assert received.specversion == "1.0"
-    assert received.dataschema == f"airside:{event_type.removeprefix('airside.')}:1"
+    assert received.dataschema.endswith(f"/schemas/events/{event_type}/v1.json")
     assert received.subject == "aggregate-1"
     assert received.time.tzinfo is not None
     assert definition.parse(received) == payload

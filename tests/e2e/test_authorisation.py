@@ -42,7 +42,9 @@ RECORD, STATION, ANY = 404, 403, SAME  # how staff of the other station are answ
 STAFF = ("concierge", "concierge_lead", "lounge_staff", "agent", "team_lead", "supervisor", "station_manager")
 CALLERS = ("nobody", "member", "other_member", *(f"{r}@{OWN}" for r in STAFF), *(f"{r}@{FOREIGN}" for r in STAFF), "admin", "service")
 # Routes nobody needs a token for: probes, metrics, the event contract.
-ANONYMOUS = {"/healthz", "/readyz", "/metrics", "/asyncapi.json", "/problems", "/problems/{slug}"}
+ANONYMOUS = {
+    "/healthz", "/readyz", "/metrics", "/asyncapi.json", "/schemas/events/{event_type}/v{version}.json", "/problems", "/problems/{slug}"
+}  # fmt: skip
 
 EVERYONE = frozenset({"member", *STAFF, "admin", "service"})
 EVERY_STAFF = frozenset({*STAFF, "admin", "service"})

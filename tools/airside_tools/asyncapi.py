@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +12,8 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 import airside
-from airside.events import EXAMPLES, REGISTRY
-from airside.messaging.envelope import CloudEvent, EventDefinition
+from airside.events import EXAMPLES
+from airside.messaging.envelope import VERSIONS, CloudEvent, EventDefinition
 from airside.messaging.streams import stream_for
 
 # The document ships in the platform, which serves it (airside.platform_routes): only writing it is tooling.
@@ -25,10 +26,18 @@ EXAMPLE_TIME = datetime(2026, 12, 23, 21, 5, tzinfo=UTC)
 EXAMPLE_CORRELATION_ID = "8f14e45f-ceea-467f-a0e6-3b9c2d1a7e55"
 # Payload keys holding the aggregate whose id is the event's CloudEvents `subject`.
 SNAPSHOTS = ("order", "visit", "ticket", "callback", "requisition", "member")
+# The examples' dataschema base: booking's embedded URL (every service serves every event's schema).
+EXAMPLE_PUBLIC_URL = "http://localhost:8001"
 
 
-def _component_name(event_type: str) -> str:
-    return "".join(part.capitalize() for part in event_type.removeprefix("airside.").replace(".", "_").split("_"))
+def _component_name(definition: EventDefinition[Any]) -> str:
+    name = "".join(part.capitalize() for part in definition.type.removeprefix("airside.").replace(".", "_").split("_"))
+    return name if definition.version == 1 else f"{name}V{definition.version}"
+
+
+def _dataschema(definition: EventDefinition[Any]) -> dict[str, Any]:
+    """The service's public URL varies by deployment; the path names the type and version (docs/events.md)."""
+    return {"type": "string", "format": "uri", "pattern": re.escape(definition.schema_path) + "$"}
 
 
 def _example(definition: EventDefinition[Any]) -> dict[str, Any]:
@@ -40,7 +49,7 @@ def _example(definition: EventDefinition[Any]) -> dict[str, Any]:
         type=definition.type,
         subject=next((data[key]["id"] for key in SNAPSHOTS if key in data), None),
         time=EXAMPLE_TIME,
-        dataschema=definition.dataschema,
+        dataschema=definition.dataschema_at(EXAMPLE_PUBLIC_URL),
         correlationid=EXAMPLE_CORRELATION_ID,
         data=data,
     )
@@ -49,7 +58,7 @@ def _example(definition: EventDefinition[Any]) -> dict[str, Any]:
 
 
 def build_document() -> dict[str, Any]:
-    definitions = sorted(REGISTRY.values(), key=lambda definition: definition.type)
+    definitions = sorted(VERSIONS.values(), key=lambda definition: (definition.type, definition.version))
     models = [(CloudEvent, "validation")] + [(definition.payload, "validation") for definition in definitions]
     keys, shared_schemas = models_json_schema(models, ref_template=REF)
     schemas: dict[str, Any] = dict(shared_schemas.get("$defs", {}))
@@ -60,7 +69,7 @@ def build_document() -> dict[str, Any]:
     messages: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     for definition in definitions:
-        name = _component_name(definition.type)
+        name = _component_name(definition)
         payload_ref = keys[(definition.payload, "validation")]["$ref"]
         messages[name] = {
             "name": definition.type,
@@ -85,7 +94,7 @@ def build_document() -> dict[str, Any]:
                         "required": ["type", "data"],
                         "properties": {
                             "type": {"const": definition.type},
-                            "dataschema": {"const": definition.dataschema},
+                            "dataschema": _dataschema(definition),
                             "data": {"$ref": payload_ref},
                         },
                     },
@@ -94,6 +103,10 @@ def build_document() -> dict[str, Any]:
         }
         channel_id = definition.type.replace(".", "_")
         stream = stream_for(definition.subject).name
+        if channel_id in channels:  # another version of a type already seen: one more message on its channel
+            channels[channel_id]["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+            operations[f"{definition.producer}_sends_{channel_id}"]["messages"].append({"$ref": f"#/channels/{channel_id}/messages/{name}"})
+            continue
         channels[channel_id] = {
             "address": definition.subject,
             "title": definition.type,

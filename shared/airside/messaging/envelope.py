@@ -14,6 +14,9 @@ from airside.logs import causation_id_var, correlation_id_var, traceparent
 from airside.types import EventDateTime
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+# The public URL of the service this process runs (set_schema_base); the default is AirsideSettings' for port 8000.
+_schema_base = ["http://localhost:8000"]
 
 
 class EventRefused(ValueError):
@@ -59,8 +62,21 @@ class EventDefinition(Generic[PayloadT]):
         return self.type
 
     @property
+    def schema_path(self) -> str:
+        """Where every service serves the payload's JSON Schema (airside.platform_routes), docs/events.md."""
+        return f"/schemas/events/{self.type}/v{self.version}.json"
+
+    def dataschema_at(self, base_url: str) -> str:
+        return base_url.rstrip("/") + self.schema_path
+
+    @property
     def dataschema(self) -> str:
-        return f"airside:{self.type.removeprefix('airside.')}:{self.version}"
+        """The URI this process's events carry: its own public URL (`AIRSIDE_PUBLIC_URL`) and the schema's path."""
+        return self.dataschema_at(_schema_base[0])
+
+    def json_schema(self) -> dict[str, Any]:
+        """The payload's JSON Schema (2020-12) as pydantic writes it, the one the AsyncAPI document holds."""
+        return {"$schema": JSON_SCHEMA_DIALECT, "$id": self.dataschema, **self.payload.model_json_schema(mode="validation")}
 
     def build(self, payload: PayloadT, *, subject: str | None, source: str) -> CloudEvent:
         return CloudEvent(
@@ -83,15 +99,30 @@ class EventDefinition(Generic[PayloadT]):
             raise EnvelopeError(f"{event.type} payload invalid: {exc}") from exc
 
 
+# Every version of every event type; REGISTRY holds each type's newest, for callers that look up by type.
+VERSIONS: dict[tuple[str, int], EventDefinition[Any]] = {}
 REGISTRY: dict[str, EventDefinition[Any]] = {}
 
 
-def define(type_: str, payload: type[PayloadT], summary: str, *, producer: str) -> EventDefinition[PayloadT]:
-    if type_ in REGISTRY:
-        raise ValueError(f"event {type_} defined twice")
-    definition = EventDefinition(type=type_, payload=payload, summary=summary, producer=producer)
-    REGISTRY[type_] = definition
+def define(type_: str, payload: type[PayloadT], summary: str, *, producer: str, version: int = 1) -> EventDefinition[PayloadT]:
+    """A breaking change to a payload is a new version beside the old (docs/events.md), never an edit of it."""
+    if (type_, version) in VERSIONS:
+        raise ValueError(f"event {type_} v{version} defined twice")
+    definition = EventDefinition(type=type_, payload=payload, summary=summary, producer=producer, version=version)
+    VERSIONS[(type_, version)] = definition
+    if type_ not in REGISTRY or REGISTRY[type_].version < version:
+        REGISTRY[type_] = definition
     return definition
+
+
+def definition(type_: str, version: int) -> EventDefinition[Any]:
+    """One version of one event type; KeyError when it is not defined."""
+    return VERSIONS[(type_, version)]
+
+
+def set_schema_base(base_url: str) -> None:
+    """Called once at start-up with the service's public URL: the base of the dataschema its events carry."""
+    _schema_base[0] = base_url
 
 
 def parse_envelope(raw: bytes) -> CloudEvent:
