@@ -1,4 +1,4 @@
-"""The platform's tables in every service's Alembic history: outbox, inbox, dead letters, idempotency records.
+"""The platform's tables in every service's Alembic history: outbox, inbox, dead letters, idempotency records, webhooks.
 
 Each service's migrations create them with these functions, which read the columns, keys and indexes
 from the models' own table metadata, so they are stated once. The statements are the ones the services'
@@ -14,11 +14,14 @@ from sqlalchemy import Column, Index, PrimaryKeyConstraint, Table, UniqueConstra
 from airside.idempotency import IdempotencyRecord
 from airside.messaging.inbox import DeadLetter, ProcessedEvent
 from airside.messaging.outbox import OutboxEvent
+from airside.webhooks.models import WebhookDelivery, WebhookSubscription
 
 # By name, the order autogenerate wrote them in.
 PLATFORM_TABLES: tuple[Table, ...] = tuple(
     sorted((model.__table__ for model in (DeadLetter, IdempotencyRecord, OutboxEvent, ProcessedEvent)), key=lambda table: table.name)  # type: ignore[attr-defined]
 )
+
+WEBHOOK_TABLES: tuple[Table, ...] = (WebhookSubscription.__table__, WebhookDelivery.__table__)  # type: ignore[attr-defined]
 
 # The columns each service's later migrations add (`add_platform_column`): its first one creates the tables without them.
 ADDED_LATER: dict[str, tuple[str, ...]] = {"idempotency_record": ("headers",), "outbox_event": ("republished",)}
@@ -34,29 +37,47 @@ def _indexes(table: Table) -> list[Index]:
     return sorted(table.indexes, key=lambda index: str(index.name))
 
 
+def _create_table(op: Operations, table: Table, *, leave_out: tuple[str, ...] = ()) -> None:
+    columns = [_column(column) for column in table.columns if column.name not in leave_out]
+    primary_key = PrimaryKeyConstraint(*(column.name for column in table.primary_key.columns))
+    unique_keys = sorted(
+        ([column.name for column in constraint.columns], constraint.name)
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+    )
+    uniques = [UniqueConstraint(*names, name=name) for names, name in unique_keys]
+    op.create_table(table.name, *columns, primary_key, *uniques)
+    for index in _indexes(table):
+        op.create_index(op.f(str(index.name)), table.name, [column.name for column in index.columns], unique=bool(index.unique))
+
+
+def _drop_table(op: Operations, table: Table) -> None:
+    for index in reversed(_indexes(table)):
+        op.drop_index(op.f(str(index.name)), table_name=table.name)
+    op.drop_table(table.name)
+
+
 def create_platform_tables(op: Operations) -> None:
     """The four tables as they were first created; each service's migration 0001 calls this."""
     for table in PLATFORM_TABLES:
-        later = ADDED_LATER.get(table.name, ())
-        columns = [_column(column) for column in table.columns if column.name not in later]
-        primary_key = PrimaryKeyConstraint(*(column.name for column in table.primary_key.columns))
-        unique_keys = sorted(
-            ([column.name for column in constraint.columns], constraint.name)
-            for constraint in table.constraints
-            if isinstance(constraint, UniqueConstraint)
-        )
-        uniques = [UniqueConstraint(*names, name=name) for names, name in unique_keys]
-        op.create_table(table.name, *columns, primary_key, *uniques)
-        for index in _indexes(table):
-            op.create_index(op.f(str(index.name)), table.name, [column.name for column in index.columns], unique=bool(index.unique))
+        _create_table(op, table, leave_out=ADDED_LATER.get(table.name, ()))
 
 
 def drop_platform_tables(op: Operations) -> None:
     """What `create_platform_tables` created, gone again; migration 0001's downgrade calls this."""
     for table in reversed(PLATFORM_TABLES):
-        for index in reversed(_indexes(table)):
-            op.drop_index(op.f(str(index.name)), table_name=table.name)
-        op.drop_table(table.name)
+        _drop_table(op, table)
+
+
+def create_webhook_tables(op: Operations) -> None:
+    """Webhook subscriptions and their deliveries (docs/webhooks.md), in each service's history."""
+    for table in WEBHOOK_TABLES:
+        _create_table(op, table)
+
+
+def drop_webhook_tables(op: Operations) -> None:
+    for table in reversed(WEBHOOK_TABLES):
+        _drop_table(op, table)
 
 
 def add_platform_column(op: Operations, table_name: str, column_name: str) -> None:

@@ -87,14 +87,28 @@ class AirsideSettings(BaseSettings):
     # `dataschema` its events carry. Unset: http://localhost:<port>, the embedded run's (docs/events.md).
     public_url: str | None = None
 
-    @field_validator("cors_origins", mode="before")
+    # Webhooks (docs/webhooks.md). Destinations on loopback, private or link-local addresses are refused
+    # unless a host name or a CIDR here names them.
+    webhook_allow_hosts: Annotated[list[str], NoDecode] = []
+    # Extra CA certificates to trust for webhook destinations (a partner's private PKI; the tests' own CA).
+    webhook_ca_file: Path | None = None
+    # The wait before each retry of a failed delivery (Standard Webhooks' schedule: about 27 hours in all),
+    # then the delivery is a dead letter; a subscription failing this long is disabled.
+    webhook_retry_delays: Annotated[list[float], NoDecode] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    webhook_disable_after_seconds: float = 86400.0
+    # After a secret rotation the old secret keeps signing beside the new one this long.
+    webhook_secret_overlap_seconds: float = 86400.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_concurrency: int = 16
+
+    @field_validator("cors_origins", "webhook_allow_hosts", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_names(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [name.strip() for name in value.split(",") if name.strip()]
         return value
 
-    @field_validator("retry_delays", mode="before")
+    @field_validator("retry_delays", "webhook_retry_delays", mode="before")
     @classmethod
     def _split_delays(cls, value: object) -> object:
         if isinstance(value, str):

@@ -3,6 +3,7 @@
 from airside.idempotency import IdempotencyRecord
 from airside.messaging.inbox import DeadLetter, ProcessedEvent
 from airside.messaging.outbox import OutboxEvent
+from airside.webhooks.models import WebhookDelivery, WebhookSubscription
 from booking.concierges.models import Concierge, Shift
 from booking.flights.models import Flight
 from booking.members.models import Member
@@ -23,4 +24,6 @@ __all__ = [
     "Product",
     "Shift",
     "Station",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

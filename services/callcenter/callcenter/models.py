@@ -3,6 +3,7 @@
 from airside.idempotency import IdempotencyRecord
 from airside.messaging.inbox import DeadLetter, ProcessedEvent
 from airside.messaging.outbox import OutboxEvent
+from airside.webhooks.models import WebhookDelivery, WebhookSubscription
 from callcenter.agents.models import Agent
 from callcenter.callbacks.models import Callback, CallbackAttempt, CsatScore
 from callcenter.copies import OrderCopy, VisitCopy
@@ -30,4 +31,6 @@ __all__ = [
     "TicketNote",
     "TicketNumber",
     "VisitCopy",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

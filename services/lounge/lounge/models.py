@@ -3,6 +3,7 @@
 from airside.idempotency import IdempotencyRecord
 from airside.messaging.inbox import DeadLetter, ProcessedEvent
 from airside.messaging.outbox import OutboxEvent
+from airside.webhooks.models import WebhookDelivery, WebhookSubscription
 from lounge.flights.models import Flight
 from lounge.lounges.models import Lounge
 from lounge.members.models import Member
@@ -35,4 +36,6 @@ __all__ = [
     "StockCountLine",
     "StockItem",
     "Visit",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]
