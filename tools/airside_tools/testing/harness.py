@@ -33,9 +33,25 @@ FAST_DELIVERY = {
     # Nothing balances load in front of a test's services: a short drain keeps restarts quick.
     "AIRSIDE_DRAIN_SECONDS": "0.2",
 }
+
 # Services under test are not embedded on PostgreSQL and refuse the development secret: they get this one.
 TEST_JWT_SECRET = "airside-test-secret-for-the-test-suite-only-0123456789"
 TEST_SIGNER = AirsideSettings(jwt_secret=TEST_JWT_SECRET)
+
+
+def fast_webhooks(ca_file: Path) -> dict[str, str]:
+    """Webhook settings for services delivering to a test receiver on this machine (airside_tools.webhook_receiver):
+    loopback allowed, its CA trusted, and a retry schedule, timeout and disable window of seconds instead of a day,
+    so outages are tested in seconds (docs/testing.md)."""
+    return {
+        "AIRSIDE_WEBHOOK_ALLOW_HOSTS": "127.0.0.1,localhost",
+        "AIRSIDE_WEBHOOK_CA_FILE": str(ca_file),
+        "AIRSIDE_WEBHOOK_RETRY_DELAYS": "0.2,0.4,0.8,1.6",
+        "AIRSIDE_WEBHOOK_DISABLE_AFTER_SECONDS": "5",
+        "AIRSIDE_WEBHOOK_TIMEOUT_SECONDS": "1",
+        # Longer than a test run: a rotated subscription signs with both secrets throughout.
+        "AIRSIDE_WEBHOOK_SECRET_OVERLAP_SECONDS": "600",
+    }
 
 
 def token(*roles: str, stations: Iterable[str] = ("PEK",), sub: str | None = None, member_id: str | None = None, ttl: int = 3600) -> str:
