@@ -69,7 +69,15 @@ from airside_tools.testing.harness import TEST_JWT_SECRET, ServiceSet, auth, ser
 EXAMPLES = int(os.environ.get("AIRSIDE_FUZZ_EXAMPLES", "4"))
 SERVICES = ("booking", "lounge", "callcenter")
 ADMIN = auth("admin", stations=["*"], sub="fuzzer")
-PLATFORM_PATHS = {"/healthz", "/readyz", "/metrics", "/asyncapi.json", "/problems", "/problems/{slug}"}
+PLATFORM_PATHS = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/asyncapi.json",
+    "/schemas/events/{event_type}/v{version}.json",
+    "/problems",
+    "/problems/{slug}",
+}
 CONFIG = {
     # An unknown query parameter is ignored, as HTTP APIs do (caches, trackers); the token is ours to
     # choose per caller (schemathesis' check `ignored_auth` sends none, our strategies odd ones).
@@ -133,6 +141,8 @@ def world_path_values(world: Json, service: str) -> dict[str, str]:
         "day": world["later_day"],
         "dead_letter_id": str(world[f"letter_{service}"]),
         "event_id": str(world["order_id"]),  # no event's id: setting it aside answers 404, as documented
+        "event_type": "airside.booking.order.created",  # with version 1, a payload schema every service serves
+        "version": "1",
         "slug": "not_found",
     }
 
