@@ -29,6 +29,7 @@ TAG_DESCRIPTIONS = {
     "stock": "Stock per lounge: levels, counts and receiving goods.",
     "tickets": "Member service tickets: notes, calls, status, assignment and merging.",
     "visits": "Lounge visits: expected guests, check-in, the bill and check-out.",
+    "webhooks": "Partners' signed webhooks for this service's events: subscriptions, secrets and the delivery log (admin).",
 }
 GATEWAY = "http://localhost:8080"
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
+from pydantic import ConfigDict, StringConstraints
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -76,14 +78,50 @@ class WebhookDelivery(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
+SUBSCRIPTION_EXAMPLE = {
+    "id": "3f2c9a1e-8b7d-4c6e-9f10-2a4b6c8d0e1f",
+    "url": "https://partner.example.com/airside/webhooks",
+    "event_types": ["airside.booking.order.*"],
+    "description": "Partner CRM: order updates",
+    "status": "active",
+    "failing_since": None,
+    "disabled_at": None,
+    "created_at": "2026-12-24T02:00:00Z",
+}
+Filter = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class WebhookSubscriptionCreate(WebhookSubscriptionBase):
-    pass
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://partner.example.com/airside/webhooks",
+                    "event_types": ["airside.booking.order.*"],
+                    "description": "Partner CRM: order updates",
+                }
+            ]
+        }
+    )
+
+    url: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="An https URL whose host resolves to public addresses only (docs/webhooks.md, AIRSIDE_WEBHOOK_ALLOW_HOSTS)",
+    )
+    event_types: list[Filter] = Field(
+        min_length=1,
+        max_length=50,
+        description="Which of this service's events to deliver: an event type, a prefix ending in `.*`, or `*`",
+    )
 
 
 class WebhookSubscriptionPublic(WebhookSubscriptionBase):
+    model_config = ConfigDict(json_schema_extra={"examples": [SUBSCRIPTION_EXAMPLE]})  # type: ignore[assignment]  # SQLModel's config is pydantic's
+
     id: str
     status: SubscriptionStatus
-    failing_since: IsoDateTime | None
+    failing_since: IsoDateTime | None = Field(description="The first failed delivery since the last success")
     disabled_at: IsoDateTime | None
     created_at: IsoDateTime
 
@@ -91,10 +129,35 @@ class WebhookSubscriptionPublic(WebhookSubscriptionBase):
 class WebhookSubscriptionWithSecret(WebhookSubscriptionPublic):
     """The answer to creating a subscription or rotating its secret: the only time the secret is shown."""
 
-    secret: str
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={"examples": [{**SUBSCRIPTION_EXAMPLE, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6Eli6c2dXqY="}]}
+    )
+
+    secret: str = Field(description="Standard Webhooks' `whsec_<base64>` signing secret: keep it, it is not shown again")
 
 
 class WebhookDeliveryPublic(SQLModel):
+    model_config = ConfigDict(  # type: ignore[assignment]  # SQLModel's config is pydantic's
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4821,
+                    "subscription_id": "3f2c9a1e-8b7d-4c6e-9f10-2a4b6c8d0e1f",
+                    "event_id": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+                    "event_type": "airside.booking.order.created",
+                    "status": "failed",
+                    "attempts": 8,
+                    "next_attempt_at": None,
+                    "last_attempt_at": "2026-12-25T05:10:00Z",
+                    "last_status_code": 503,
+                    "last_error": "HTTP 503 from the destination",
+                    "delivered_at": None,
+                    "created_at": "2026-12-24T02:00:00Z",
+                }
+            ]
+        }
+    )
+
     id: int
     subscription_id: str
     event_id: str
