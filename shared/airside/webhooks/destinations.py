@@ -112,12 +112,18 @@ def parse_destination(url: str) -> SplitResult:
     return parts
 
 
+def literal(host: str) -> IPAddress | None:
+    """The address a host written as one (`127.0.0.1`, `::1` from `[::1]`) is; None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
 async def resolve(host: str, port: int) -> list[IPAddress]:
     """Every address the host resolves to (itself, for an IP literal); DestinationRefused if it does not resolve in time."""
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
+    if (address := literal(host)) is not None:
+        return [address]
     loop = asyncio.get_running_loop()
     try:
         found = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_SECONDS)
@@ -140,7 +146,7 @@ async def check_destination(url: str, settings: AirsideSettings) -> None:
         return
     for address in await resolve(host, parts.port or 443):
         if (kind := refusal(address, allowlist)) is not None:
-            resolved = "is" if str(address) == host else f"resolves to {address},"
+            resolved = "is" if literal(host) is not None else f"resolves to {address},"
             raise DestinationRefused(
                 f"the host {host} {resolved} a {kind} address: webhooks go to public addresses only, "
                 f"unless {ALLOW_SETTING} names the host or a CIDR holding the address"
