@@ -29,3 +29,20 @@ METRICS_AGE = Gauge(
 )
 # Tests wait for passes of a job (not a fixed sleep) before asserting that a pass changed nothing.
 JOB_PASSES = Counter("airside_job_passes_total", "Completed passes of a scheduled job", ["service", "job"])
+# Webhooks (docs/webhooks.md): attempts by outcome (delivered, retried, failed: every retry spent).
+WEBHOOK_DELIVERIES = Counter("airside_webhook_deliveries_total", "Webhook delivery attempts, by outcome", ["service", "outcome"])
+WEBHOOK_ATTEMPT_SECONDS = Histogram(
+    "airside_webhook_attempt_duration_seconds",
+    "One webhook POST, from the destination check to the receiver's answer",
+    ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+WEBHOOK_DELIVERY_LAG = Histogram(
+    "airside_webhook_delivery_lag_seconds",
+    "From a delivery being owed (the event fanned out) to the receiver's 2xx, retries included",
+    ["service"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 5, 30, 300, 3600, 86400),
+)
+WEBHOOK_PENDING = Gauge(
+    "airside_webhook_pending_deliveries", "Webhook deliveries still owed (due, waiting to retry, or disabled)", ["service"]
+)

@@ -2,10 +2,16 @@
 
 from typing import Any
 
-from airside.events import booking, callcenter, flights, lounge
+from airside.events import booking, callcenter, flights, lounge, webhooks
 from airside.messaging.envelope import REGISTRY
 
 # A realistic payload of every event type, by type (the AsyncAPI document's message examples).
-EXAMPLES: dict[str, dict[str, Any]] = {**booking.EXAMPLES, **callcenter.EXAMPLES, **flights.EXAMPLES, **lounge.EXAMPLES}
+EXAMPLES: dict[str, dict[str, Any]] = {
+    **booking.EXAMPLES,
+    **callcenter.EXAMPLES,
+    **flights.EXAMPLES,
+    **lounge.EXAMPLES,
+    **webhooks.EXAMPLES,
+}
 
-__all__ = ["EXAMPLES", "REGISTRY", "booking", "callcenter", "flights", "lounge"]
+__all__ = ["EXAMPLES", "REGISTRY", "booking", "callcenter", "flights", "lounge", "webhooks"]

@@ -1,0 +1,310 @@
+"""The job that POSTs due deliveries to partners, signed, and records what came of each (docs/webhooks.md).
+
+Every replica runs it. A pass claims due deliveries in one short transaction (FOR UPDATE SKIP LOCKED on
+PostgreSQL, so two replicas never take the same one) by moving their `next_attempt_at` a lease ahead: a
+worker that dies mid-POST leaves its claim to come due again, so a delivery is never lost, and may arrive
+twice, with the same `webhook-id`. The POSTs run concurrently on one HTTP client; each outcome is written
+only while the claim is still the worker's (its lease unchanged), so a late answer never overwrites a newer
+attempt. The pass waits for the fan-out's wake-up after a commit, or the scheduler interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import httpx
+from sqlalchemy import func, literal, select, update
+
+from airside import clock
+from airside.db.columns import utcnow
+from airside.db.database import Database
+from airside.events.webhooks import WEBHOOK_DISABLED, WebhookDisabled
+from airside.messaging.outbox import record
+from airside.metrics import WEBHOOK_ATTEMPT_SECONDS, WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_LAG, WEBHOOK_PENDING
+from airside.settings import AirsideSettings
+from airside.webhooks.destinations import DestinationRefused, check_destination
+from airside.webhooks.fanout import on_deliveries_owed
+from airside.webhooks.models import DeliveryStatus, SubscriptionStatus, WebhookDelivery, WebhookSubscription
+from airside.webhooks.signing import delivery_headers
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from airside.runtime import Runtime
+
+log = logging.getLogger("airside.webhooks")
+
+# A claim outlasts its POST (the whole timeout) by this much before another worker may take the delivery.
+LEASE_MARGIN_SECONDS = 5.0
+# What a receiver answers is read up to this much, so its connection can be reused; more is not wanted.
+RESPONSE_READ_LIMIT = 64 * 1024
+ERROR_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery taken by this worker until `lease` (its `next_attempt_at` now: the claim's token)."""
+
+    id: int
+    subscription: WebhookSubscription
+    event_id: str
+    payload: str
+    attempts: int
+    lease: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: datetime
+    status_code: int | None = None
+    error: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def retry_at(attempts: int, delays: Sequence[float], failed_at: datetime) -> datetime | None:
+    """When to try again after the `attempts`-th failed attempt; None once every delay is spent (a dead letter)."""
+    if attempts > len(delays):
+        return None
+    return failed_at + timedelta(seconds=delays[attempts - 1])
+
+
+def failing_too_long(failing_since: datetime, now: datetime, disable_after_seconds: float) -> bool:
+    return (now - failing_since).total_seconds() >= disable_after_seconds
+
+
+def http_client(settings: AirsideSettings) -> httpx.AsyncClient:
+    """One client for every delivery: the system's CAs and the configured extra one, no redirects, no proxy
+    from the environment (the destination check decides where a request goes)."""
+    tls = ssl.create_default_context()
+    if settings.webhook_ca_file is not None:
+        tls.load_verify_locations(cafile=settings.webhook_ca_file)
+    slots = settings.webhook_concurrency
+    return httpx.AsyncClient(
+        verify=tls,
+        timeout=settings.webhook_timeout_seconds,
+        follow_redirects=False,
+        trust_env=False,
+        limits=httpx.Limits(max_connections=slots, max_keepalive_connections=slots),
+        headers={"user-agent": "Airside-Webhooks/1"},
+    )
+
+
+async def dispatch_webhooks(runtime: Runtime) -> None:
+    """The job every service runs beside its consumers."""
+    await Dispatcher(runtime.db, runtime.settings).run()
+
+
+class Dispatcher:
+    def __init__(self, db: Database, settings: AirsideSettings) -> None:
+        self.db = db
+        self.settings = settings
+        self.service = settings.service_name
+        self._wakeup = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        stop_listening = on_deliveries_owed(self.wake)
+        client = http_client(self.settings)
+        try:
+            while True:
+                await self._pass(client)
+        finally:
+            stop_listening()
+            for task in self._in_flight:
+                task.cancel()
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+            await client.aclose()
+
+    async def _pass(self, client: httpx.AsyncClient) -> None:
+        """Fill the free slots with due deliveries; wait for a slot, or for more to come due."""
+        self._wakeup.clear()
+        free = self.settings.webhook_concurrency - len(self._in_flight)
+        if free <= 0:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return
+        try:
+            claimed = await self.claim(free)
+            if not claimed:
+                await self._count_pending()
+        except Exception as exc:
+            if not self.db.unavailable(exc):  # an outage is logged once, by the database
+                log.exception("webhook dispatch pass failed")
+            await asyncio.sleep(self.settings.scheduler_interval_seconds)
+            return
+        for delivery in claimed:
+            task = asyncio.create_task(self.deliver(client, delivery), name=f"webhook-delivery-{delivery.id}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        if len(claimed) == free:
+            return  # more may be due: claim again as soon as a slot frees
+        try:
+            await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.scheduler_interval_seconds)
+        except TimeoutError:
+            pass
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        """Take up to `limit` due deliveries of active subscriptions, oldest due first, until the lease ends."""
+        now = clock.now()
+        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
+        delivery, subscription = WebhookDelivery.__table__.c, WebhookSubscription.__table__.c  # type: ignore[attr-defined]
+        due = (
+            select(delivery.id)
+            .join_from(WebhookDelivery, WebhookSubscription, subscription.id == delivery.subscription_id)
+            .where(
+                delivery.status == DeliveryStatus.pending, delivery.next_attempt_at <= now, subscription.status == SubscriptionStatus.active
+            )
+            .order_by(delivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=WebhookDelivery.__table__)  # type: ignore[attr-defined]
+            .cte("due")
+        )
+        claim = (
+            update(WebhookDelivery)
+            .where(delivery.id == due.c.id)
+            .values(next_attempt_at=lease)
+            .returning(delivery.id, delivery.subscription_id, delivery.event_id, delivery.payload, delivery.attempts, delivery.created_at)
+        )
+        async with self.db.session() as session:
+            rows = (await session.execute(claim)).all()
+            if not rows:
+                return []
+            ids = {row.subscription_id for row in rows}
+            found = (await session.execute(select(WebhookSubscription).where(subscription.id.in_(ids)))).scalars()
+            subscriptions = {row.id: row for row in found}
+            await session.commit()
+        return [
+            Claimed(row.id, subscriptions[row.subscription_id], row.event_id, row.payload, row.attempts, lease, row.created_at)
+            for row in rows
+        ]
+
+    async def deliver(self, client: httpx.AsyncClient, delivery: Claimed) -> None:
+        started = time.monotonic()
+        attempt = await self.attempt(client, delivery)
+        WEBHOOK_ATTEMPT_SECONDS.labels(self.service).observe(time.monotonic() - started)
+        try:
+            await self.record(delivery, attempt)
+        except Exception as exc:  # the claim's lease runs out and the delivery is attempted again
+            if not self.db.unavailable(exc):
+                log.exception("webhook delivery outcome not recorded", extra={"delivery_id": delivery.id})
+
+    async def attempt(self, client: httpx.AsyncClient, delivery: Claimed) -> Attempt:
+        """One signed POST of the CloudEvent, to a destination checked first; never raises."""
+        at = utcnow()
+        url = delivery.subscription.url
+        try:
+            await check_destination(url, self.settings)
+        except DestinationRefused as exc:
+            return Attempt(at, error=f"destination refused: {exc}"[:ERROR_LENGTH])
+        headers = delivery_headers(delivery.subscription, delivery.event_id, delivery.payload, at)
+        try:
+            async with asyncio.timeout(self.settings.webhook_timeout_seconds):
+                async with client.stream("POST", url, content=delivery.payload.encode(), headers=headers) as response:
+                    read = 0
+                    async for chunk in response.aiter_raw():
+                        read += len(chunk)
+                        if read > RESPONSE_READ_LIMIT:
+                            break
+        except TimeoutError:
+            return Attempt(at, error=f"no answer within {self.settings.webhook_timeout_seconds:g} s")
+        except httpx.HTTPError as exc:
+            return Attempt(at, error=f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH])
+        code = response.status_code
+        return Attempt(at, status_code=code, error=None if 200 <= code < 300 else f"HTTP {code}")
+
+    async def record(self, delivery: Claimed, attempt: Attempt) -> None:
+        """The attempt's outcome, while the claim is still this worker's; the subscription's failing state with it."""
+        now = utcnow()
+        attempts = delivery.attempts + 1
+        values: dict[str, object] = {
+            "attempts": attempts,
+            "last_attempt_at": attempt.at,
+            "last_status_code": attempt.status_code,
+            "last_error": attempt.error,
+        }
+        if attempt.delivered:
+            values.update(status=DeliveryStatus.delivered, delivered_at=now, next_attempt_at=None)
+            outcome = "delivered"
+        else:
+            next_at = retry_at(attempts, self.settings.webhook_retry_delays, now)
+            values.update(status=DeliveryStatus.pending if next_at else DeliveryStatus.failed, next_attempt_at=next_at)
+            outcome = "retried" if next_at else "failed"
+        column = WebhookDelivery.__table__.c  # type: ignore[attr-defined]
+        async with self.db.session() as session:
+            mine = (column.id == delivery.id) & (column.status == DeliveryStatus.pending) & (column.next_attempt_at == delivery.lease)
+            written = await session.execute(update(WebhookDelivery).where(mine).values(values))
+            if written.rowcount != 1:  # type: ignore[attr-defined]
+                return  # the lease ran out and another worker has it now: its attempt is the one recorded
+            if attempt.delivered:
+                await self._succeeded(session, delivery.subscription.id)
+            else:
+                await self._failed(session, delivery.subscription, attempt, now)
+            await session.commit()
+        WEBHOOK_DELIVERIES.labels(self.service, outcome).inc()
+        if attempt.delivered:
+            WEBHOOK_DELIVERY_LAG.labels(self.service).observe((now - delivery.created_at).total_seconds())
+        else:
+            log.warning(
+                "webhook delivery attempt failed",
+                extra={
+                    "subscription_id": delivery.subscription.id,
+                    "delivery_id": delivery.id,
+                    "event_id": delivery.event_id,
+                    "attempts": attempts,
+                    "status_code": attempt.status_code,
+                    "error": attempt.error,
+                    "next_attempt_at": values["next_attempt_at"],
+                },
+            )
+
+    async def _succeeded(self, session: AsyncSession, subscription_id: str) -> None:
+        column = WebhookSubscription.__table__.c  # type: ignore[attr-defined]
+        failing = (column.id == subscription_id) & column.failing_since.is_not(None)
+        await session.execute(update(WebhookSubscription).where(failing).values(failing_since=None, updated_at=utcnow()))
+
+    async def _failed(self, session: AsyncSession, subscription: WebhookSubscription, attempt: Attempt, now: datetime) -> None:
+        """Failing since the first failure after a success; failing for the disable window, disabled, and said so."""
+        column = WebhookSubscription.__table__.c  # type: ignore[attr-defined]
+        noted = await session.execute(
+            update(WebhookSubscription)
+            .where(column.id == subscription.id)
+            .values(failing_since=func.coalesce(column.failing_since, literal(attempt.at, column.failing_since.type)))
+            .returning(column.failing_since, column.status, column.url)
+        )
+        row = noted.first()
+        if row is None or row.status != SubscriptionStatus.active:
+            return
+        if not failing_too_long(row.failing_since, now, self.settings.webhook_disable_after_seconds):
+            return
+        disabled = await session.execute(
+            update(WebhookSubscription)
+            .where((column.id == subscription.id) & (column.status == SubscriptionStatus.active))
+            .values(status=SubscriptionStatus.disabled, disabled_at=now, updated_at=now)
+            .returning(column.id)
+        )
+        if disabled.first() is None:
+            return  # another worker disabled it first, and said so
+        payload = WebhookDisabled(
+            subscription_id=subscription.id, url=row.url, disabled_at=now, failing_since=row.failing_since, last_error=attempt.error
+        )
+        record(session, WEBHOOK_DISABLED[self.service], payload, subject=subscription.id)
+        log.warning("webhook subscription disabled", extra={"subscription_id": subscription.id, "failing_since": row.failing_since})
+
+    async def _count_pending(self) -> None:
+        """Idle: how many deliveries are still owed (due later, or to a disabled subscription), for /metrics."""
+        async with self.db.session() as session:
+            pending = await session.scalar(select(func.count()).where(WebhookDelivery.__table__.c.status == DeliveryStatus.pending))  # type: ignore[attr-defined]
+        WEBHOOK_PENDING.labels(self.service).set(pending or 0)
