@@ -10,7 +10,11 @@ services, started as processes with their own users, run a booking through to th
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import ssl
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -330,3 +334,33 @@ def test_a_service_connects_over_tls_with_the_configured_ca(databases, tmp_path)
             wait_until(connected, 30, "booking connected to NATS over TLS")
         finally:
             process.stop()
+
+
+def consumer_rights(durable: str, stream: str) -> set[str]:
+    """The subjects a service must be allowed to publish to run one durable consumer (deploy/nats/auth.conf)."""
+    create = (f"DURABLE.CREATE.{stream}.{durable}", f"CREATE.{stream}.{durable}", f"CREATE.{stream}.{durable}.>")
+    return {
+        *(f"$JS.API.CONSUMER.{subject}" for subject in create),
+        f"$JS.API.CONSUMER.INFO.{stream}.{durable}",
+        f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
+        f"$JS.ACK.{stream}.{durable}.>",
+    }
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_durable_a_service_declares_is_allowed_to_it_and_no_other(service):
+    # Each service's consumers are read in a process of its own: the services' models share table names.
+    listing = (
+        "import json; from airside.app import load_service; from airside.webhooks.fanout import webhook_consumer\n"
+        f"definition = load_service({service!r})\n"
+        f"specs = [*definition.consumers, webhook_consumer({service!r})]\n"
+        "print(json.dumps([[spec.durable, spec.stream] for spec in specs]))"
+    )
+    done = subprocess.run([sys.executable, "-c", listing], capture_output=True, text=True, timeout=120, check=True)
+    declared = {tuple(pair) for pair in json.loads(done.stdout)}
+    block = (DEPLOYED / "auth.conf").read_text().split(f"\n{service.upper()}: {{", 1)[1].split("\n}", 1)[0]
+    allowed = set(re.findall(r'"([^"]+)"', block))
+    for durable, stream in declared:
+        assert consumer_rights(durable, stream) <= allowed, f"{service} declares {durable} on {stream}; auth.conf does not allow it"
+    granted = set(re.findall(r"\$JS\.API\.CONSUMER\.INFO\.([A-Z_]+)\.([a-z-]+)", block))
+    assert granted == {(stream, durable) for durable, stream in declared}

@@ -34,6 +34,9 @@ from airside.problems import install_problem_handlers
 from airside.runtime import Job, Runtime
 from airside.settings import AirsideSettings
 from airside.shutdown import CloseWhileDraining, Drain
+from airside.webhooks.dispatch import dispatch_webhooks
+from airside.webhooks.fanout import webhook_consumer
+from airside.webhooks.views import router as webhook_router
 
 log = logging.getLogger("airside.app")
 
@@ -90,7 +93,9 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         bus = Bus(settings, definition.name)
         # AIRSIDE_RELAY=external: `airside relay <service>` publishes, and request workers never do.
         relay = OutboxRelay(db, bus, settings, definition.name) if settings.relay == "in_process" else None
-        consumers = {spec.durable: Consumer(spec, db, bus, settings, definition.name) for spec in definition.consumers}
+        # Every service delivers its own events to partners' webhooks (docs/webhooks.md).
+        specs = (*definition.consumers, webhook_consumer(definition.name))
+        consumers = {spec.durable: Consumer(spec, db, bus, settings, definition.name) for spec in specs}
         metrics = MetricsRefresher(
             db, bus, list(consumers.values()), definition.name, settings.metrics_refresh_seconds, settings.nats_probe_timeout_seconds
         )
@@ -107,7 +112,7 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         for consumer in consumers.values():
             runtime.delivery.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
         runtime.tasks.append(asyncio.create_task(metrics.run(), name="metrics-refresh"))
-        for job in (housekeeping, *definition.jobs):
+        for job in (housekeeping, dispatch_webhooks, *definition.jobs):
             runtime.tasks.append(asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")))
         drain.install()
         log.info("service started", extra={"port": settings.port, "database": db.engine.dialect.name})
@@ -142,6 +147,7 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
     app.add_middleware(ForwardedPrefix)
     app.add_middleware(CloseWhileDraining, drain=drain)
     app.include_router(platform_router)
+    app.include_router(webhook_router)
     for router in definition.routers:
         app.include_router(router)
     document_responses(app)
