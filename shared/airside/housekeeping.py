@@ -14,6 +14,7 @@ from airside.db.database import Database
 from airside.idempotency import IdempotencyRecord
 from airside.messaging.inbox import ProcessedEvent
 from airside.messaging.outbox import OutboxEvent
+from airside.webhooks.models import DeliveryStatus, WebhookDelivery
 
 if TYPE_CHECKING:
     from airside.runtime import Runtime
@@ -26,12 +27,15 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
 async def prune(db: Database, *, retention: timedelta) -> None:
-    """Published events and inbox rows outlive the stream's retention; idempotency records a day."""
+    """Published events, inbox rows and delivered webhooks outlive the stream's retention; idempotency
+    records a day. A webhook that failed for good stays, a dead letter, until replayed or its subscription goes."""
     now = utcnow()
     async with db.session() as session:
         await session.execute(delete(OutboxEvent).where(OutboxEvent.published_at < now - retention))  # type: ignore[operator]
         # The stream no longer holds these events, so they cannot be delivered again.
         await session.execute(delete(ProcessedEvent).where(ProcessedEvent.processed_at < now - retention))  # type: ignore[arg-type]
+        delivered = (WebhookDelivery.status == DeliveryStatus.delivered) & (WebhookDelivery.delivered_at < now - retention)  # type: ignore[operator]
+        await session.execute(delete(WebhookDelivery).where(delivered))
         await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - IDEMPOTENCY_TTL))  # type: ignore[arg-type]
         await session.commit()
 

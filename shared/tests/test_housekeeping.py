@@ -11,6 +11,21 @@ from airside.housekeeping import prune
 from airside.idempotency import IdempotencyRecord
 from airside.messaging.inbox import ProcessedEvent
 from airside.messaging.outbox import OutboxEvent
+from airside.webhooks.models import WebhookDelivery
+
+
+def webhook_delivery(event_id: str, *, age: timedelta, status: str) -> WebhookDelivery:
+    at = utcnow() - age
+    delivered = at if status == "delivered" else None
+    return WebhookDelivery(
+        subscription_id="s",
+        event_id=event_id,
+        event_type="airside.test",
+        payload="{}",
+        status=status,
+        created_at=at,
+        delivered_at=delivered,
+    )
 
 
 def outbox_row(event_id: str, *, age: timedelta, published: bool) -> OutboxEvent:
@@ -36,6 +51,9 @@ async def test_prune_removes_only_expired_rows(databases):
                 outbox_row("fresh-published", age=fresh, published=True),
                 ProcessedEvent(consumer="c", event_id="old", processed_at=utcnow() - old),
                 ProcessedEvent(consumer="c", event_id="fresh", processed_at=utcnow() - fresh),
+                webhook_delivery("old-delivered", age=old, status="delivered"),
+                webhook_delivery("old-failed", age=old, status="failed"),
+                webhook_delivery("fresh-delivered", age=fresh, status="delivered"),
                 IdempotencyRecord(
                     caller="a", route="r", key="old", request_hash="h", status_code=201, body="{}", created_at=utcnow() - timedelta(days=2)
                 ),
@@ -51,9 +69,12 @@ async def test_prune_removes_only_expired_rows(databases):
     async with db.session() as session:
         outbox = set((await session.execute(select(OutboxEvent.event_id).where(OutboxEvent.subject == "airside.test"))).scalars())
         processed = set((await session.execute(select(ProcessedEvent.event_id).where(ProcessedEvent.consumer == "c"))).scalars())
+        webhooks = set((await session.execute(select(WebhookDelivery.event_id).where(WebhookDelivery.subscription_id == "s"))).scalars())
         keys = set((await session.execute(select(IdempotencyRecord.key).where(IdempotencyRecord.caller == "a"))).scalars())
     await db.dispose()
     # An unpublished event is never pruned, however old: it has not been delivered yet.
     assert outbox == {"old-unpublished", "fresh-published"}
     assert processed == {"fresh"}
     assert keys == {"fresh"}
+    # A webhook that failed for good is a dead letter: kept, however old, until replayed.
+    assert webhooks == {"old-failed", "fresh-delivered"}
