@@ -157,6 +157,9 @@ def main(argv: list[str] | None = None) -> None:
         ssl_keyfile=args.key,
         log_level="warning",
         access_log=False,
+        # uvicorn waits for idle kept-alive TLS connections (the services' dispatchers hold some) to close
+        # before exiting; a receiver asked to stop gives them this long.
+        timeout_graceful_shutdown=1,
     )
 
 
