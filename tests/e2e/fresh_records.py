@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from e2e_steps import ADMIN, Airside, Concierge, Flight, Json, boarding_pass, iso, letters, now, parse, staff
-from world import OWN
+from world import OWN, webhook_body
 
 Maker = Callable[[Airside, Json, str], Awaitable[Json]]
 
@@ -193,3 +193,16 @@ async def claimable_ticket(airside: Airside, world: Json, caller: str) -> Json:
     """One ticket more in PEK's queue, so an agent's claim always finds one."""
     await _ticket(airside, world)
     return {}
+
+
+# --- every service ---------------------------------------------------------------------------------
+
+
+def webhook_subscription(service: str) -> Maker:
+    """A subscription of the caller's own to delete."""
+
+    async def make(airside: Airside, world: Json, caller: str) -> Json:
+        response = await getattr(airside, service).call("POST", "/v1/webhooks", ADMIN, json=webhook_body(service), expect=201)
+        return {f"webhook_{service}": response.json()["id"]}
+
+    return make

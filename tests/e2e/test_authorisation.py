@@ -32,7 +32,7 @@ from e2e_steps import (
     Json,
     staff,
 )
-from world import FOREIGN, OWN, pek_world, subject
+from world import FOREIGN, OWN, WEBHOOK_ALLOW, pek_world, subject, webhook_body
 
 from airside_tools.processes import NatsServer
 from airside_tools.testing.harness import ServiceSet, auth, nats_under, services_running
@@ -320,6 +320,24 @@ for _service in ("booking", "lounge", "callcenter"):
             problem="not_found",
         ),
     ]
+    # Every service's webhook subscriptions (docs/webhooks.md): admin only.
+    webhook = {"webhook_id": f"webhook_{_service}"}
+    ROUTES += [
+        Route(_service, "POST", "/v1/webhooks", ADMIN_ONLY, ANY, webhook_body(_service), status=201),
+        Route(_service, "GET", "/v1/webhooks", ADMIN_ONLY, ANY),
+        Route(_service, "GET", "/v1/webhooks/{webhook_id}", ADMIN_ONLY, ANY, ids=webhook),
+        Route(
+            _service, "DELETE", "/v1/webhooks/{webhook_id}", ADMIN_ONLY, ANY, ids=webhook, status=204,
+            fresh=fresh.webhook_subscription(_service),
+        ),
+        Route(_service, "POST", "/v1/webhooks/{webhook_id}/rotate-secret", ADMIN_ONLY, ANY, ids=webhook),
+        Route(_service, "POST", "/v1/webhooks/{webhook_id}/enable", ADMIN_ONLY, ANY, ids=webhook),
+        Route(_service, "GET", "/v1/webhooks/{webhook_id}/deliveries", ADMIN_ONLY, ANY, ids=webhook),
+        Route(
+            _service, "POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", ADMIN_ONLY, ANY, ids=webhook,
+            status=404, problem="not_found",  # the world's delivery_id is no delivery's
+        ),
+    ]  # fmt: skip
 
 
 def headers_for(caller: str, route: Route, world: Json) -> dict[str, str]:
@@ -364,7 +382,7 @@ def matrix_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
 
 @pytest.fixture(scope="module")
 def matrix_services(matrix_nats: NatsServer, databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSet]:
-    with services_running(databases, matrix_nats.url, tmp_path_factory.mktemp("r8-logs")) as service_set:
+    with services_running(databases, matrix_nats.url, tmp_path_factory.mktemp("r8-logs"), **WEBHOOK_ALLOW) as service_set:
         yield service_set
 
 

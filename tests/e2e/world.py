@@ -27,6 +27,20 @@ from e2e_steps import (
 )
 
 OWN, FOREIGN = "PEK", "KMG"
+# A partner's webhook endpoint for the world's subscriptions: nothing listens on port 9, so the few deliveries
+# attempted fail at once. The services holding the world allow it (WEBHOOK_ALLOW, passed to services_running).
+WEBHOOK_URL = "https://127.0.0.1:9/r8"
+WEBHOOK_ALLOW = {"AIRSIDE_WEBHOOK_ALLOW_HOSTS": "127.0.0.1"}
+# An event of each service the world makes rarely, so its subscriptions are owed few deliveries.
+WEBHOOK_FILTERS = {
+    "booking": "airside.booking.station.upserted",
+    "lounge": "airside.lounge.stock.low",
+    "callcenter": "airside.callcenter.csat.recorded",
+}
+
+
+def webhook_body(service: str) -> Json:
+    return {"url": WEBHOOK_URL, "event_types": [WEBHOOK_FILTERS[service]], "description": "R8"}
 
 
 def subject(role: str, station: str) -> str:
@@ -117,6 +131,13 @@ async def pek_world(airside: Airside) -> Json:
 
         letters[f"letter_{name}"] = (await eventually(two_parked, f"two parked events in {name}"))[0]["id"]
 
+    # each service: two webhook subscriptions, so their list has a second page; the fuzzing names only the first
+    webhooks = {}
+    for name in ("booking", "lounge", "callcenter"):
+        service = getattr(airside, name)
+        for key in (f"webhook_{name}", f"kept_webhook_{name}"):
+            webhooks[key] = (await service.call("POST", "/v1/webhooks", ADMIN, json=webhook_body(name), expect=201)).json()["id"]
+
     today = local_date(now())
     return {
         "own": OWN,
@@ -163,4 +184,6 @@ async def pek_world(airside: Airside) -> Json:
         "sla_policy": {"first_response_minutes": policy["first_response_minutes"], "resolution_minutes": policy["resolution_minutes"]},
         "calendar": {"opens": calendar["opens"], "closes": calendar["closes"], "holidays": calendar["holidays"]},
         **letters,
+        **webhooks,
+        "delivery_id": 2**31 - 1,  # no delivery has it: its replay answers 404
     }  # fmt: skip
