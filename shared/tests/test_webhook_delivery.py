@@ -9,7 +9,7 @@ import asyncio
 import base64
 import json
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,6 +124,16 @@ async def deliveries(db: Database, subscription_id: str) -> list[WebhookDelivery
         return list((await session.execute(query)).scalars())
 
 
+async def delivery_once(db: Database, subscription_id: str, done: Callable[[WebhookDelivery], bool], what: str) -> WebhookDelivery:
+    """The subscription's one delivery, once `done` holds for it."""
+
+    async def check() -> WebhookDelivery | None:
+        found = await deliveries(db, subscription_id)
+        return found[0] if found and done(found[0]) else None
+
+    return await wait_for(check, timeout=10, what=what)
+
+
 async def subscription_now(db: Database, subscription_id: str) -> WebhookSubscription:
     async with db.session() as session:
         found = await session.get(WebhookSubscription, subscription_id)
@@ -145,13 +155,14 @@ async def test_an_event_reaches_the_matching_subscription_signed_and_no_other(tm
 
         event_id = await announce_station(service, "PEK")
 
-        received = await wait_for(lambda: received_at(receiver, "stations", event_id), timeout=10, what="the event at the receiver")
+        delivery = await delivery_once(service.runtime.db, matching.id, lambda d: d.status == DeliveryStatus.delivered, "delivered")
+        assert (delivery.attempts, delivery.last_status_code) == (1, 204)
+        received = await received_at(receiver, "stations", event_id)
+        assert received is not None
         assert (received["type"], received["subject"], received["copies"]) == ("airside.booking.station.upserted", "PEK", 1)
         state = await receiver.state()
         assert state.rejected == rejected_before  # the receiver verified the signature with standardwebhooks
         assert state.at("orders") == []
-        (delivery,) = await deliveries(service.runtime.db, matching.id)
-        assert (delivery.status, delivery.attempts, delivery.last_status_code) == (DeliveryStatus.delivered, 1, 204)
         assert json.loads(delivery.payload)["id"] == event_id  # the body is the CloudEvent
         assert await deliveries(service.runtime.db, other.id) == []
 
@@ -200,18 +211,14 @@ async def test_a_500_is_retried_after_the_delay_with_the_same_webhook_id(tmp_pat
 
         event_id = await announce_station(service, "PVG")
 
-        async def failed_once() -> WebhookDelivery | None:
-            found = await deliveries(db, flaky.id)
-            return found[0] if found and found[0].attempts >= 1 else None
-
-        first = await wait_for(failed_once, timeout=10, what="a first, failed attempt")
+        first = await delivery_once(db, flaky.id, lambda d: d.attempts >= 1, "a first, failed attempt")
         assert (first.status, first.last_status_code, first.last_error) == (DeliveryStatus.pending, 500, "HTTP 500")
         assert first.next_attempt_at - first.last_attempt_at >= timedelta(seconds=1)
         await receiver.set_mode("ok")
 
-        received = await wait_for(lambda: received_at(receiver, "flaky", event_id), timeout=10, what="the retried delivery")
-        (delivered,) = await deliveries(db, flaky.id)
-        assert delivered.status == DeliveryStatus.delivered and delivered.attempts >= 2
+        delivered = await delivery_once(db, flaky.id, lambda d: d.status == DeliveryStatus.delivered, "the retried delivery")
+        received = await received_at(receiver, "flaky", event_id)
+        assert received is not None and delivered.attempts >= 2
         assert delivered.delivered_at >= first.last_attempt_at + timedelta(seconds=1)
         # The receiver refuses a webhook-id other than the event's id: the retry carried the same one, once applied.
         assert received["copies"] == 1
@@ -229,11 +236,7 @@ async def test_a_delivery_whose_retries_are_spent_is_a_dead_letter(tmp_path, dat
 
         await announce_station(service, "CTU")
 
-        async def dead() -> WebhookDelivery | None:
-            found = await deliveries(db, down.id)
-            return found[0] if found and found[0].status == DeliveryStatus.failed else None
-
-        letter = await wait_for(dead, timeout=10, what="the delivery failed for good")
+        letter = await delivery_once(db, down.id, lambda d: d.status == DeliveryStatus.failed, "the delivery failed for good")
         assert (letter.attempts, letter.next_attempt_at, letter.last_status_code) == (3, None, 500)
         await asyncio.sleep(0.5)  # several dispatcher passes (0.2 s apart): none attempts it again
         assert (await deliveries(db, down.id))[0].attempts == 3
@@ -287,11 +290,7 @@ async def test_a_refused_destination_is_never_contacted(tmp_path, databases, cer
 
         await announce_station(service, "SZX")
 
-        async def attempted() -> WebhookDelivery | None:
-            found = await deliveries(service.runtime.db, loopback.id)
-            return found[0] if found and found[0].attempts >= 2 else None
-
-        refused = await wait_for(attempted, timeout=10, what="two refused attempts")
+        refused = await delivery_once(service.runtime.db, loopback.id, lambda d: d.attempts >= 2, "two refused attempts")
         assert refused.last_status_code is None and "destination refused" in refused.last_error and "loopback" in refused.last_error
         after = await receiver.state()
         assert (after.events, after.rejected, after.failed) == (before.events, before.rejected, before.failed)
