@@ -73,6 +73,11 @@ SHAPES = [
     ("https://user:secret@partner.example.com/hook", "user name or password"),
     ("https://user@partner.example.com/hook", "user name or password"),
     ("https:///hook", "names no host"),
+    ("https://[::1/hook", "cannot be read"),
+    ("https://[::1]x/hook", "cannot be read"),
+    ("https://partner.example.com\\@10.0.0.1/hook", "user name or password"),  # read as httpx reads it: user info
+    ("https://a@b@partner.example.com/hook", "user name or password"),
+    ("https://partner.example.com:0/hook", "port"),
     ("https://partner.example.com/hook#part", "#fragment"),
     ("https://partner.example.com:99999/hook", "port"),
     ("https://partner.example.com/ho ok", "visible ASCII"),
@@ -88,7 +93,9 @@ async def test_a_url_not_shaped_as_a_destination_is_refused_saying_why(url, says
 
 
 async def test_loopback_by_name_or_address_is_refused_unless_the_host_or_a_cidr_is_allowed():
-    for url in ("https://localhost:8443/hook", "https://127.0.0.1/hook", "https://[::1]/hook", "https://[::ffff:127.0.0.1]/hook"):
+    loopbacks = ["https://localhost:8443/hook", "https://127.0.0.1/hook", "https://[::1]/hook", "https://[::ffff:127.0.0.1]/hook"]
+    loopbacks += ["https://127.1/hook", "https://2130706433/hook", "https://0x7f000001/hook"]  # what the resolver makes of them
+    for url in loopbacks:
         with pytest.raises(DestinationRefused, match=r"loopback address.*AIRSIDE_WEBHOOK_ALLOW_HOSTS"):
             await check_destination(url, settings())
     await check_destination("https://LOCALHOST:8443/hook", settings("localhost"))  # by its name

@@ -12,13 +12,15 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit
+
+import httpx
 
 from airside.settings import AirsideSettings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_URL_LENGTH = 2000
+MAX_PORT = 65535
 # A registration waits this long for the host's addresses; a name that does not resolve by then is refused.
 RESOLVE_TIMEOUT_SECONDS = 3.0
 ALLOW_SETTING = "AIRSIDE_WEBHOOK_ALLOW_HOSTS"
@@ -90,25 +92,27 @@ def refusal(address: IPAddress, allowlist: Allowlist) -> str | None:
     return kind
 
 
-def parse_destination(url: str) -> SplitResult:
-    """The URL's parts when it has the shape of a destination: https, a host, no user info; else DestinationRefused."""
+def parse_destination(url: str) -> httpx.URL:
+    """The URL as httpx reads it, when it has the shape of a destination: https, a host, no user info; else
+    DestinationRefused. Read by the client that sends the deliveries, so the host checked is the host called."""
     if len(url) > MAX_URL_LENGTH:
         raise DestinationRefused(f"the URL is longer than {MAX_URL_LENGTH} characters")
     if not url.isascii() or not url.isprintable() or " " in url:
         raise DestinationRefused("the URL must be visible ASCII: write an international host name in its xn-- form")
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "https":
+    try:
+        parts = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise DestinationRefused(f"the URL cannot be read: {exc}") from exc
+    if parts.scheme != "https":
         raise DestinationRefused("the URL must start with https:// (webhooks are sent over TLS only)")
-    if parts.username is not None or parts.password is not None:
+    if parts.userinfo:
         raise DestinationRefused("the URL must not carry a user name or password: the signature authenticates each delivery")
-    if not parts.hostname:
+    if not parts.host:
         raise DestinationRefused("the URL names no host")
     if parts.fragment:
         raise DestinationRefused("the URL must not have a #fragment: it is never sent")
-    try:
-        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
-    except ValueError as exc:
-        raise DestinationRefused(f"the URL's port is not a number from 0 to 65535: {exc}") from exc
+    if parts.port is not None and not 0 < parts.port <= MAX_PORT:
+        raise DestinationRefused(f"the URL's port is not a number from 1 to {MAX_PORT}")
     return parts
 
 
@@ -140,7 +144,7 @@ async def check_destination(url: str, settings: AirsideSettings) -> None:
     resolve, or resolves to any loopback, private, link-local, multicast, reserved or unspecified address
     that AIRSIDE_WEBHOOK_ALLOW_HOSTS does not allow (by the host's name, or a CIDR holding the address)."""
     parts = parse_destination(url)
-    host = str(parts.hostname)
+    host = parts.raw_host.decode("ascii")  # an IPv6 literal without its brackets
     allowlist = Allowlist.parse(settings.webhook_allow_hosts)
     if allowlist.names(host):
         return
