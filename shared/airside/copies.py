@@ -19,6 +19,7 @@ from airside.events.common import Tier
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.streams import Handler
 from airside.statements import Runner, binds_of, insert_of
+from airside.types import known
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -89,7 +90,11 @@ def member_copier(table: type[MemberT]) -> Handler:
 
     async def apply_member(session: AsyncSession, event: CloudEvent) -> None:
         snapshot = booking_events.member_registered.parse(event).member
-        await keep_newest(session, table, {key: value for key, value in snapshot.model_dump().items() if key in columns})
+        values = {key: value for key, value in snapshot.model_dump().items() if key in columns}
+        if known(Tier, snapshot.tier) is None:
+            # A tier this release does not know changes no tier; a member first copied so is standard (docs/events.md, Versioning).
+            values["tier"] = await session.scalar(select(table.tier).where(table.id == snapshot.id)) or Tier.standard  # type: ignore[arg-type]
+        await keep_newest(session, table, values)
 
     return apply_member
 

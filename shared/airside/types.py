@@ -1,13 +1,27 @@
 """Field types several services validate the same way."""
 
+import logging
 import re
 from collections.abc import Callable
 from datetime import date, datetime, time
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
 
 import phonenumbers
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    GetCoreSchemaHandler,
+    PlainSerializer,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError, core_schema
+
+log = logging.getLogger("airside.events")
 
 
 def _e164(value: str) -> str:
@@ -72,3 +86,70 @@ IsoDateTime = Annotated[AwareDatetime, _INSTANT_TEXT]
 EventDateTime = Annotated[datetime, _INSTANT_TEXT]
 """An instant in an event from a peer: ISO 8601 text as IsoDateTime, the offset left to the consumer's
 rule (flight status reads a bare time as UTC, events.flights), as the published contract always had it."""
+
+
+# --- enums in event payloads (docs/events.md, Versioning) ------------------------------------------
+
+EnumT = TypeVar("EnumT", bound=StrEnum)
+_CONSUMED_EVENT = "airside.consumed_event"  # the validation context's key: the type of the event being read
+_UNKNOWN_LOGGED_MAX = 1000  # distinct (type, field, value) remembered; a flood of odd values cannot grow memory
+
+
+def consuming(event_type: str) -> dict[str, str]:
+    """The validation context a consumer parses an event's payload with: open enums keep what they do not know."""
+    return {_CONSUMED_EVENT: event_type}
+
+
+class OpenEnum:
+    """`Annotated[E | str, OpenEnum(E)]`: an enum field of an event payload. Its schema is E's enum, and
+    building a payload (a producer) or any other validation is held to E. A consumer parsing an event
+    (context `consuming`) keeps a string E does not have, logged once per (type, field, value), so a
+    producer adding a value breaks no consumer; the consumer reads the field with `known`."""
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        self.enum = enum
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        def validate(value: Any, strict: core_schema.ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+            try:
+                return strict(value)
+            except ValidationError:
+                event_type = (info.context or {}).get(_CONSUMED_EVENT)
+                if event_type is None or not isinstance(value, str):
+                    raise
+                _log_unknown(event_type, info.field_name or "?", self.enum, value)
+                return value
+
+        def serialize(value: Any, members: core_schema.SerializerFunctionWrapHandler) -> Any:
+            return members(value) if isinstance(value, self.enum) else value
+
+        # The enum's own schema inside, so the published JSON Schema (validation and serialization) lists E.
+        return core_schema.with_info_wrap_validator_function(
+            validate, handler.generate_schema(self.enum), serialization=core_schema.wrap_serializer_function_ser_schema(serialize)
+        )
+
+
+_unknown_logged: set[tuple[str, str, str]] = set()
+
+
+def _log_unknown(event_type: str, field: str, enum: type[StrEnum], value: str) -> None:
+    key = (event_type, field, value)
+    if key in _unknown_logged or len(_unknown_logged) >= _UNKNOWN_LOGGED_MAX:
+        return
+    _unknown_logged.add(key)
+    log.warning(
+        "%s: %s %.100r is not a %s this service knows; kept as a string (logged once)",
+        event_type,
+        field,
+        value,
+        enum.__name__,
+        extra={"event_type": event_type, "field": field, "value": value[:100]},
+    )
+
+
+def known(enum: type[EnumT], value: EnumT | str | None) -> EnumT | None:
+    """The member an open enum field holds; None for a value this release does not know (or none)."""
+    try:
+        return enum(value)
+    except ValueError:
+        return None

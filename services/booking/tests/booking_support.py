@@ -6,6 +6,10 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import nats
+
+from airside.events import flights as flight_events
+from airside.messaging.envelope import CloudEvent
 from airside_tools.testing.harness import auth
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -53,6 +57,24 @@ def new_flight(std: datetime | None = None, *, sta: datetime | None = None, orig
 
 def flight_no(flight: dict) -> str:
     return flight["carrier"] + flight["number"]
+
+
+async def publish_raw_airline_status(nats_url: str, data: dict) -> str:
+    """An airline event as sent, unchecked: what a broken (or newer) airline system could put on the stream."""
+    event = CloudEvent(
+        id=str(uuid.uuid4()),
+        source="airline/ops-control",
+        type=flight_events.flight_status.type,
+        time=datetime.now(UTC),
+        dataschema=flight_events.flight_status.dataschema,
+        data=data,
+    )
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().publish("airside.flight.status", event.to_json(), headers={"Nats-Msg-Id": event.id})
+    finally:
+        await nc.close()
+    return event.id
 
 
 async def new_member(client, tier: str = "gold") -> dict:

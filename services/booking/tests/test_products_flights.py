@@ -5,10 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import nats
 import pytest
-from booking_support import ADMIN, LEAD, flight_no, iso, local, local_day, new_flight, new_order, parse
+from booking_support import ADMIN, LEAD, flight_no, iso, local, local_day, new_flight, new_order, parse, publish_raw_airline_status
 
 from airside.events import flights as flight_events
-from airside.messaging.envelope import CloudEvent
 from airside_tools.testing.events import published_events
 from airside_tools.testing.harness import auth, wait_for
 
@@ -171,19 +170,6 @@ async def test_airline_status_updates_the_flight_ignoring_older_news(client, nat
     assert "cancelled" not in relayed and relayed[-2:] == ["delayed", "boarding"]
 
 
-async def _publish_raw_airline_status(nats_url: str, data: dict) -> str:
-    """An airline event as sent, unchecked: what a broken airline system could put on the stream."""
-    event = CloudEvent(
-        id=str(uuid.uuid4()), source="airline/ops-control", type=flight_events.flight_status.type, time=datetime.now(UTC), data=data
-    )
-    nc = await nats.connect(nats_url)
-    try:
-        await nc.jetstream().publish("airside.flight.status", event.to_json(), headers={"Nats-Msg-Id": event.id})
-    finally:
-        await nc.close()
-    return event.id
-
-
 @pytest.mark.parametrize(
     "malformed",
     [{"carrier": "C"}, {"carrier": "ca"}, {"number": "12345"}, {"number": "18A1"}, {"origin": "pek"}, {"destination": "KMGX"}],
@@ -195,7 +181,7 @@ async def test_a_malformed_airline_flight_is_dead_lettered_at_once_and_later_new
     url = f"/v1/flights/{flight_no(flight)}/{flight['flight_date']}"
     base = {key: flight[key] for key in ("carrier", "number", "flight_date", "origin", "destination")}
     stamp = parse(order["flight"]["updated_at"])
-    bad_id = await _publish_raw_airline_status(
+    bad_id = await publish_raw_airline_status(
         nats_server.url, {**base, **malformed, "status": "cancelled", "updated_at": iso(stamp + timedelta(minutes=1))}
     )
     await publish_airline_status(

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from airside.events.common import FlightInfo, Money, Passenger, Person, Tier
+from airside.events.common import FlightInfo, Money, Passenger, Person, TierValue
 from airside.messaging.envelope import define
 from airside.types import EventDateTime
 
@@ -49,7 +49,7 @@ class MemberSnapshot(BaseModel):
     card_no: str
     name: str
     phone: str
-    tier: Tier
+    tier: TierValue
     email: str | None = None
     status: str = MemberStatus.active.value  # a string: a tolerant reader (docs/http.md "Enums")
     version: int

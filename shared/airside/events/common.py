@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from airside.types import EventDateTime, IsoDate
+from airside.types import EventDateTime, IsoDate, OpenEnum
 
 
 class Tier(StrEnum):
@@ -14,6 +15,10 @@ class Tier(StrEnum):
     gold = "gold"
     platinum = "platinum"
     vip = "vip"
+
+
+# As event payloads carry them: a consumer keeps a value it does not know yet (docs/events.md, Versioning).
+TierValue = Annotated[Tier | str, OpenEnum(Tier)]
 
 
 class Money(BaseModel):
@@ -28,6 +33,9 @@ class FlightStatus(StrEnum):
     departed = "departed"
     arrived = "arrived"
     cancelled = "cancelled"
+
+
+FlightStatusValue = Annotated[FlightStatus | str, OpenEnum(FlightStatus)]
 
 
 class FlightInfo(BaseModel):
@@ -45,7 +53,7 @@ class FlightInfo(BaseModel):
     eta: EventDateTime | None = None
     atd: EventDateTime | None = None
     ata: EventDateTime | None = None
-    status: FlightStatus = FlightStatus.scheduled
+    status: FlightStatusValue = FlightStatus.scheduled
     gate: str | None = None
     updated_at: EventDateTime | None = None
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from airside import clock
-from airside.events.common import FlightStatus
+from airside.events.common import FlightStatusValue
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 from airside.messaging.envelope import CloudEvent, EventRefused, define
 from airside.types import EventDateTime, IsoDate
@@ -22,7 +22,7 @@ class FlightStatusChanged(BaseModel):
     flight_date: IsoDate
     origin: str = Field(pattern=r"^[A-Z]{3}$", description="IATA airport code")
     destination: str = Field(pattern=r"^[A-Z]{3}$", description="IATA airport code")
-    status: FlightStatus
+    status: FlightStatusValue
     updated_at: EventDateTime
     std: EventDateTime | None = None
     etd: EventDateTime | None = None

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from airside.db.columns import utcnow
 from airside.logs import causation_id_var, correlation_id_var, traceparent
-from airside.types import EventDateTime
+from airside.types import EventDateTime, consuming
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -93,8 +93,9 @@ class EventDefinition(Generic[PayloadT]):
         )
 
     def parse(self, event: CloudEvent) -> PayloadT:
+        """The payload as a consumer reads it: an enum value it does not know is kept (airside.types.OpenEnum)."""
         try:
-            return self.payload.model_validate(event.data)
+            return self.payload.model_validate(event.data, context=consuming(self.type))
         except ValidationError as exc:
             raise EnvelopeError(f"{event.type} payload invalid: {exc}") from exc
 

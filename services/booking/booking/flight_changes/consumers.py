@@ -6,8 +6,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.events import flights as flight_events
+from airside.events.common import FlightStatus
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.streams import Handler
+from airside.types import known
 from booking.flight_changes.service import apply_flight_change
 from booking.flights.service import CHANGEABLE, FlightNews
 
@@ -21,7 +23,8 @@ async def on_flight_status(session: AsyncSession, event: CloudEvent) -> None:
     status = flight_events.received_status(event)
     updated_at = _utc(status.updated_at)
     fields = {name: _utc(getattr(status, name)) for name in CHANGEABLE if name in status.model_fields_set}
-    fields["status"] = status.status
+    # A status this release does not know changes no status (docs/events.md, Versioning); the times still apply.
+    fields["status"] = known(FlightStatus, status.status)
     news = FlightNews(status.flight_no, status.flight_date, status.origin, status.destination, fields, updated_at, status.reason)
     await apply_flight_change(session=session, news=news)
 

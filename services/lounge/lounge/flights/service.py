@@ -10,6 +10,7 @@ from airside.events import flights as flight_events
 from airside.events.common import FlightInfo, FlightStatus
 from airside.events.flights import FlightStatusChanged
 from airside.statements import insert_ignoring_duplicates
+from airside.types import known
 from lounge.flights.models import CHANGEABLE, Flight
 
 # A flight first learnt from an order snapshot yields to any real status that follows.
@@ -28,9 +29,13 @@ def _utc(value: Any) -> Any:
 
 
 async def apply_status(*, session: AsyncSession, flight_no: str, status: FlightStatusChanged) -> FlightChange | None:
-    """Apply a status to the copy; None when it is older than what lounge holds."""
+    """Apply a status to the copy; None when it is older than what lounge holds.
+
+    A status this release does not know changes no status (a new copy is scheduled), the rest applies:
+    docs/events.md, Versioning."""
     updated_at = _utc(status.updated_at)
     fields: dict[str, Any] = {name: _utc(getattr(status, name)) for name in CHANGEABLE if name in status.model_fields_set}
+    new_status = known(FlightStatus, status.status)
     flight = await session.get(Flight, (flight_no, status.flight_date))
     if flight is None:
         flight = Flight(
@@ -40,7 +45,7 @@ async def apply_status(*, session: AsyncSession, flight_no: str, status: FlightS
             number=status.number,
             origin=status.origin,
             destination=status.destination,
-            status=status.status.value,
+            status=(new_status or FlightStatus.scheduled).value,
             updated_at=updated_at,
             **fields,
         )
@@ -50,12 +55,9 @@ async def apply_status(*, session: AsyncSession, flight_no: str, status: FlightS
     if not flight_events.supersedes(updated_at, flight.updated_at):
         return None  # not newer than the copy: ignored
     old_departure = flight.departure
-    flight.origin, flight.destination, flight.status, flight.updated_at = (
-        status.origin,
-        status.destination,
-        status.status.value,
-        updated_at,
-    )
+    flight.origin, flight.destination, flight.updated_at = status.origin, status.destination, updated_at
+    if new_status is not None:
+        flight.status = new_status.value
     for name, value in fields.items():
         if value is not None:  # absent or null never clears
             setattr(flight, name, value)
@@ -74,7 +76,7 @@ async def remember_from_order(*, session: AsyncSession, info: FlightInfo) -> Non
         "number": info.number,
         "origin": info.origin,
         "destination": info.destination,
-        "status": (info.status or FlightStatus.scheduled).value,
+        "status": (known(FlightStatus, info.status) or FlightStatus.scheduled).value,
         "std": info.std,
         "etd": info.etd,
         "atd": info.atd,
