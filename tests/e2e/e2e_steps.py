@@ -313,10 +313,13 @@ class Booking(Client):
         )
 
     async def on_duty_around(self, concierge: Concierge, moment: datetime) -> None:
-        """Two overnight shifts end to end: on duty from noon the day before `moment`'s local day to noon the day after."""
+        """Three overnight shifts end to end: on duty from noon the day before `moment`'s local day to noon two
+        days after, so at least 36 hours either side of it (two ended at noon the next day: a window 14 hours
+        ahead fell outside it whenever `moment` was late in its local evening)."""
         day = local_date(moment)
         await self.put_shifts(concierge, day - timedelta(days=1), [("12:00", "11:59")])
         await self.put_shifts(concierge, day, [("11:59", "11:58")])
+        await self.put_shifts(concierge, day + timedelta(days=1), [("11:58", "11:57")])
 
     async def schedule(self, concierge: Concierge, day: date) -> Json:
         headers = staff("concierge_lead", concierge.station)
