@@ -106,15 +106,28 @@ async def dispatch_webhooks(runtime: Runtime) -> None:
 
 
 class Dispatcher:
+    """Up to `webhook_concurrency` POSTs at once, and as many claimed deliveries again waiting for a slot, so a
+    claim takes a batch and a slot never waits for the database."""
+
     def __init__(self, db: Database, settings: AirsideSettings) -> None:
         self.db = db
         self.settings = settings
         self.service = settings.service_name
+        self.slots = settings.webhook_concurrency
+        self._sending = asyncio.Semaphore(self.slots)
         self._wakeup = asyncio.Event()
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._claimed: set[asyncio.Task[None]] = set()
+        # Outcomes written together, one transaction for all that arrived while the last one was written.
+        self._outcomes: list[tuple[Claimed, Attempt]] = []
+        self._recording = asyncio.Lock()
 
     def wake(self) -> None:
         self._wakeup.set()
+
+    @property
+    def lease_seconds(self) -> float:
+        """A claim waits at most one request for its slot, then takes at most one itself."""
+        return 2 * self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
 
     async def run(self) -> None:
         stop_listening = on_deliveries_owed(self.wake)
@@ -124,20 +137,20 @@ class Dispatcher:
                 await self._pass(client)
         finally:
             stop_listening()
-            for task in self._in_flight:
+            for task in self._claimed:
                 task.cancel()
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+            await asyncio.gather(*self._claimed, return_exceptions=True)
             await client.aclose()
 
     async def _pass(self, client: httpx.AsyncClient) -> None:
-        """Fill the free slots with due deliveries; wait for a slot, or for more to come due."""
+        """Claim more once no more than the slots' worth is in hand; then wait for that, or for more to come due."""
         self._wakeup.clear()
-        free = self.settings.webhook_concurrency - len(self._in_flight)
-        if free <= 0:
-            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+        if len(self._claimed) > self.slots:
+            await asyncio.wait(self._claimed, return_when=asyncio.FIRST_COMPLETED)
             return
+        room = 2 * self.slots - len(self._claimed)
         try:
-            claimed = await self.claim(free)
+            claimed = await self.claim(room)
             if not claimed:
                 await self._count_pending()
         except Exception as exc:
@@ -147,10 +160,10 @@ class Dispatcher:
             return
         for delivery in claimed:
             task = asyncio.create_task(self.deliver(client, delivery), name=f"webhook-delivery-{delivery.id}")
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
-        if len(claimed) == free:
-            return  # more may be due: claim again as soon as a slot frees
+            self._claimed.add(task)
+            task.add_done_callback(self._claimed.discard)
+        if len(claimed) == room:
+            return  # more may be due
         try:
             await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.scheduler_interval_seconds)
         except TimeoutError:
@@ -159,7 +172,7 @@ class Dispatcher:
     async def claim(self, limit: int) -> list[Claimed]:
         """Take up to `limit` due deliveries of active subscriptions, oldest due first, until the lease ends."""
         now = clock.now()
-        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
+        lease = now + timedelta(seconds=self.lease_seconds)
         delivery, subscription = WebhookDelivery.__table__.c, WebhookSubscription.__table__.c  # type: ignore[attr-defined]
         due = (
             select(delivery.id)
@@ -192,14 +205,20 @@ class Dispatcher:
         ]
 
     async def deliver(self, client: httpx.AsyncClient, delivery: Claimed) -> None:
-        started = time.monotonic()
-        attempt = await self.attempt(client, delivery)
-        WEBHOOK_ATTEMPT_SECONDS.labels(self.service).observe(time.monotonic() - started)
-        try:
-            await self.record(delivery, attempt)
-        except Exception as exc:  # the claim's lease runs out and the delivery is attempted again
-            if not self.db.unavailable(exc):
-                log.exception("webhook delivery outcome not recorded", extra={"delivery_id": delivery.id})
+        async with self._sending:
+            started = time.monotonic()
+            attempt = await self.attempt(client, delivery)
+            WEBHOOK_ATTEMPT_SECONDS.labels(self.service).observe(time.monotonic() - started)
+        self._outcomes.append((delivery, attempt))
+        async with self._recording:
+            outcomes, self._outcomes = self._outcomes, []
+            if not outcomes:
+                return  # written by the transaction before, with others that were waiting
+            try:
+                await self.record_all(outcomes)
+            except Exception as exc:  # the claims' leases run out and the deliveries are attempted again
+                if not self.db.unavailable(exc):
+                    log.exception("webhook delivery outcomes not recorded", extra={"deliveries": [d.id for d, _attempt in outcomes]})
 
     async def attempt(self, client: httpx.AsyncClient, delivery: Claimed) -> Attempt:
         """One signed POST of the CloudEvent, to a destination checked first; never raises."""
@@ -226,8 +245,51 @@ class Dispatcher:
         return Attempt(at, status_code=code, error=None if 200 <= code < 300 else f"HTTP {code}")
 
     async def record(self, delivery: Claimed, attempt: Attempt) -> None:
-        """The attempt's outcome, while the claim is still this worker's; the subscription's failing state with it."""
+        await self.record_all([(delivery, attempt)])
+
+    async def record_all(self, outcomes: list[tuple[Claimed, Attempt]]) -> None:
+        """The attempts' outcomes in one transaction, each only while its claim is still this worker's, and the
+        subscriptions' failing state with them."""
         now = utcnow()
+        written: list[tuple[Claimed, Attempt, dict[str, object]]] = []
+        async with self.db.session() as session:
+            for delivery, attempt in outcomes:
+                values = self._outcome(delivery, attempt, now)
+                if await self._write_outcome(session, delivery, values):
+                    written.append((delivery, attempt, values))
+            # A subscription's latest attempt says whether it is failing; subscriptions in id order, so two
+            # replicas' transactions never wait on each other's rows in opposite orders.
+            latest: dict[str, tuple[Claimed, Attempt]] = {}
+            for delivery, attempt, _values in written:
+                held = latest.get(delivery.subscription.id)
+                if held is None or attempt.at >= held[1].at:
+                    latest[delivery.subscription.id] = (delivery, attempt)
+            for subscription_id in sorted(latest):
+                delivery, attempt = latest[subscription_id]
+                if attempt.delivered:
+                    await self._succeeded(session, subscription_id)
+                else:
+                    await self._failed(session, delivery.subscription, attempt, now)
+            await session.commit()
+        for delivery, attempt, values in written:
+            WEBHOOK_DELIVERIES.labels(self.service, self._label(values)).inc()
+            if attempt.delivered:
+                WEBHOOK_DELIVERY_LAG.labels(self.service).observe((now - delivery.created_at).total_seconds())
+                continue
+            log.warning(
+                "webhook delivery attempt failed",
+                extra={
+                    "subscription_id": delivery.subscription.id,
+                    "delivery_id": delivery.id,
+                    "event_id": delivery.event_id,
+                    "attempts": values["attempts"],
+                    "status_code": attempt.status_code,
+                    "error": attempt.error,
+                    "next_attempt_at": values["next_attempt_at"],
+                },
+            )
+
+    def _outcome(self, delivery: Claimed, attempt: Attempt, now: datetime) -> dict[str, object]:
         attempts = delivery.attempts + 1
         values: dict[str, object] = {
             "attempts": attempts,
@@ -237,38 +299,24 @@ class Dispatcher:
         }
         if attempt.delivered:
             values.update(status=DeliveryStatus.delivered, delivered_at=now, next_attempt_at=None)
-            outcome = "delivered"
         else:
             next_at = retry_at(attempts, self.settings.webhook_retry_delays, now)
             values.update(status=DeliveryStatus.pending if next_at else DeliveryStatus.failed, next_attempt_at=next_at)
-            outcome = "retried" if next_at else "failed"
+        return values
+
+    @staticmethod
+    def _label(values: dict[str, object]) -> str:
+        if values["status"] == DeliveryStatus.delivered:
+            return "delivered"
+        return "retried" if values["status"] == DeliveryStatus.pending else "failed"
+
+    @staticmethod
+    async def _write_outcome(session: AsyncSession, delivery: Claimed, values: dict[str, object]) -> bool:
+        """False when the lease ran out and another worker has the delivery now: its attempt is the one recorded."""
         column = WebhookDelivery.__table__.c  # type: ignore[attr-defined]
-        async with self.db.session() as session:
-            mine = (column.id == delivery.id) & (column.status == DeliveryStatus.pending) & (column.next_attempt_at == delivery.lease)
-            written = await session.execute(update(WebhookDelivery).where(mine).values(values))
-            if written.rowcount != 1:  # type: ignore[attr-defined]
-                return  # the lease ran out and another worker has it now: its attempt is the one recorded
-            if attempt.delivered:
-                await self._succeeded(session, delivery.subscription.id)
-            else:
-                await self._failed(session, delivery.subscription, attempt, now)
-            await session.commit()
-        WEBHOOK_DELIVERIES.labels(self.service, outcome).inc()
-        if attempt.delivered:
-            WEBHOOK_DELIVERY_LAG.labels(self.service).observe((now - delivery.created_at).total_seconds())
-        else:
-            log.warning(
-                "webhook delivery attempt failed",
-                extra={
-                    "subscription_id": delivery.subscription.id,
-                    "delivery_id": delivery.id,
-                    "event_id": delivery.event_id,
-                    "attempts": attempts,
-                    "status_code": attempt.status_code,
-                    "error": attempt.error,
-                    "next_attempt_at": values["next_attempt_at"],
-                },
-            )
+        mine = (column.id == delivery.id) & (column.status == DeliveryStatus.pending) & (column.next_attempt_at == delivery.lease)
+        result = await session.execute(update(WebhookDelivery).where(mine).values(values))
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def _succeeded(self, session: AsyncSession, subscription_id: str) -> None:
         column = WebhookSubscription.__table__.c  # type: ignore[attr-defined]
