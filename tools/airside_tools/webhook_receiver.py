@@ -76,6 +76,10 @@ class Receiver:
             self.store.execute("UPDATE received SET copies = copies + 1 WHERE id = ?", (event["id"],))
             self.count("duplicates")
 
+    def counts(self) -> dict[str, int]:
+        """Events applied per endpoint: what a poller asks for, cheaply, until the full state is worth reading."""
+        return dict(self.store.execute("SELECT endpoint, count(*) FROM received GROUP BY endpoint").fetchall())
+
     def state(self) -> dict[str, Any]:
         columns = ("id", "type", "subject", "time", "endpoint", "received_at", "copies")
         rows = self.store.execute(f"SELECT {', '.join(columns)} FROM received ORDER BY received_at").fetchall()
@@ -119,12 +123,16 @@ def create_app(receiver: Receiver) -> Starlette:
     async def state(_request: Request) -> Response:
         return JSONResponse(receiver.state())
 
+    async def counts(_request: Request) -> Response:
+        return JSONResponse(receiver.counts())
+
     return Starlette(
         routes=[
             Route("/hooks/{endpoint}", deliver, methods=["POST"]),
             Route("/control/secrets", set_secrets, methods=["PUT"]),
             Route("/control/mode", set_mode, methods=["PUT"]),
             Route("/control/state", state, methods=["GET"]),
+            Route("/control/counts", counts, methods=["GET"]),
         ]
     )
 
@@ -243,6 +251,9 @@ class ReceiverProcess(ServiceProcess):
 
     async def state(self) -> ReceivedState:
         return ReceivedState.of(await self._control("GET", "state"))
+
+    async def counts(self) -> dict[str, int]:
+        return {endpoint: int(count) for endpoint, count in (await self._control("GET", "counts")).items()}
 
 
 @dataclass(frozen=True)
