@@ -1,4 +1,4 @@
-"""`make bench`: ceilings C1-C6, then targets P1-P7, in one run; one table, one JSON file.
+"""`make bench`: ceilings C1-C6, then targets P1-P7 and P9, in one run; one table, one JSON file.
 
 Order matters on a 2-core machine: ceilings first on a quiet machine, read-only targets (P5, P4)
 before the write floods (P2, P1), and P7 last with everything else stopped.
@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from airside.settings import AirsideSettings
 from airside_tools.processes import ServiceProcess
-from bench import ceilings, datagen, makerun, pipeline, stack, targets
+from airside_tools.webhook_receiver import Certificates, ReceiverProcess
+from bench import ceilings, datagen, makerun, pipeline, stack, targets, webhooks
 from bench.report import Row, machine, render, write
 
 SERVICES = ("booking", "lounge", "callcenter")
@@ -48,12 +50,13 @@ async def publishing(dbs: stack.Databases, tmp: Path, raw: dict[str, Any], secon
 
 
 async def start_services(
-    dbs: stack.Databases, nats_url: str, tmp: Path, relay: str = "external"
+    dbs: stack.Databases, nats_url: str, tmp: Path, relay: str = "external", env: dict[str, str] | None = None
 ) -> tuple[dict[str, ServiceProcess], dict[str, ServiceProcess], dict[str, str]]:
     """The three services and, once each has migrated its database, their relays, as compose deploys them
     (`relay="in_process"`: each service relays its own outbox, for comparison)."""
     urls = {name: await dbs.create(name) for name in SERVICES}
-    processes = {name: stack.service(name, stack.asyncpg_url(urls[name]), nats_url, tmp / "logs", AIRSIDE_RELAY=relay) for name in SERVICES}
+    env = {"AIRSIDE_RELAY": relay, **(env or {})}
+    processes = {name: stack.service(name, stack.asyncpg_url(urls[name]), nats_url, tmp / "logs", **env) for name in SERVICES}
     relays = {}
     if relay == "external":
         relays = {name: stack.relay(name, stack.asyncpg_url(urls[name]), nats_url, tmp / "logs") for name in SERVICES}
@@ -84,6 +87,8 @@ async def run(args: argparse.Namespace) -> int:
         nats: stack.ConfiguredNats | None = None
         processes: dict[str, ServiceProcess] = {}
         relays: dict[str, ServiceProcess] = {}
+        receiver: ReceiverProcess | None = None
+        webhook_env: dict[str, str] = {}
         try:
             if wanted(args, "C1", "C2", "P1", "P6"):
                 log("C1, C2: bare FastAPI endpoint, two INSERTs with raw asyncpg")
@@ -91,10 +96,18 @@ async def run(args: argparse.Namespace) -> int:
             if wanted(args, "C3", "P3"):
                 await publishing(dbs, tmp, raw, seconds=min(seconds, 5), backlog=args.backlog)
 
+            if wanted(args, "C4", "P9"):
+                # A partner's HTTPS endpoint on this machine: the services may deliver to loopback and trust its CA.
+                certificates = Certificates.create(tmp / "tls")
+                receiver = ReceiverProcess(certificates, tmp / "logs")
+                receiver.start()
+                await asyncio.to_thread(receiver.wait_ready)
+                webhook_env = {"AIRSIDE_WEBHOOK_ALLOW_HOSTS": "127.0.0.1", "AIRSIDE_WEBHOOK_CA_FILE": str(certificates.ca_file)}
+
             log("services on PostgreSQL and a nats-server with sync_interval: always")
             nats = stack.ConfiguredNats(tmp / "nats-services")
             nats.start()
-            processes, relays, urls = await start_services(dbs, nats.url, tmp, args.relay)
+            processes, relays, urls = await start_services(dbs, nats.url, tmp, args.relay, webhook_env)
             pids = {name: process.process.pid for name, process in processes.items()}  # type: ignore[union-attr]
             relay_pids = {f"{name}-relay": process.process.pid for name, process in relays.items()}  # type: ignore[union-attr]
             every_pid = {**pids, **relay_pids, "nats": nats.process.pid}  # type: ignore[union-attr]
@@ -144,6 +157,18 @@ async def run(args: argparse.Namespace) -> int:
                     raw[key]["cpu_ms_per_order"] = cpu_ms_per(len(order_ids), every_pid, before)
                     await asyncio.sleep(2)
 
+            if receiver is not None:
+                concurrency = AirsideSettings().webhook_concurrency
+                log(f"P9 webhooks: orders at {args.p9_rate:.0f}/s to a subscription, then C4 and a {args.webhook_events:,}-event backlog")
+                raw.update(
+                    await webhooks.measure(
+                        processes["booking"], urls["booking"], receiver, data,
+                        rate=args.p9_rate, seconds=seconds, events=args.webhook_events, concurrency=concurrency,
+                        pids={name: pid for name, pid in every_pid.items() if name.startswith("booking")},
+                    )
+                )  # fmt: skip
+                raw["C4"]["concurrency"] = concurrency
+
             if wanted(args, "P1", "P6"):
                 log("P1 POST /v1/orders (lounge and callcenter paused: booking's worker alone, like C2)")
                 others = [pid for name, pid in {**pids, **relay_pids}.items() if not name.startswith("booking")]
@@ -162,7 +187,7 @@ async def run(args: argparse.Namespace) -> int:
                     await asyncio.sleep(5)  # the consumers work through P1's events
                 raw["P6_load"] = sampler.peak
         finally:
-            for process in (*relays.values(), *processes.values()):
+            for process in (*relays.values(), *processes.values(), *([receiver] if receiver else [])):
                 process.stop()
             if nats is not None:
                 nats.stop()
@@ -256,6 +281,24 @@ def table(raw: dict[str, Any]) -> list[Row]:
     if "P6_load" in raw:
         loaded = max(raw["P6_load"].values())
         rows.append(Row("P6", "RSS under P1 load, largest service", loaded, "MB", target="< 250 MB", ok=loaded < 250))
+    if "C4" in raw:
+        c4 = raw["C4"]
+        what = f"raw httpx POST, HTTPS, signed {c4['body_bytes']:,} B event, {c4['concurrency']} at once"
+        rows.append(Row("C4", what, c4["rate"], "req/s"))
+    if "P9_throughput" in raw and "C4" in raw:
+        p9, c4_rate = raw["P9_throughput"], raw["C4"]["rate"]
+        ok = p9["missing"] == 0 and p9["rate"] >= 0.5 * c4_rate
+        what = f"webhook deliveries, {p9['events']:,}-event backlog, one subscription"
+        rows.append(Row("P9", what, p9["rate"], "ev/s", c4_rate, "C4", ">= 0.5 x C4", ok))
+    if "P9_latency" in raw:
+        p9 = raw["P9_latency"]
+        ok = p9["missing"] == 0 and p9["p99_ms"] < 200
+        rows.append(
+            Row("P9", f"order committed -> webhook received p99 at {p9['rate']:.0f}/s", p9["p99_ms"], "ms", target="< 200 ms", ok=ok)
+        )
+    if "P9_quarter" in raw:
+        quarter = raw["P9_quarter"]
+        rows.append(Row("P9i", f"order committed -> webhook received p99 at {quarter['rate']:.0f}/s (info)", quarter["p99_ms"], "ms"))
     if "P7" in raw:
         seconds = raw["P7"]["seconds"]
         rows.append(Row("P7", "make run, fresh venv, warm pip cache -> ready", seconds, "s", target="< 30 s", ok=seconds < 30))
@@ -269,6 +312,8 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=P3_EVENTS)
     parser.add_argument("--p2-rate", type=float, default=200.0)
     parser.add_argument("--p2-runs", type=int, default=3, help="P2 must hold in this many consecutive runs")
+    parser.add_argument("--p9-rate", type=float, default=100.0, help="orders/s for P9's committed -> received latency")
+    parser.add_argument("--webhook-events", type=int, default=2000, help="events in P9's delivery backlog (and C4's POSTs)")
     parser.add_argument("--skip-make-run", action="store_true", help="leave out P7 (the slowest phase)")
     parser.add_argument(
         "--relay", choices=("external", "in_process"), default="external", help="where the outbox relays run (compose: external)"

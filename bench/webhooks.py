@@ -1,0 +1,216 @@
+"""C4 and P9: webhook delivery to a partner's receiver on this machine (airside_tools.webhook_receiver, HTTPS),
+which verifies every signature and records when each event arrived, on its own clock.
+
+- C4, the ceiling: raw httpx POSTs of signed order events to the receiver, as many at once as a service
+  dispatches (AIRSIDE_WEBHOOK_CONCURRENCY).
+- P9 throughput: the same number of order events written to booking's outbox at once, relayed, fanned
+  out to one subscription and delivered by the service. Both rates are taken at the receiver, first
+  arrival to last.
+- P9 latency: orders created over HTTP at a constant rate; each event's `time` (set in the transaction
+  that commits the order) to its arrival at the receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+from standardwebhooks import Webhook
+
+from airside_tools.processes import ServiceProcess
+from airside_tools.webhook_receiver import ReceiverProcess
+from bench import datagen, stack
+from bench.targets import OPEN_CONNECTIONS, bearer, order_requests
+
+ORDER_CREATED = "airside.booking.order.created"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+ADMIN = bearer(["admin"], sub="bench-admin", stations=("*",))
+
+
+async def subscribe(booking: ServiceProcess, receiver: ReceiverProcess, endpoint: str) -> tuple[str, str]:
+    """A subscription to booking's order events at one endpoint of the receiver, which is told its secret: (id, secret)."""
+    body = {"url": receiver.hook_url(endpoint), "event_types": ["airside.booking.order.*"], "description": "bench partner"}
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.post(f"{booking.url}/v1/webhooks", json=body, headers=ADMIN)
+    response.raise_for_status()
+    created = response.json()
+    await receiver.set_secrets(created["secret"])
+    return str(created["id"]), str(created["secret"])
+
+
+async def unsubscribe(booking: ServiceProcess, subscription_id: str) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        (await client.delete(f"{booking.url}/v1/webhooks/{subscription_id}", headers=ADMIN)).raise_for_status()
+
+
+async def arrivals(receiver: ReceiverProcess, endpoint: str, ids: set[str], *, timeout: float) -> dict[str, dict[str, Any]]:
+    """What the receiver holds of `ids` at `endpoint`, once it holds as many or `timeout` has passed (the
+    counts are polled: reading every event while they arrive would load the receiver being measured)."""
+    deadline = time.monotonic() + timeout
+    while (await receiver.counts()).get(endpoint, 0) < len(ids) and time.monotonic() < deadline:  # noqa: ASYNC110 - another process
+        await asyncio.sleep(0.2)
+    return {event["id"]: event for event in (await receiver.state()).at(endpoint) if event["id"] in ids}
+
+
+def arrival_rate(held: dict[str, dict[str, Any]]) -> float:
+    times = sorted(event["received_at"] for event in held.values())
+    return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+
+
+async def latency(booking: ServiceProcess, booking_db: str, receiver: ReceiverProcess, data: datagen.BookingData, *, rate: float,
+                  seconds: float, pids: dict[str, int], warmup: float = 1.0) -> dict[str, Any]:  # fmt: skip
+    """Orders at `rate` over HTTP to a subscription of this run's own; each order.created's `time` to its arrival,
+    after the warm-up. CPU per order of booking (the order, its fan-out and delivery) and its relay."""
+    endpoint = f"latency-{rate:g}"
+    subscription_id, _secret = await subscribe(booking, receiver, endpoint)
+    before = {name: stack.cpu_seconds(pid) for name, pid in pids.items()}
+    started = datetime.now(UTC)
+    result = await stack.load(
+        {"mode": "open", "port": booking.port, "connections": OPEN_CONNECTIONS, "rate": rate, "duration": seconds,
+         "warmup": warmup, "requests": order_requests(data)}
+    )  # fmt: skip
+    conn = await asyncpg.connect(booking_db)
+    try:
+        rows = await conn.fetch("SELECT event_id FROM outbox_event WHERE subject = $1 AND created_at >= $2", ORDER_CREATED, started)
+        owed = {row["event_id"] for row in rows}
+        held = await arrivals(receiver, endpoint, owed, timeout=60)
+        stages = await stage_medians(conn, held)
+    finally:
+        await conn.close()
+    cpu = {name: round((stack.cpu_seconds(pid) - before[name]) * 1000 / max(len(owed), 1), 2) for name, pid in pids.items()}
+    await unsubscribe(booking, subscription_id)
+    measured_from = started.timestamp() + warmup
+    latencies = [
+        (event["received_at"] - datetime.fromisoformat(event["time"]).timestamp()) * 1000
+        for event in held.values()
+        if datetime.fromisoformat(event["time"]).timestamp() >= measured_from
+    ]
+    return {
+        "rate": rate,
+        "events": len(owed),
+        "missing": len(owed) - len(held),
+        "measured": len(latencies),
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies, default=float("nan")),
+        "stages_p50_ms": stages,
+        "cpu_ms_per_order": cpu,
+        "http": {key: result[key] for key in ("ok", "completed", "errors", "throughput")},
+    }
+
+
+async def stage_medians(booking: asyncpg.Connection, held: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Where the time goes, from the rows' own timestamps: the event's time → published by the relay (PubAck)
+    → its delivery row written by the fan-out → received by the partner."""
+    rows = await booking.fetch(
+        "SELECT o.event_id, o.published_at, d.created_at AS owed_at FROM outbox_event o"
+        " JOIN webhook_delivery d ON d.event_id = o.event_id WHERE o.event_id = ANY($1::text[])",
+        list(held),
+    )
+    relay, fanout, dispatch = [], [], []
+    for row in rows:
+        event = held[row["event_id"]]
+        committed = datetime.fromisoformat(event["time"]).timestamp()
+        relay.append((row["published_at"].timestamp() - committed) * 1000)
+        fanout.append((row["owed_at"].timestamp() - row["published_at"].timestamp()) * 1000)
+        dispatch.append((event["received_at"] - row["owed_at"].timestamp()) * 1000)
+    return {"relay": percentile(relay, 0.5), "fanout": percentile(fanout, 0.5), "dispatch": percentile(dispatch, 0.5)}
+
+
+async def template(booking_db: str) -> dict[str, Any]:
+    """A real order.created envelope of this run (the latency phase wrote them), to copy with fresh ids."""
+    conn = await asyncpg.connect(booking_db)
+    try:
+        envelope = await conn.fetchval("SELECT envelope FROM outbox_event WHERE subject = $1 LIMIT 1", ORDER_CREATED)
+    finally:
+        await conn.close()
+    return dict(json.loads(envelope))
+
+
+def copies(event: dict[str, Any], count: int) -> list[dict[str, Any]]:
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return [{**event, "id": str(uuid.uuid4()), "time": now} for _ in range(count)]
+
+
+async def c4(receiver: ReceiverProcess, secret: str, events: list[dict[str, Any]], *, concurrency: int) -> dict[str, Any]:
+    """Signed POSTs of `events` to the receiver, `concurrency` at a time over kept-alive HTTPS connections."""
+    signer = Webhook(secret)
+    queue = list(reversed(events))
+    failures = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal failures
+        while queue:
+            event = queue.pop()
+            body = json.dumps(event, separators=(",", ":"))
+            moment = datetime.now(UTC).replace(microsecond=0)
+            headers = {
+                "content-type": "application/cloudevents+json; charset=utf-8",
+                "webhook-id": event["id"],
+                "webhook-timestamp": str(int(moment.timestamp())),
+                "webhook-signature": signer.sign(event["id"], moment, body),
+            }
+            response = await client.post(receiver.hook_url("c4"), content=body, headers=headers)
+            failures += response.status_code >= 300
+
+    async with httpx.AsyncClient(verify=receiver.tls, limits=limits, timeout=30) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    held = await arrivals(receiver, "c4", {event["id"] for event in events}, timeout=10)
+    body_bytes = len(json.dumps(events[0], separators=(",", ":")))
+    return {"rate": arrival_rate(held), "events": len(events), "received": len(held), "failures": failures, "body_bytes": body_bytes}
+
+
+async def throughput(booking_db: str, receiver: ReceiverProcess, events: list[dict[str, Any]], pids: dict[str, int]) -> dict[str, Any]:
+    """`events` committed to booking's outbox in one transaction; delivered to the subscription by the service.
+    CPU per event of booking (fan-out and dispatch) and of its relay, for where the time goes."""
+    before = {name: stack.cpu_seconds(pid) for name, pid in pids.items()}
+    now = datetime.now(UTC)
+    rows = [(event["id"], ORDER_CREATED, json.dumps(event), now, now, None, 0) for event in events]
+    conn = await asyncpg.connect(booking_db)
+    try:
+        await conn.copy_records_to_table(
+            "outbox_event",
+            records=rows,
+            columns=["event_id", "subject", "envelope", "created_at", "next_attempt_at", "published_at", "attempts"],
+        )
+    finally:
+        await conn.close()
+    committed = time.time()
+    held = await arrivals(receiver, "backlog", {event["id"] for event in events}, timeout=180)
+    last = max((event["received_at"] for event in held.values()), default=committed)
+    cpu = {name: round((stack.cpu_seconds(pid) - before[name]) * 1000 / len(events), 2) for name, pid in pids.items()}
+    return {
+        "rate": arrival_rate(held),
+        "events": len(events),
+        "missing": len(events) - len(held),
+        "seconds_to_last": last - committed,
+        "cpu_ms_per_event": cpu,
+    }
+
+
+async def measure(booking: ServiceProcess, booking_db: str, receiver: ReceiverProcess, data: datagen.BookingData, *,
+                  rate: float, seconds: float, events: int, concurrency: int, pids: dict[str, int]) -> dict[str, Any]:  # fmt: skip
+    """P9's latency on real orders first, at a quarter of the rate (for information: the pipeline when booking is
+    not saturated) and at the rate; then C4 and P9's throughput over copies of one of those orders' events. Each
+    phase has a subscription of its own."""
+    measured = {}
+    for key, at in (("P9_quarter", rate / 4), ("P9_latency", rate)):
+        measured[key] = await latency(booking, booking_db, receiver, data, rate=at, seconds=seconds, pids=pids)
+    event = await template(booking_db)
+    _subscription_id, secret = await subscribe(booking, receiver, "backlog")
+    measured["C4"] = await c4(receiver, secret, copies(event, events), concurrency=concurrency)
+    measured["P9_throughput"] = await throughput(booking_db, receiver, copies(event, events), pids)
+    return measured
