@@ -337,7 +337,7 @@ async def test_two_replicas_never_claim_the_same_delivery(claims_db):
 
     first, second = await asyncio.gather(*(replica.claim(20) for replica in replicas))
 
-    ids = [claimed.id for claimed in first + second]
+    ids = [(claimed.subscription.id, claimed.event_id) for claimed in first + second]
     assert len(ids) == len(set(ids)) == 30  # every due delivery of the active subscription once, none of the disabled one
     assert await replicas[0].claim(20) == []  # leased: not due again yet
 
@@ -351,7 +351,7 @@ async def test_a_claim_whose_worker_died_comes_due_after_its_lease_and_a_late_an
 
     clock.override = lost.lease + timedelta(seconds=1)
     (taken,) = await survivor.claim(10)
-    assert (taken.id, taken.event_id) == (lost.id, lost.event_id)
+    assert (taken.subscription.id, taken.event_id) == (lost.subscription.id, lost.event_id)
 
     # The first worker's answer arrives late, while the survivor's attempt is in flight: it changes nothing.
     await crashed.record(lost, Attempt(datetime.now(UTC), status_code=500, error="HTTP 500"))

@@ -29,8 +29,9 @@ from airside.events.webhooks import WEBHOOK_DISABLED, WebhookDisabled
 from airside.messaging.outbox import record
 from airside.metrics import WEBHOOK_ATTEMPT_SECONDS, WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_LAG, WEBHOOK_PENDING
 from airside.settings import AirsideSettings
+from airside.webhooks.claims import Claimed
 from airside.webhooks.destinations import DestinationRefused, check_destination
-from airside.webhooks.fanout import on_deliveries_owed
+from airside.webhooks.fanout import serve
 from airside.webhooks.models import DeliveryStatus, SubscriptionStatus, WebhookDelivery, WebhookSubscription
 from airside.webhooks.signing import delivery_headers
 
@@ -46,19 +47,6 @@ LEASE_MARGIN_SECONDS = 5.0
 # What a receiver answers is read up to this much, so its connection can be reused; more is not wanted.
 RESPONSE_READ_LIMIT = 64 * 1024
 ERROR_LENGTH = 300
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A delivery taken by this worker until `lease` (its `next_attempt_at` now: the claim's token)."""
-
-    id: int
-    subscription: WebhookSubscription
-    event_id: str
-    payload: str
-    attempts: int
-    lease: datetime
-    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -116,12 +104,38 @@ class Dispatcher:
         self.slots = settings.webhook_concurrency
         self._sending = asyncio.Semaphore(self.slots)
         self._wakeup = asyncio.Event()
+        self._claim_asked = True
+        self._claimed_at = 0.0  # time.monotonic() of the last claim
         self._claimed: set[asyncio.Task[None]] = set()
+        # The fan-out's deliveries leased to this worker at birth (no claim needed): reserved while their
+        # transaction is open, handed over once it committed.
+        self._reserved = 0
+        self._handed: list[Claimed] = []
         # Outcomes written together, one transaction for all that arrived while the last one was written.
         self._outcomes: list[tuple[Claimed, Attempt]] = []
         self._recording = asyncio.Lock()
 
     def wake(self) -> None:
+        """Deliveries are due now (owed without a lease, or replayed): claim them at once."""
+        self._claim_asked = True
+        self._wakeup.set()
+
+    def lease_for(self, count: int) -> datetime | None:
+        """A lease for `count` deliveries the fan-out is owing now, when this worker has room for them; else None
+        and they are due for any worker's claim."""
+        if len(self._claimed) + len(self._handed) + self._reserved + count > 2 * self.slots:
+            return None
+        self._reserved += count
+        return clock.now() + timedelta(seconds=self.lease_seconds)
+
+    def release(self, count: int) -> None:
+        """The fan-out's transaction rolled back: nothing it reserved was owed."""
+        self._reserved -= count
+
+    def take(self, deliveries: list[Claimed], reserved: int) -> None:
+        """The fan-out committed: `deliveries` (those not owed already) are this worker's to send."""
+        self._reserved -= reserved
+        self._handed.extend(deliveries)
         self._wakeup.set()
 
     @property
@@ -130,7 +144,7 @@ class Dispatcher:
         return 2 * self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
 
     async def run(self) -> None:
-        stop_listening = on_deliveries_owed(self.wake)
+        stop_listening = serve(self.db.engine, self)
         client = http_client(self.settings)
         try:
             while True:
@@ -143,31 +157,43 @@ class Dispatcher:
             await client.aclose()
 
     async def _pass(self, client: httpx.AsyncClient) -> None:
-        """Claim more once no more than the slots' worth is in hand; then wait for that, or for more to come due."""
+        """Send what the fan-out handed over; claim what is due when asked to (a wake-up, or a full claim last
+        time) or every scheduler interval, once no more than the slots' worth is in hand; then wait."""
         self._wakeup.clear()
+        handed, self._handed = self._handed, []
+        for delivery in handed:
+            self._start(client, delivery)
         if len(self._claimed) > self.slots:
             await asyncio.wait(self._claimed, return_when=asyncio.FIRST_COMPLETED)
             return
-        room = 2 * self.slots - len(self._claimed)
+        interval = self.settings.scheduler_interval_seconds
+        if self._claim_asked or time.monotonic() - self._claimed_at >= interval:
+            self._claim_asked = False
+            self._claimed_at = time.monotonic()
+            room = 2 * self.slots - len(self._claimed)
+            try:
+                claimed = await self.claim(room)
+                if not claimed:
+                    await self._count_pending()
+            except Exception as exc:
+                if not self.db.unavailable(exc):  # an outage is logged once, by the database
+                    log.exception("webhook dispatch pass failed")
+                await asyncio.sleep(interval)
+                return
+            for delivery in claimed:
+                self._start(client, delivery)
+            if len(claimed) == room:
+                self._claim_asked = True  # more may be due
+                return
         try:
-            claimed = await self.claim(room)
-            if not claimed:
-                await self._count_pending()
-        except Exception as exc:
-            if not self.db.unavailable(exc):  # an outage is logged once, by the database
-                log.exception("webhook dispatch pass failed")
-            await asyncio.sleep(self.settings.scheduler_interval_seconds)
-            return
-        for delivery in claimed:
-            task = asyncio.create_task(self.deliver(client, delivery), name=f"webhook-delivery-{delivery.id}")
-            self._claimed.add(task)
-            task.add_done_callback(self._claimed.discard)
-        if len(claimed) == room:
-            return  # more may be due
-        try:
-            await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.scheduler_interval_seconds)
+            await asyncio.wait_for(self._wakeup.wait(), timeout=max(0.0, interval - (time.monotonic() - self._claimed_at)))
         except TimeoutError:
             pass
+
+    def _start(self, client: httpx.AsyncClient, delivery: Claimed) -> None:
+        task = asyncio.create_task(self.deliver(client, delivery), name=f"webhook-delivery-{delivery.event_id}")
+        self._claimed.add(task)
+        task.add_done_callback(self._claimed.discard)
 
     async def claim(self, limit: int) -> list[Claimed]:
         """Take up to `limit` due deliveries of active subscriptions, oldest due first, until the lease ends."""
@@ -189,7 +215,7 @@ class Dispatcher:
             update(WebhookDelivery)
             .where(delivery.id == due.c.id)
             .values(next_attempt_at=lease)
-            .returning(delivery.id, delivery.subscription_id, delivery.event_id, delivery.payload, delivery.attempts, delivery.created_at)
+            .returning(delivery.subscription_id, delivery.event_id, delivery.payload, delivery.attempts, delivery.created_at)
         )
         async with self.db.session() as session:
             rows = (await session.execute(claim)).all()
@@ -199,10 +225,7 @@ class Dispatcher:
             found = (await session.execute(select(WebhookSubscription).where(subscription.id.in_(ids)))).scalars()
             subscriptions = {row.id: row for row in found}
             await session.commit()
-        return [
-            Claimed(row.id, subscriptions[row.subscription_id], row.event_id, row.payload, row.attempts, lease, row.created_at)
-            for row in rows
-        ]
+        return [Claimed(subscriptions[row.subscription_id], row.event_id, row.payload, row.attempts, lease, row.created_at) for row in rows]
 
     async def deliver(self, client: httpx.AsyncClient, delivery: Claimed) -> None:
         async with self._sending:
@@ -218,7 +241,7 @@ class Dispatcher:
                 await self.record_all(outcomes)
             except Exception as exc:  # the claims' leases run out and the deliveries are attempted again
                 if not self.db.unavailable(exc):
-                    log.exception("webhook delivery outcomes not recorded", extra={"deliveries": [d.id for d, _attempt in outcomes]})
+                    log.exception("webhook delivery outcomes not recorded", extra={"event_ids": [d.event_id for d, _attempt in outcomes]})
 
     async def attempt(self, client: httpx.AsyncClient, delivery: Claimed) -> Attempt:
         """One signed POST of the CloudEvent, to a destination checked first; never raises."""
@@ -280,7 +303,6 @@ class Dispatcher:
                 "webhook delivery attempt failed",
                 extra={
                     "subscription_id": delivery.subscription.id,
-                    "delivery_id": delivery.id,
                     "event_id": delivery.event_id,
                     "attempts": values["attempts"],
                     "status_code": attempt.status_code,
@@ -314,7 +336,8 @@ class Dispatcher:
     async def _write_outcome(session: AsyncSession, delivery: Claimed, values: dict[str, object]) -> bool:
         """False when the lease ran out and another worker has the delivery now: its attempt is the one recorded."""
         column = WebhookDelivery.__table__.c  # type: ignore[attr-defined]
-        mine = (column.id == delivery.id) & (column.status == DeliveryStatus.pending) & (column.next_attempt_at == delivery.lease)
+        key = (column.subscription_id == delivery.subscription.id) & (column.event_id == delivery.event_id)
+        mine = key & (column.status == DeliveryStatus.pending) & (column.next_attempt_at == delivery.lease)
         result = await session.execute(update(WebhookDelivery).where(mine).values(values))
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 

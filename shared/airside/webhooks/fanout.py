@@ -2,29 +2,38 @@
 
 A durable consumer of the service's stream, through the inbox like any other: in the inbox row's
 transaction it adds one delivery per active subscription whose filters match the event, so an event
-is owed to each subscription exactly once. After that commit the dispatchers of this process are
-woken; their timer catches what a wake-up misses (another replica's commit).
+is owed to each subscription exactly once. When the dispatcher of this process has room, the new
+deliveries are leased to it at birth and handed to it after the commit, so the first attempt needs no
+claim; otherwise they are due at once and the dispatchers are woken. Either way a crash loses nothing:
+a lease runs out, and a due delivery waits for any worker's claim.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from airside.db.columns import utcnow
 from airside.messaging.envelope import VERSIONS, CloudEvent
 from airside.messaging.streams import ConsumerSpec, stream_for
 from airside.statements import insert_many_ignoring_duplicates
+from airside.webhooks.claims import Claimed
 from airside.webhooks.models import DeliveryStatus, SubscriptionStatus, WebhookDelivery, WebhookSubscription
 from airside.webhooks.patterns import matches
 
 _WAKE_FLAG = "airside_webhook_deliveries_written"
 _SUBSCRIPTIONS = "airside_webhook_subscriptions"  # the active subscriptions, read once per transaction
-_wake_callbacks: list[Callable[[], None]] = []
+_HANDOFF = "airside_webhook_handoff"  # (dispatcher, deliveries reserved, deliveries owed), for after the commit
+# The dispatcher of each database in this process (several in a test process), by the database's engine.
+_dispatchers: dict[Any, Dispatcher] = {}
+
+if TYPE_CHECKING:
+    from airside.webhooks.dispatch import Dispatcher
 
 
 def webhook_consumer(service: str) -> ConsumerSpec:
@@ -43,56 +52,79 @@ def webhook_consumer(service: str) -> ConsumerSpec:
 
 
 async def record_deliveries(session: AsyncSession, event: CloudEvent) -> None:
-    """One pending delivery per matching active subscription, due now; one already owed is left as it is."""
+    """One pending delivery per matching active subscription; one already owed is left as it is."""
     subscriptions = session.info.get(_SUBSCRIPTIONS)
     if subscriptions is None:
-        query = select(WebhookSubscription.id, WebhookSubscription.event_types).where(
-            WebhookSubscription.status == SubscriptionStatus.active
-        )
-        subscriptions = session.info[_SUBSCRIPTIONS] = list((await session.execute(query)).all())
-    owed = [subscription_id for subscription_id, event_types in subscriptions if matches(event_types, event.type)]
+        query = select(WebhookSubscription).where(WebhookSubscription.status == SubscriptionStatus.active)
+        subscriptions = session.info[_SUBSCRIPTIONS] = list((await session.execute(query)).scalars())
+    owed = [subscription for subscription in subscriptions if matches(subscription.event_types, event.type)]
     if not owed:
         return
     now = utcnow()
+    dispatcher = _dispatchers.get(session.bind)
+    lease = dispatcher.lease_for(len(owed)) if dispatcher is not None else None
     payload = event.to_json().decode()
     rows = [
         {
-            "subscription_id": subscription_id,
+            "subscription_id": subscription.id,
             "event_id": event.id,
             "event_type": event.type,
             "payload": payload,
             "status": DeliveryStatus.pending.value,
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": lease or now,
             "created_at": now,
         }
-        for subscription_id in owed
+        for subscription in owed
     ]
+    if dispatcher is None or lease is None:
+        await _insert(session, rows)
+        session.info[_WAKE_FLAG] = True
+        return
+    handed: list[Claimed] = []
+    # Reserved from now on: released when the transaction ends uncommitted, handed over when it commits.
+    session.info.setdefault(_HANDOFF, []).append((dispatcher, len(owed), handed))
+    inserted = await _insert(session, rows)
+    handed.extend(Claimed(subscription, event.id, payload, 0, lease, now) for subscription in owed if subscription.id in inserted)
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+    """The subscriptions of the rows inserted: a delivery already owed is not owed twice."""
     key = ["subscription_id", "event_id"]
-    await insert_many_ignoring_duplicates(session, WebhookDelivery, rows, WebhookDelivery.id, index_elements=key)
-    session.info[_WAKE_FLAG] = True
+    return await insert_many_ignoring_duplicates(session, WebhookDelivery, rows, WebhookDelivery.subscription_id, index_elements=key)
 
 
-def on_deliveries_owed(wake: Callable[[], None]) -> Callable[[], None]:
-    """Call `wake` after every commit of this process that owed a delivery; returns the way to stop."""
-    _wake_callbacks.append(wake)
-    return lambda: _wake_callbacks.remove(wake)
+def serve(engine: Any, dispatcher: Dispatcher) -> Callable[[], None]:
+    """Make `dispatcher` the one this process's fan-outs on `engine`'s database hand deliveries to and wake;
+    returns the way to stop."""
+    _dispatchers[engine] = dispatcher
+
+    def stop() -> None:
+        _dispatchers.pop(engine, None)
+
+    return stop
 
 
 def wake_dispatchers() -> None:
     """Deliveries were made due outside a fan-out (a replay): the dispatchers look now, not at their next tick."""
-    for wake in _wake_callbacks:
-        wake()
+    for dispatcher in list(_dispatchers.values()):
+        dispatcher.wake()
 
 
 @sa_event.listens_for(Session, "after_commit")
-def _wake_after_commit(session: Session) -> None:
-    session.info.pop(_SUBSCRIPTIONS, None)
+def _hand_over_after_commit(session: Session) -> None:
+    for dispatcher, reserved, handed in session.info.pop(_HANDOFF, []):
+        dispatcher.take(handed, reserved)
     if session.info.pop(_WAKE_FLAG, False):
         wake_dispatchers()
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_at_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    """Rolled back, or closed without a commit (a failing handler): what was reserved is released."""
+    if transaction.parent is not None:
+        return
     session.info.pop(_SUBSCRIPTIONS, None)
     session.info.pop(_WAKE_FLAG, None)
+    for dispatcher, reserved, _handed in session.info.pop(_HANDOFF, []):
+        dispatcher.release(reserved)
