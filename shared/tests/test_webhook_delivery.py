@@ -28,6 +28,7 @@ from airside.events import booking as booking_events
 from airside.messaging.outbox import OutboxEvent, record
 from airside.settings import AirsideSettings
 from airside.webhooks.dispatch import Attempt, Dispatcher, failing_too_long, retry_at
+from airside.webhooks.fanout import record_deliveries, serve
 from airside.webhooks.models import DeliveryStatus, SubscriptionStatus, WebhookDelivery, WebhookSubscription
 from airside_tools.testing.harness import InProcessService, fast_webhooks, in_process, nats_under, settings_for_test, wait_for
 from airside_tools.webhook_receiver import Certificates, ReceiverProcess
@@ -362,6 +363,33 @@ async def test_a_claim_whose_worker_died_comes_due_after_its_lease_and_a_late_an
     await survivor.record(taken, Attempt(datetime.now(UTC), status_code=204))
     (delivery,) = await deliveries(db, owed.id)
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (DeliveryStatus.delivered, 1, 204)
+
+
+async def test_a_delivery_handed_to_a_worker_that_died_is_claimed_after_its_lease(claims_db):
+    db, settings = claims_db
+    owed = await owe(db, 0)
+    crashed = Dispatcher(db, settings)
+    stop_serving = serve(db.engine, crashed)  # the fan-out of its process hands it new deliveries; it never sends them
+    station = booking_events.StationUpserted(code="WUH", name="Wuhan", timezone="Asia/Shanghai")
+    event, rolled_back = (booking_events.station_upserted.build(station, subject="WUH", source="airside/booking") for _ in range(2))
+    try:
+        async with db.session() as session:
+            await record_deliveries(session, event)
+            await session.commit()
+        async with db.session() as session:  # a fan-out whose transaction fails owes nothing, and keeps no room
+            await record_deliveries(session, rolled_back)
+            await session.rollback()
+    finally:
+        stop_serving()
+    (delivery,) = await deliveries(db, owed.id)
+    assert delivery.event_id == event.id
+    assert crashed.lease_for(2 * settings.webhook_concurrency - 1) is not None  # all its room but the one handed delivery
+
+    survivor = Dispatcher(db, settings)
+    assert await survivor.claim(10) == []  # leased to the worker it was handed to
+    clock.override = delivery.next_attempt_at + timedelta(seconds=1)
+    (taken,) = await survivor.claim(10)
+    assert (taken.subscription.id, taken.event_id, taken.attempts) == (owed.id, event.id, 0)
 
 
 def test_each_failed_attempt_waits_the_next_delay_and_the_last_one_ends_the_schedule():

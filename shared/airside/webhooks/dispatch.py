@@ -1,11 +1,12 @@
 """The job that POSTs due deliveries to partners, signed, and records what came of each (docs/webhooks.md).
 
-Every replica runs it. A pass claims due deliveries in one short transaction (FOR UPDATE SKIP LOCKED on
-PostgreSQL, so two replicas never take the same one) by moving their `next_attempt_at` a lease ahead: a
-worker that dies mid-POST leaves its claim to come due again, so a delivery is never lost, and may arrive
-twice, with the same `webhook-id`. The POSTs run concurrently on one HTTP client; each outcome is written
-only while the claim is still the worker's (its lease unchanged), so a late answer never overwrites a newer
-attempt. The pass waits for the fan-out's wake-up after a commit, or the scheduler interval.
+Every replica runs it. A delivery is sent by the worker that holds its lease (`next_attempt_at` moved ahead):
+the fan-out of the worker's own process leases fresh deliveries to it at birth (airside.webhooks.fanout), and
+a pass claims due ones, retries and replays, in one short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL,
+so two replicas never take the same one). A worker that dies mid-POST leaves its lease to run out and the
+delivery to come due again, so a delivery is never lost, and may arrive twice, with the same `webhook-id`.
+The POSTs run concurrently on one HTTP client; outcomes are written in batches, each only while its lease is
+still the worker's, so a late answer never overwrites a newer attempt.
 """
 
 from __future__ import annotations
