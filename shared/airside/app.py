@@ -35,7 +35,7 @@ from airside.runtime import Job, Runtime
 from airside.settings import AirsideSettings
 from airside.shutdown import CloseWhileDraining, Drain
 from airside.webhooks.dispatch import dispatch_webhooks
-from airside.webhooks.fanout import webhook_consumer
+from airside.webhooks.fanout import webhook_consumers
 from airside.webhooks.views import router as webhook_router
 
 log = logging.getLogger("airside.app")
@@ -94,7 +94,7 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         # AIRSIDE_RELAY=external: `airside relay <service>` publishes, and request workers never do.
         relay = OutboxRelay(db, bus, settings, definition.name) if settings.relay == "in_process" else None
         # Every service delivers its own events to partners' webhooks (docs/webhooks.md).
-        specs = (*definition.consumers, webhook_consumer(definition.name))
+        specs = (*definition.consumers, *webhook_consumers(definition.name))
         consumers = {spec.durable: Consumer(spec, db, bus, settings, definition.name) for spec in specs}
         metrics = MetricsRefresher(
             db, bus, list(consumers.values()), definition.name, settings.metrics_refresh_seconds, settings.nats_probe_timeout_seconds

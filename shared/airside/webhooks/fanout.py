@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from airside.db.columns import utcnow
 from airside.messaging.envelope import VERSIONS, CloudEvent
-from airside.messaging.streams import ConsumerSpec, stream_for
+from airside.messaging.streams import STREAMS, ConsumerSpec, stream_for
 from airside.statements import insert_many_ignoring_duplicates
 from airside.webhooks.claims import Claimed
 from airside.webhooks.models import DeliveryStatus, SubscriptionStatus, WebhookDelivery, WebhookSubscription
@@ -34,6 +34,11 @@ _dispatchers: dict[Any, Dispatcher] = {}
 
 if TYPE_CHECKING:
     from airside.webhooks.dispatch import Dispatcher
+
+
+def webhook_consumers(service: str) -> list[ConsumerSpec]:
+    """The webhook consumer of a service that writes a stream of its own; none for one that does not."""
+    return [webhook_consumer(service)] if any(spec.writer == service for spec in STREAMS) else []
 
 
 def webhook_consumer(service: str) -> ConsumerSpec:
