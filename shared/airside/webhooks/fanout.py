@@ -84,7 +84,7 @@ async def record_deliveries(session: AsyncSession, event: CloudEvent) -> None:
     ]
     if dispatcher is None or lease is None:
         await _insert(session, rows)
-        session.info[_WAKE_FLAG] = True
+        wake_after_commit(session)
         return
     handed: list[Claimed] = []
     # Reserved from now on: released when the transaction ends uncommitted, handed over when it commits.
@@ -110,8 +110,13 @@ def serve(engine: Any, dispatcher: Dispatcher) -> Callable[[], None]:
     return stop
 
 
+def wake_after_commit(session: AsyncSession) -> None:
+    """Deliveries this transaction makes due are attempted as soon as it commits, not at the next tick."""
+    session.info[_WAKE_FLAG] = True
+
+
 def wake_dispatchers() -> None:
-    """Deliveries were made due outside a fan-out (a replay): the dispatchers look now, not at their next tick."""
+    """Deliveries were made due: the dispatchers look now, not at their next tick."""
     for dispatcher in list(_dispatchers.values()):
         dispatcher.wake()
 

@@ -15,6 +15,7 @@ from airside.db.columns import utcnow
 from airside.problems import FieldError, Problem, conflict, not_found
 from airside.settings import AirsideSettings
 from airside.webhooks.destinations import DestinationRefused, check_destination
+from airside.webhooks.fanout import wake_after_commit
 from airside.webhooks.models import (
     DeliveryStatus,
     SubscriptionStatus,
@@ -108,6 +109,7 @@ async def enable_subscription(session: AsyncSession, subscription_id: str) -> We
         subscription.updated_at = utcnow()
         session.add(subscription)
         await session.flush()
+        wake_after_commit(session)  # what it was owed while disabled goes out now
     return subscription
 
 
@@ -145,4 +147,5 @@ async def replay_delivery(session: AsyncSession, subscription_id: str, delivery_
     delivery.delivered_at = None
     session.add(delivery)
     await session.flush()
+    wake_after_commit(session)
     return delivery
