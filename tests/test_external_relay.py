@@ -4,6 +4,7 @@ Booking and its relay run as real processes, as compose runs them, on PostgreSQL
 test's own. The relay publishes what booking commits, woken by booking's NOTIFY after each commit (its sweep is
 set far beyond the test's waits), stops on SIGTERM only once the batch in hand is published and marked, and
 shares the service's relay lock with the relay inside a service process, so only one of them ever publishes.
+It also delivers the service's webhooks, which the service's own process then does not.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from airside.events import booking as booking_events
 from airside.settings import AirsideSettings, SettingsError
 from airside_tools.processes import ServiceProcess
 from airside_tools.testing.events import published_events
-from airside_tools.testing.harness import auth, nats_under, relay_process, service_process, wait_for
+from airside_tools.testing.harness import auth, fast_webhooks, nats_under, relay_process, service_process, wait_for
+from airside_tools.webhook_receiver import Certificates, ReceiverProcess
 
 ADMIN = auth("admin", stations=["*"])
 STATIONS = booking_events.station_upserted.subject
@@ -199,3 +201,38 @@ def test_an_external_relay_is_refused_on_sqlite(tmp_path):
     )
     assert done.returncode == 2, done.stderr
     assert "needs the service's PostgreSQL database" in done.stderr
+
+
+async def delivered_by(process: ServiceProcess) -> float:
+    """The webhook deliveries this process made, from its /metrics (0 before its first)."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        text = (await client.get(f"{process.url}/metrics")).text
+    delivered = r'^airside_webhook_deliveries_total\{[^}]*outcome="delivered"[^}]*\} (\S+)$'
+    return sum(float(value) for value in re.findall(delivered, text, re.MULTILINE))
+
+
+async def test_with_an_external_relay_the_relay_process_delivers_the_webhooks(postgres_url, nats_server, tmp_path, processes):
+    """Request workers never POST to partners either: the relay's process runs the fan-out and the dispatcher."""
+    certificates = Certificates.create(tmp_path / "tls")
+    receiver = start(processes, ReceiverProcess(certificates, tmp_path / "receiver"))
+    environment = {**EXTERNAL, **fast_webhooks(certificates.ca_file)}
+    booking = start(
+        processes, service_process("booking", database_url=postgres_url, nats_url=nats_server.url, log_dir=tmp_path, extra_env=environment)
+    )
+    relay = start(
+        processes, relay_process("booking", database_url=postgres_url, nats_url=nats_server.url, log_dir=tmp_path, extra_env=environment)
+    )
+    body = {"url": receiver.hook_url("relay"), "event_types": ["airside.booking.station.*"]}
+    async with httpx.AsyncClient(base_url=booking.url, headers=ADMIN, timeout=10) as client:
+        created = await client.post("/v1/webhooks", json=body)
+    assert created.status_code == 201, created.text
+    await receiver.set_secrets(created.json()["secret"])
+
+    code = await put_station(booking)
+
+    async def arrived() -> bool:
+        return bool((await receiver.state()).about(code))
+
+    await wait_for(arrived, timeout=20, what=f"station {code}'s event at the receiver")
+    assert await delivered_by(relay) >= 1
+    assert await delivered_by(booking) == 0, "the service's own process delivered a webhook"

@@ -93,8 +93,10 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         bus = Bus(settings, definition.name)
         # AIRSIDE_RELAY=external: `airside relay <service>` publishes, and request workers never do.
         relay = OutboxRelay(db, bus, settings, definition.name) if settings.relay == "in_process" else None
-        # Every service delivers its own events to partners' webhooks (docs/webhooks.md).
-        specs = (*definition.consumers, *webhook_consumers(definition.name))
+        # Every service delivers its own events to partners' webhooks, beside its relay: here, or in the
+        # relay's own process (docs/webhooks.md), so request workers never POST to partners either.
+        webhooks_here = settings.relay == "in_process"
+        specs = (*definition.consumers, *(webhook_consumers(definition.name) if webhooks_here else ()))
         consumers = {spec.durable: Consumer(spec, db, bus, settings, definition.name) for spec in specs}
         metrics = MetricsRefresher(
             db, bus, list(consumers.values()), definition.name, settings.metrics_refresh_seconds, settings.nats_probe_timeout_seconds
@@ -112,7 +114,7 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         for consumer in consumers.values():
             runtime.delivery.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
         runtime.tasks.append(asyncio.create_task(metrics.run(), name="metrics-refresh"))
-        for job in (housekeeping, dispatch_webhooks, *definition.jobs):
+        for job in (housekeeping, *((dispatch_webhooks,) if webhooks_here else ()), *definition.jobs):
             runtime.tasks.append(asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")))
         drain.install()
         log.info("service started", extra={"port": settings.port, "database": db.engine.dialect.name})

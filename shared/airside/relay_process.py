@@ -4,7 +4,8 @@ The service's request workers then never publish. This process runs the same `Ou
 in-process default runs: woken by the service's NOTIFY after its commits, with the sweep timer as the safety net,
 leading under the service's relay lock, so it and a relay inside a service process never publish at once
 (a second one stands by). It does not migrate: the service owns its schema, and compose starts the relay
-once the service is healthy.
+once the service is healthy. It also delivers the service's webhooks (its fan-out consumer and
+dispatcher, docs/webhooks.md), which the service's own process then does not run.
 
 For probes and Prometheus it serves on AIRSIDE_RELAY_PORT: /healthz (alive), /readyz (the database
 answers; whether it leads, NATS, the backlog) and /metrics. SIGTERM stops it once the batch in hand is
@@ -28,11 +29,15 @@ from starlette.routing import Route
 from airside.db.database import Database
 from airside.logs import configure_logging
 from airside.messaging.bus import Bus
+from airside.messaging.envelope import set_schema_base
+from airside.messaging.inbox import Consumer
 from airside.messaging.outbox import OutboxRelay, backlog
 from airside.metrics_refresh import MetricsRefresher
 from airside.problems import RETRY_AFTER_SECONDS
 from airside.runtime import DELIVERY_STOP_SECONDS
 from airside.settings import AirsideSettings, SettingsError
+from airside.webhooks.dispatch import Dispatcher
+from airside.webhooks.fanout import webhook_consumers
 
 log = logging.getLogger("airside.relay")
 
@@ -47,24 +52,32 @@ class RelayProcess:
         self.db = Database(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
         self.bus = Bus(settings, f"{service}-relay")
         self.relay = OutboxRelay(self.db, self.bus, settings, service)
+        # The subscription-disabled events this process writes name their schema as the service's do.
+        set_schema_base(settings.public_base_url)
+        self.webhooks = [Consumer(spec, self.db, self.bus, settings, service) for spec in webhook_consumers(service)]
+        self.dispatcher = Dispatcher(self.db, settings)
         self.metrics = MetricsRefresher(
-            self.db, self.bus, [], service, settings.metrics_refresh_seconds, settings.nats_probe_timeout_seconds
+            self.db, self.bus, self.webhooks, service, settings.metrics_refresh_seconds, settings.nats_probe_timeout_seconds
         )
 
     @asynccontextmanager
     async def running(self, _app: Starlette) -> AsyncIterator[None]:
         self.bus.start()
-        relaying = asyncio.create_task(self.relay.run(), name="outbox-relay")
+        delivering = [asyncio.create_task(self.relay.run(), name="outbox-relay")]
+        delivering += [asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}") for consumer in self.webhooks]
+        dispatching = asyncio.create_task(self.dispatcher.run(), name="webhook-dispatch")
         refreshing = asyncio.create_task(self.metrics.run(), name="metrics-refresh")
         log.info("relay started", extra={"database": self.db.engine.dialect.name})
         try:
             yield
         finally:
             self.relay.stop()
-            _done, late = await asyncio.wait([relaying], timeout=DELIVERY_STOP_SECONDS)
-            for task in (*late, refreshing):
+            for consumer in self.webhooks:
+                consumer.stop()
+            _done, late = await asyncio.wait(delivering, timeout=DELIVERY_STOP_SECONDS)
+            for task in (*late, dispatching, refreshing):
                 task.cancel()
-            await asyncio.gather(relaying, refreshing, return_exceptions=True)
+            await asyncio.gather(*delivering, dispatching, refreshing, return_exceptions=True)
             log.info("relay stopped", extra={"after_batch": not late})
             await self.bus.close()
             await self.db.dispose()
