@@ -80,5 +80,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
-    # Access lines duplicate our request metrics and drown the business log.
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # Access lines duplicate our request metrics and drown the business log; so would httpx's line per
+    # webhook POST (a failed attempt is logged by the dispatcher, with its delivery).
+    for name in ("uvicorn.access", "httpx"):
+        logging.getLogger(name).setLevel(logging.WARNING)
