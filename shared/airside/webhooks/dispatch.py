@@ -72,21 +72,19 @@ def failing_too_long(failing_since: datetime, now: datetime, disable_after_secon
     return (now - failing_since).total_seconds() >= disable_after_seconds
 
 
-def http_client(settings: AirsideSettings) -> httpx.AsyncClient:
-    """One client for every delivery: the system's CAs and the configured extra one, no redirects, no proxy
-    from the environment (the destination check decides where a request goes)."""
+def http_clients(settings: AirsideSettings) -> list[httpx.AsyncClient]:
+    """One client per slot, each keeping one connection: httpcore's pool looks at every connection it holds on
+    each request, a cost that grows with the pool (bench/PROFILE.md, P9). The system's CAs and the configured
+    extra one, no redirects, no proxy from the environment (the destination check decides where a request goes)."""
     tls = ssl.create_default_context()
     if settings.webhook_ca_file is not None:
         tls.load_verify_locations(cafile=settings.webhook_ca_file)
-    slots = settings.webhook_concurrency
-    return httpx.AsyncClient(
-        verify=tls,
-        timeout=settings.webhook_timeout_seconds,
-        follow_redirects=False,
-        trust_env=False,
-        limits=httpx.Limits(max_connections=slots, max_keepalive_connections=slots),
-        headers={"user-agent": "Airside-Webhooks/1"},
-    )
+    one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    options = {"verify": tls, "timeout": settings.webhook_timeout_seconds, "follow_redirects": False, "trust_env": False}
+    return [
+        httpx.AsyncClient(limits=one, headers={"user-agent": "Airside-Webhooks/1"}, **options)  # type: ignore[arg-type]
+        for _slot in range(settings.webhook_concurrency)
+    ]
 
 
 async def dispatch_webhooks(runtime: Runtime) -> None:
@@ -103,7 +101,8 @@ class Dispatcher:
         self.settings = settings
         self.service = settings.service_name
         self.slots = settings.webhook_concurrency
-        self._sending = asyncio.Semaphore(self.slots)
+        # A free slot is a client of its own (http_clients), taken for one POST at a time.
+        self._free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
         self._wakeup = asyncio.Event()
         self._claim_asked = True
         self._claimed_at = 0.0  # time.monotonic() of the last claim
@@ -146,24 +145,26 @@ class Dispatcher:
 
     async def run(self) -> None:
         stop_listening = serve(self.db.engine, self)
-        client = http_client(self.settings)
+        clients = http_clients(self.settings)
+        for client in clients:
+            self._free.put_nowait(client)
         try:
             while True:
-                await self._pass(client)
+                await self._pass()
         finally:
             stop_listening()
             for task in self._claimed:
                 task.cancel()
             await asyncio.gather(*self._claimed, return_exceptions=True)
-            await client.aclose()
+            await asyncio.gather(*(client.aclose() for client in clients))
 
-    async def _pass(self, client: httpx.AsyncClient) -> None:
+    async def _pass(self) -> None:
         """Send what the fan-out handed over; claim what is due when asked to (a wake-up, or a full claim last
         time) or every scheduler interval, once no more than the slots' worth is in hand; then wait."""
         self._wakeup.clear()
         handed, self._handed = self._handed, []
         for delivery in handed:
-            self._start(client, delivery)
+            self._start(delivery)
         if len(self._claimed) > self.slots:
             await asyncio.wait(self._claimed, return_when=asyncio.FIRST_COMPLETED)
             return
@@ -182,7 +183,7 @@ class Dispatcher:
                 await asyncio.sleep(interval)
                 return
             for delivery in claimed:
-                self._start(client, delivery)
+                self._start(delivery)
             if len(claimed) == room:
                 self._claim_asked = True  # more may be due
                 return
@@ -191,8 +192,8 @@ class Dispatcher:
         except TimeoutError:
             pass
 
-    def _start(self, client: httpx.AsyncClient, delivery: Claimed) -> None:
-        task = asyncio.create_task(self.deliver(client, delivery), name=f"webhook-delivery-{delivery.event_id}")
+    def _start(self, delivery: Claimed) -> None:
+        task = asyncio.create_task(self.deliver(delivery), name=f"webhook-delivery-{delivery.event_id}")
         self._claimed.add(task)
         task.add_done_callback(self._claimed.discard)
 
@@ -228,11 +229,14 @@ class Dispatcher:
             await session.commit()
         return [Claimed(subscriptions[row.subscription_id], row.event_id, row.payload, row.attempts, lease, row.created_at) for row in rows]
 
-    async def deliver(self, client: httpx.AsyncClient, delivery: Claimed) -> None:
-        async with self._sending:
+    async def deliver(self, delivery: Claimed) -> None:
+        client = await self._free.get()
+        try:
             started = time.monotonic()
             attempt = await self.attempt(client, delivery)
             WEBHOOK_ATTEMPT_SECONDS.labels(self.service).observe(time.monotonic() - started)
+        finally:
+            self._free.put_nowait(client)
         self._outcomes.append((delivery, attempt))
         async with self._recording:
             outcomes, self._outcomes = self._outcomes, []
@@ -339,7 +343,8 @@ class Dispatcher:
         column = WebhookDelivery.__table__.c  # type: ignore[attr-defined]
         key = (column.subscription_id == delivery.subscription.id) & (column.event_id == delivery.event_id)
         mine = key & (column.status == DeliveryStatus.pending) & (column.next_attempt_at == delivery.lease)
-        result = await session.execute(update(WebhookDelivery).where(mine).values(values))
+        # A Core statement: the ORM's bulk UPDATE machinery costs more than the row's write (bench/PROFILE.md, P9).
+        result = await session.execute(update(WebhookDelivery.__table__).where(mine).values(values))  # type: ignore[attr-defined]
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def _succeeded(self, session: AsyncSession, subscription_id: str) -> None:
