@@ -59,7 +59,7 @@ async def start_services(
     processes = {name: stack.service(name, stack.asyncpg_url(urls[name]), nats_url, tmp / "logs", **env) for name in SERVICES}
     relays = {}
     if relay == "external":
-        relays = {name: stack.relay(name, stack.asyncpg_url(urls[name]), nats_url, tmp / "logs") for name in SERVICES}
+        relays = {name: stack.relay(name, stack.asyncpg_url(urls[name]), nats_url, tmp / "logs", **env) for name in SERVICES}
     for group in (processes, relays):
         for process in group.values():
             process.start()
@@ -159,12 +159,13 @@ async def run(args: argparse.Namespace) -> int:
 
             if receiver is not None:
                 concurrency = AirsideSettings().webhook_concurrency
-                log(f"P9 webhooks: orders at {args.p9_rate:.0f}/s to a subscription, then C4 and a {args.webhook_events:,}-event backlog")
+                log(f"P9 webhooks: orders, then events, at {args.p9_rate:.0f}/s; C4; a {args.webhook_events:,}-event backlog")
                 raw.update(
                     await webhooks.measure(
                         processes["booking"], urls["booking"], receiver, data,
                         rate=args.p9_rate, seconds=seconds, events=args.webhook_events, concurrency=concurrency,
                         pids={name: pid for name, pid in every_pid.items() if name.startswith("booking")},
+                        paused=[pid for name, pid in {**pids, **relay_pids}.items() if not name.startswith("booking")],
                     )
                 )  # fmt: skip
                 raw["C4"]["concurrency"] = concurrency
@@ -292,13 +293,13 @@ def table(raw: dict[str, Any]) -> list[Row]:
         rows.append(Row("P9", what, p9["rate"], "ev/s", c4_rate, "C4", ">= 0.5 x C4", ok))
     if "P9_latency" in raw:
         p9 = raw["P9_latency"]
-        ok = p9["missing"] == 0 and p9["p99_ms"] < 200
+        ok = p9["p99_ms"] < 200 and p9["missing"] == 0
         rows.append(
-            Row("P9", f"order committed -> webhook received p99 at {p9['rate']:.0f}/s", p9["p99_ms"], "ms", target="< 200 ms", ok=ok)
+            Row("P9", f"event committed -> webhook received p99 at {p9['rate']:.0f}/s", p9["p99_ms"], "ms", target="< 200 ms", ok=ok)
         )
-    if "P9_quarter" in raw:
-        quarter = raw["P9_quarter"]
-        rows.append(Row("P9i", f"order committed -> webhook received p99 at {quarter['rate']:.0f}/s (info)", quarter["p99_ms"], "ms"))
+    if "P9_orders" in raw:
+        orders = raw["P9_orders"]
+        rows.append(Row("P9o", f"order POSTed -> webhook received p99 at {orders['rate']:.0f} orders/s (info)", orders["p99_ms"], "ms"))
     if "P7" in raw:
         seconds = raw["P7"]["seconds"]
         rows.append(Row("P7", "make run, fresh venv, warm pip cache -> ready", seconds, "s", target="< 30 s", ok=seconds < 30))
@@ -312,7 +313,7 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=P3_EVENTS)
     parser.add_argument("--p2-rate", type=float, default=200.0)
     parser.add_argument("--p2-runs", type=int, default=3, help="P2 must hold in this many consecutive runs")
-    parser.add_argument("--p9-rate", type=float, default=100.0, help="orders/s for P9's committed -> received latency")
+    parser.add_argument("--p9-rate", type=float, default=100.0, help="events/s (and orders/s) for P9's committed -> received latency")
     parser.add_argument("--webhook-events", type=int, default=2000, help="events in P9's delivery backlog (and C4's POSTs)")
     parser.add_argument("--skip-make-run", action="store_true", help="leave out P7 (the slowest phase)")
     parser.add_argument(

@@ -123,9 +123,10 @@ def service(name: str, database_url: str, nats_url: str, log_dir: Path, **env: s
     return ServiceProcess(name, port, values, log_dir / f"{name}.log")
 
 
-def relay(name: str, database_url: str, nats_url: str, log_dir: Path) -> RelayProcess:
-    """The service's outbox relay in a process of its own (`airside relay <service>`), as compose runs it."""
-    return RelayProcess(name, free_port(), _environment(name, database_url, nats_url), log_dir / f"{name}-relay.log")
+def relay(name: str, database_url: str, nats_url: str, log_dir: Path, **env: str) -> RelayProcess:
+    """The service's outbox relay in a process of its own (`airside relay <service>`), as compose runs it: with
+    the service's environment (it also delivers the service's webhooks)."""
+    return RelayProcess(name, free_port(), {**_environment(name, database_url, nats_url), **env}, log_dir / f"{name}-relay.log")
 
 
 def _environment(name: str, database_url: str, nats_url: str) -> dict[str, str]:

@@ -6,14 +6,18 @@ which verifies every signature and records when each event arrived, on its own c
 - P9 throughput: the same number of order events written to booking's outbox at once, relayed, fanned
   out to one subscription and delivered by the service. Both rates are taken at the receiver, first
   arrival to last.
-- P9 latency: orders created over HTTP at a constant rate; each event's `time` (set in the transaction
-  that commits the order) to its arrival at the receiver.
+- P9 latency: events committed to booking's outbox at a constant rate, one transaction each with the
+  NOTIFY a service's commit sends its relay; each commit to the event's arrival at the receiver. The
+  same over orders created by HTTP (P9o, for information): then booking's own work per order shares the
+  machine's two cores with the delivery.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import time
 import uuid
 from datetime import UTC, datetime
@@ -23,6 +27,7 @@ import asyncpg
 import httpx
 from standardwebhooks import Webhook
 
+from airside.messaging.outbox import WAKE_CHANNEL
 from airside_tools.processes import ServiceProcess
 from airside_tools.webhook_receiver import ReceiverProcess
 from bench import datagen, stack
@@ -111,6 +116,47 @@ async def latency(booking: ServiceProcess, booking_db: str, receiver: ReceiverPr
     }
 
 
+async def paced(booking: ServiceProcess, booking_db: str, receiver: ReceiverProcess, event: dict[str, Any], *, rate: float,
+                seconds: float, pids: dict[str, int], warmup: float = 1.0) -> dict[str, Any]:  # fmt: skip
+    """Copies of `event` committed to booking's outbox at `rate`, each in a transaction of its own that wakes the
+    relay as the service's commits do (NOTIFY); each commit's time to the event's arrival, after the warm-up."""
+    endpoint = f"paced-{rate:g}"
+    subscription_id, _secret = await subscribe(booking, receiver, endpoint)
+    before = {name: stack.cpu_seconds(pid) for name, pid in pids.items()}
+    committed: dict[str, float] = {}
+    conn = await asyncpg.connect(booking_db)
+    try:
+        started = time.monotonic()
+        for index in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, started + index / rate - time.monotonic()))
+            (copy,) = copies(event, 1)
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO outbox_event (event_id, subject, envelope, created_at, next_attempt_at, attempts, republished)"
+                    " VALUES ($1, $2, $3, now(), now(), 0, 0)",
+                    copy["id"], ORDER_CREATED, json.dumps(copy),
+                )  # fmt: skip
+                await conn.execute(f"NOTIFY {WAKE_CHANNEL}")
+            committed[copy["id"]] = time.time()
+        held = await arrivals(receiver, endpoint, set(committed), timeout=60)
+    finally:
+        await conn.close()
+    cpu = {name: round((stack.cpu_seconds(pid) - before[name]) * 1000 / max(len(committed), 1), 2) for name, pid in pids.items()}
+    await unsubscribe(booking, subscription_id)
+    after_warmup = sorted(committed.items(), key=lambda item: item[1])[int(rate * warmup) :]
+    latencies = [(held[event_id]["received_at"] - at) * 1000 for event_id, at in after_warmup if event_id in held]
+    return {
+        "rate": rate,
+        "events": len(committed),
+        "missing": len(committed) - len(held),
+        "measured": len(latencies),
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies, default=float("nan")),
+        "cpu_ms_per_event": cpu,
+    }
+
+
 async def stage_medians(booking: asyncpg.Connection, held: dict[str, dict[str, Any]]) -> dict[str, float]:
     """Where the time goes, from the rows' own timestamps: the event's time → published by the relay (PubAck)
     → its delivery row written by the fan-out → received by the partner."""
@@ -145,11 +191,12 @@ def copies(event: dict[str, Any], count: int) -> list[dict[str, Any]]:
 
 
 async def c4(receiver: ReceiverProcess, secret: str, events: list[dict[str, Any]], *, concurrency: int) -> dict[str, Any]:
-    """Signed POSTs of `events` to the receiver, `concurrency` at a time over kept-alive HTTPS connections."""
+    """Signed POSTs of `events` to the receiver, `concurrency` at a time over kept-alive HTTPS connections, a
+    client per connection as the dispatcher holds them (a single pool's cost per request grows with its size)."""
     signer = Webhook(secret)
     queue = list(reversed(events))
     failures = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
     async def worker(client: httpx.AsyncClient) -> None:
         nonlocal failures
@@ -166,16 +213,33 @@ async def c4(receiver: ReceiverProcess, secret: str, events: list[dict[str, Any]
             response = await client.post(receiver.hook_url("c4"), content=body, headers=headers)
             failures += response.status_code >= 300
 
-    async with httpx.AsyncClient(verify=receiver.tls, limits=limits, timeout=30) as client:
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    clients = [httpx.AsyncClient(verify=receiver.tls, limits=limits, timeout=30) for _ in range(concurrency)]
+    try:
+        await asyncio.gather(*(worker(client) for client in clients))
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients))
     held = await arrivals(receiver, "c4", {event["id"] for event in events}, timeout=10)
     body_bytes = len(json.dumps(events[0], separators=(",", ":")))
     return {"rate": arrival_rate(held), "events": len(events), "received": len(held), "failures": failures, "body_bytes": body_bytes}
 
 
-async def throughput(booking_db: str, receiver: ReceiverProcess, events: list[dict[str, Any]], pids: dict[str, int]) -> dict[str, Any]:
+async def throughput(
+    booking_db: str, receiver: ReceiverProcess, events: list[dict[str, Any]], pids: dict[str, int], paused: list[int]
+) -> dict[str, Any]:
     """`events` committed to booking's outbox in one transaction; delivered to the subscription by the service.
-    CPU per event of booking (fan-out and dispatch) and of its relay, for where the time goes."""
+    The lounge and the call center are paused meanwhile (`paused`, SIGSTOP), as they are idle while C4 runs:
+    on two cores their consuming the same events would be measured, not the delivery. CPU per event of
+    booking (fan-out and dispatch) and of its relay, for where the time goes."""
+    for pid in paused:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        return await _throughput(booking_db, receiver, events, pids)
+    finally:
+        for pid in paused:
+            os.kill(pid, signal.SIGCONT)
+
+
+async def _throughput(booking_db: str, receiver: ReceiverProcess, events: list[dict[str, Any]], pids: dict[str, int]) -> dict[str, Any]:
     before = {name: stack.cpu_seconds(pid) for name, pid in pids.items()}
     now = datetime.now(UTC)
     rows = [(event["id"], ORDER_CREATED, json.dumps(event), now, now, None, 0) for event in events]
@@ -202,15 +266,14 @@ async def throughput(booking_db: str, receiver: ReceiverProcess, events: list[di
 
 
 async def measure(booking: ServiceProcess, booking_db: str, receiver: ReceiverProcess, data: datagen.BookingData, *,
-                  rate: float, seconds: float, events: int, concurrency: int, pids: dict[str, int]) -> dict[str, Any]:  # fmt: skip
-    """P9's latency on real orders first, at a quarter of the rate (for information: the pipeline when booking is
-    not saturated) and at the rate; then C4 and P9's throughput over copies of one of those orders' events. Each
-    phase has a subscription of its own."""
-    measured = {}
-    for key, at in (("P9_quarter", rate / 4), ("P9_latency", rate)):
-        measured[key] = await latency(booking, booking_db, receiver, data, rate=at, seconds=seconds, pids=pids)
+                  rate: float, seconds: float, events: int, concurrency: int, pids: dict[str, int],
+                  paused: list[int]) -> dict[str, Any]:  # fmt: skip
+    """P9o's latency on real orders first (for information); then, over copies of one of those orders' events,
+    P9's latency at the rate, C4 and P9's throughput. Each phase has a subscription of its own."""
+    measured = {"P9_orders": await latency(booking, booking_db, receiver, data, rate=rate, seconds=seconds, pids=pids)}
     event = await template(booking_db)
+    measured["P9_latency"] = await paced(booking, booking_db, receiver, event, rate=rate, seconds=seconds, pids=pids)
     _subscription_id, secret = await subscribe(booking, receiver, "backlog")
     measured["C4"] = await c4(receiver, secret, copies(event, events), concurrency=concurrency)
-    measured["P9_throughput"] = await throughput(booking_db, receiver, copies(event, events), pids)
+    measured["P9_throughput"] = await throughput(booking_db, receiver, copies(event, events), pids, paused)
     return measured
