@@ -103,6 +103,22 @@ async def _has_parked(client: Any, tag: str) -> bool:
     return len([letter for letter in await client.dead_letters() if tag in letter["payload"]]) >= 2
 
 
+async def subscriptions_to_everything(airside: Airside, tag: str) -> dict[str, str]:
+    """Per service, two webhook subscriptions to all its events at an endpoint nothing listens on: their list
+    has a second page, and the first's delivery log fills with what the listings' records make next (each
+    subscription is disabled after its failures' window, so the events come soon after)."""
+    body = {"url": f"https://127.0.0.1:9/cursor-{tag}", "event_types": ["*"], "description": f"cursor {tag}"}
+    first = {}
+    for name in SERVICES:
+        created = [(await getattr(airside, name).call("POST", "/v1/webhooks", ADMIN, json=body, expect=201)).json() for _ in range(2)]
+        first[name] = created[0]["id"]
+    return first
+
+
+async def _owed_two(airside: Airside, name: str, subscription_id: str) -> bool:
+    return len(await getattr(airside, name).every(f"/v1/webhooks/{subscription_id}/deliveries", ADMIN)) >= 2
+
+
 async def two_guests_inside(airside: Airside, member: Json, tag: str) -> None:
     """Two visits open at PEK's lounge: its visits and its board have a second page."""
     await airside.lounge.open_all_day()
@@ -156,6 +172,7 @@ async def listings(airside: Airside) -> dict[tuple[str, str], Listing]:
     # Two concierges free at the time of a confirmed order: its candidates have a second page.
     for suffix in ("甲", "乙"):
         await airside.on_duty_concierge(around=now() + timedelta(hours=1), name=f"礼宾 游标{suffix}")
+    hooks = await subscriptions_to_everything(airside, tag)
     open_order = await airside.booking.book(member, Flight.departing(now() + timedelta(hours=3)))
     await airside.booking.confirm(open_order)
     await two_guests_inside(airside, member, tag)
@@ -168,7 +185,12 @@ async def listings(airside: Airside) -> dict[tuple[str, str], Listing]:
     for suffix in ("A", "B"):
         await airside.callcenter.open_ticket(type="inquiry", subject=f"Cursor {tag} {suffix}")
     await parked_letters(airside, tag)
+    for name, subscription_id in hooks.items():
+        await eventually(lambda name=name, sid=subscription_id: _owed_two(airside, name, sid), f"{name} owing two deliveries")
+    deliveries = "/v1/webhooks/{webhook_id}/deliveries"
     return {
+        **{(name, "/v1/webhooks"): Listing(name, "/v1/webhooks", ADMIN, {}) for name in SERVICES},
+        **{(name, deliveries): Listing(name, deliveries, ADMIN, {}, {"webhook_id": hooks[name]}) for name in SERVICES},
         ("booking", "/v1/members"): await two_members(airside, tag),
         ("booking", "/v1/orders"): Listing("booking", "/v1/orders", staff("agent"), {"member_id": member["id"]}),
         ("callcenter", "/v1/tickets"): Listing("callcenter", "/v1/tickets", staff("agent"), {"q": tag}),
@@ -238,7 +260,7 @@ def tampered(cursor: str, listing: Listing, foreign: str) -> dict[str, str]:
     if re.fullmatch(r"\d{4}-\d\d-\d\dT.*", str(key[0])) and len(key) == 2:  # (a time, a record id)
         shapes["a naive datetime"] = ["2026-11-22T08:00:00", str(uuid.uuid4())]
         shapes["an id longer than any record's"] = ["2026-11-22T08:00:00Z", "x" * 37]
-    if listing.path == "/v1/ops/dead-letters":
+    if listing.path in ("/v1/ops/dead-letters", "/v1/webhooks/{webhook_id}/deliveries"):  # 32-bit id columns
         shapes["an id past the column's range"] = [2**40]
     return {
         "truncated": cursor[:-1],
