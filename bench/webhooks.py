@@ -273,7 +273,9 @@ async def measure(booking: ServiceProcess, booking_db: str, receiver: ReceiverPr
     measured = {"P9_orders": await latency(booking, booking_db, receiver, data, rate=rate, seconds=seconds, pids=pids)}
     event = await template(booking_db)
     measured["P9_latency"] = await paced(booking, booking_db, receiver, event, rate=rate, seconds=seconds, pids=pids)
-    _subscription_id, secret = await subscribe(booking, receiver, "backlog")
+    subscription_id, secret = await subscribe(booking, receiver, "backlog")
     measured["C4"] = await c4(receiver, secret, copies(event, events), concurrency=concurrency)
     measured["P9_throughput"] = await throughput(booking_db, receiver, copies(event, events), pids, paused)
+    # Gone before the phases after this one: their orders would be delivered to it too.
+    await unsubscribe(booking, subscription_id)
     return measured
