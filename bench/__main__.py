@@ -67,11 +67,6 @@ async def start_services(
     return processes, relays, urls
 
 
-def cpu_ms_per(count: int, pids: dict[str, int], before: dict[str, float]) -> dict[str, float]:
-    """Each process's CPU since `before` (stack.cpu_seconds), per request or event."""
-    return {name: round((stack.cpu_seconds(pid) - before[name]) * 1000 / max(count, 1), 3) for name, pid in pids.items()}
-
-
 async def run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     info = machine()
@@ -154,7 +149,7 @@ async def run(args: argparse.Namespace) -> int:
                     raw[key] = await pipeline.p2(
                         processes["booking"], urls["booking"], urls["callcenter"], order_ids, rate=rate, warmup=2.0
                     )
-                    raw[key]["cpu_ms_per_order"] = cpu_ms_per(len(order_ids), every_pid, before)
+                    raw[key]["cpu_ms_per_order"] = stack.cpu_ms_per(len(order_ids), every_pid, before)
                     await asyncio.sleep(2)
 
             if receiver is not None:
@@ -181,7 +176,7 @@ async def run(args: argparse.Namespace) -> int:
                         before = {name: stack.cpu_seconds(pid) for name, pid in every_pid.items()}
                         raw["P1"] = await targets.p1(processes["booking"], data, c2_rate=c2, seconds=seconds)
                         answered = raw["P1"]["closed"]["answered"] + raw["P1"]["open"]["answered"]
-                        raw["P1"]["cpu_ms_per_order"] = cpu_ms_per(answered, every_pid, before)
+                        raw["P1"]["cpu_ms_per_order"] = stack.cpu_ms_per(answered, every_pid, before)
                     finally:
                         for pid in others:
                             os.kill(pid, signal.SIGCONT)

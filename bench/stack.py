@@ -133,6 +133,11 @@ def _environment(name: str, database_url: str, nats_url: str) -> dict[str, str]:
     return {f"{name.upper()}_DATABASE_URL": database_url, "AIRSIDE_NATS_URL": nats_url, "AIRSIDE_JWT_SECRET": BENCH_SIGNER.signing_secret()}
 
 
+def cpu_ms_per(count: int, pids: dict[str, int], before: dict[str, float]) -> dict[str, float]:
+    """Each process's CPU since `before` (cpu_seconds), per request or event, in ms."""
+    return {name: round((cpu_seconds(pid) - before[name]) * 1000 / max(count, 1), 3) for name, pid in pids.items()}
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU a process has used (Linux /proc): per request, it does not move with the neighbours."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -69,6 +69,19 @@ async def arrivals(receiver: ReceiverProcess, endpoint: str, ids: set[str], *, t
     return {event["id"]: event for event in (await receiver.state()).at(endpoint) if event["id"] in ids}
 
 
+def latency_figures(rate: float, events: int, held: int, latencies: list[float]) -> dict[str, Any]:
+    """What a latency phase reports of the events it made, those the receiver holds, and their latencies."""
+    return {
+        "rate": rate,
+        "events": events,
+        "missing": events - held,
+        "measured": len(latencies),
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies, default=float("nan")),
+    }
+
+
 def arrival_rate(held: dict[str, dict[str, Any]]) -> float:
     times = sorted(event["received_at"] for event in held.values())
     return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
@@ -94,7 +107,7 @@ async def latency(booking: ServiceProcess, booking_db: str, receiver: ReceiverPr
         stages = await stage_medians(conn, held)
     finally:
         await conn.close()
-    cpu = {name: round((stack.cpu_seconds(pid) - before[name]) * 1000 / max(len(owed), 1), 2) for name, pid in pids.items()}
+    cpu = stack.cpu_ms_per(len(owed), pids, before)
     await unsubscribe(booking, subscription_id)
     measured_from = started.timestamp() + warmup
     latencies = [
@@ -103,13 +116,7 @@ async def latency(booking: ServiceProcess, booking_db: str, receiver: ReceiverPr
         if datetime.fromisoformat(event["time"]).timestamp() >= measured_from
     ]
     return {
-        "rate": rate,
-        "events": len(owed),
-        "missing": len(owed) - len(held),
-        "measured": len(latencies),
-        "p50_ms": percentile(latencies, 0.5),
-        "p99_ms": percentile(latencies, 0.99),
-        "max_ms": max(latencies, default=float("nan")),
+        **latency_figures(rate, len(owed), len(held), latencies),
         "stages_p50_ms": stages,
         "cpu_ms_per_order": cpu,
         "http": {key: result[key] for key in ("ok", "completed", "errors", "throughput")},
@@ -141,20 +148,11 @@ async def paced(booking: ServiceProcess, booking_db: str, receiver: ReceiverProc
         held = await arrivals(receiver, endpoint, set(committed), timeout=60)
     finally:
         await conn.close()
-    cpu = {name: round((stack.cpu_seconds(pid) - before[name]) * 1000 / max(len(committed), 1), 2) for name, pid in pids.items()}
+    cpu = stack.cpu_ms_per(len(committed), pids, before)
     await unsubscribe(booking, subscription_id)
     after_warmup = sorted(committed.items(), key=lambda item: item[1])[int(rate * warmup) :]
     latencies = [(held[event_id]["received_at"] - at) * 1000 for event_id, at in after_warmup if event_id in held]
-    return {
-        "rate": rate,
-        "events": len(committed),
-        "missing": len(committed) - len(held),
-        "measured": len(latencies),
-        "p50_ms": percentile(latencies, 0.5),
-        "p99_ms": percentile(latencies, 0.99),
-        "max_ms": max(latencies, default=float("nan")),
-        "cpu_ms_per_event": cpu,
-    }
+    return {**latency_figures(rate, len(committed), len(held), latencies), "cpu_ms_per_event": cpu}
 
 
 async def stage_medians(booking: asyncpg.Connection, held: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -255,7 +253,7 @@ async def _throughput(booking_db: str, receiver: ReceiverProcess, events: list[d
     committed = time.time()
     held = await arrivals(receiver, "backlog", {event["id"] for event in events}, timeout=180)
     last = max((event["received_at"] for event in held.values()), default=committed)
-    cpu = {name: round((stack.cpu_seconds(pid) - before[name]) * 1000 / len(events), 2) for name, pid in pids.items()}
+    cpu = stack.cpu_ms_per(len(events), pids, before)
     return {
         "rate": arrival_rate(held),
         "events": len(events),
