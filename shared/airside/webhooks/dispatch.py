@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import bindparam, func, literal, select, tuple_, update
 
 from airside import clock
 from airside.db.columns import utcnow
@@ -281,10 +281,11 @@ class Dispatcher:
         now = utcnow()
         written: list[tuple[Claimed, Attempt, dict[str, object]]] = []
         async with self.db.session() as session:
+            mine = await self._still_leased(session, [delivery for delivery, _attempt in outcomes])
             for delivery, attempt in outcomes:
-                values = self._outcome(delivery, attempt, now)
-                if await self._write_outcome(session, delivery, values):
-                    written.append((delivery, attempt, values))
+                if (delivery.subscription.id, delivery.event_id) in mine:
+                    written.append((delivery, attempt, self._outcome(delivery, attempt, now)))
+            await self._write_outcomes(session, written)
             # A subscription's latest attempt says whether it is failing; subscriptions in id order, so two
             # replicas' transactions never wait on each other's rows in opposite orders.
             latest: dict[str, tuple[Claimed, Attempt]] = {}
@@ -338,14 +339,38 @@ class Dispatcher:
         return "retried" if values["status"] == DeliveryStatus.pending else "failed"
 
     @staticmethod
-    async def _write_outcome(session: AsyncSession, delivery: Claimed, values: dict[str, object]) -> bool:
-        """False when the lease ran out and another worker has the delivery now: its attempt is the one recorded."""
+    async def _still_leased(session: AsyncSession, deliveries: list[Claimed]) -> set[tuple[str, str]]:
+        """The deliveries whose lease is still this worker's, locked until the outcomes are written; one whose lease
+        ran out belongs to another worker now, and its attempt is the one recorded."""
         column = WebhookDelivery.__table__.c  # type: ignore[attr-defined]
-        key = (column.subscription_id == delivery.subscription.id) & (column.event_id == delivery.event_id)
-        mine = key & (column.status == DeliveryStatus.pending) & (column.next_attempt_at == delivery.lease)
-        # A Core statement: the ORM's bulk UPDATE machinery costs more than the row's write (bench/PROFILE.md, P9).
-        result = await session.execute(update(WebhookDelivery.__table__).where(mine).values(values))  # type: ignore[attr-defined]
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        keys = [(delivery.subscription.id, delivery.event_id, delivery.lease) for delivery in deliveries]
+        query = (
+            select(column.subscription_id, column.event_id)
+            .where(tuple_(column.subscription_id, column.event_id, column.next_attempt_at).in_(keys))
+            .where(column.status == DeliveryStatus.pending)
+            .with_for_update()
+        )
+        return {(row.subscription_id, row.event_id) for row in await session.execute(query)}
+
+    @staticmethod
+    async def _write_outcomes(session: AsyncSession, written: list[tuple[Claimed, Attempt, dict[str, object]]]) -> None:
+        """One statement for the batch, executed for each row (a Core executemany: the ORM's bulk UPDATE machinery,
+        or a statement per row, costs more than the rows' writes; bench/PROFILE.md, P9)."""
+        if not written:
+            return
+        table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+        names = ("status", "attempts", "last_attempt_at", "last_status_code", "last_error", "delivered_at", "next_attempt_at")
+        statement = (
+            update(table)
+            .where((table.c.subscription_id == bindparam("key_subscription")) & (table.c.event_id == bindparam("key_event")))
+            .values({name: bindparam(f"new_{name}") for name in names})
+        )
+        rows = [
+            {"key_subscription": delivery.subscription.id, "key_event": delivery.event_id}
+            | {f"new_{name}": values.get(name) for name in names}  # a pending delivery has no delivered_at
+            for delivery, _attempt, values in written
+        ]
+        await session.execute(statement, rows)
 
     async def _succeeded(self, session: AsyncSession, subscription_id: str) -> None:
         column = WebhookSubscription.__table__.c  # type: ignore[attr-defined]
