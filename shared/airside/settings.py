@@ -86,6 +86,9 @@ class AirsideSettings(BaseSettings):
     # The URL other systems reach this service at (behind a proxy, its public name): the base of the
     # `dataschema` its events carry. Unset: http://localhost:<port>, the embedded run's (docs/events.md).
     public_url: str | None = None
+    # POST /console/dev-token hands out staff tokens for the console: only the embedded run turns it on
+    # (`make run`; docs/console.md). Off, the route answers 404.
+    dev_tokens: bool = False
 
     # Webhooks (docs/webhooks.md). Destinations on loopback, private or link-local addresses are refused
     # unless a host name or a CIDR here names them.
@@ -189,6 +192,8 @@ class AirsideSettings(BaseSettings):
         secret = self.signing_secret()
         if not self.is_embedded:
             mode = f"AIRSIDE_ENV={self.env}" if self.env else "a PostgreSQL database without AIRSIDE_ENV=embedded"
+            if self.dev_tokens:
+                raise SettingsError(f"AIRSIDE_DEV_TOKENS hands out tokens to anyone who asks; {mode} must not turn it on")
             if secret == DEVELOPMENT_JWT_SECRET:
                 raise SettingsError(f"AIRSIDE_JWT_SECRET is the published development secret; {mode} needs a secret of its own")
             if len(secret.encode()) < MIN_SECRET_BYTES:

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from airside.app import ServiceDefinition, create_service_app
+from airside.console import console_router
 from airside.jobs import periodic
 from booking import models  # noqa: F401 - registers every table
 from booking.assignments.views import router as assignments_router
@@ -24,6 +25,7 @@ SERVICE = ServiceDefinition(
     title="Airside booking",
     settings_class=Settings,
     routers=[
+        console_router(Path(__file__).resolve().parent / "console"),  # the staff console (docs/console.md)
         stations_router,
         members_router,
         products_router,

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from airside.app import ServiceDefinition, create_service_app
+from airside.console import console_router
 from airside.jobs import periodic
 from callcenter import models  # noqa: F401 - registers every table
 from callcenter.agents.views import router as agents_router
@@ -19,7 +20,17 @@ SERVICE = ServiceDefinition(
     name="callcenter",
     title="Airside call center",
     settings_class=Settings,
-    routers=[agents_router, members_router, sla_router, tickets_router, complaints_router, callbacks_router, reports_router],
+    # The staff console's page at /console/ (docs/console.md).
+    routers=[
+        console_router(Path(__file__).resolve().parent / "console"),
+        agents_router,
+        members_router,
+        sla_router,
+        tickets_router,
+        complaints_router,
+        callbacks_router,
+        reports_router,
+    ],
     alembic_dir=Path(__file__).resolve().parent.parent / "alembic",
     consumers=CONSUMERS,
     seed=seed,

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from airside.app import ServiceDefinition, create_service_app
+from airside.console import console_router
 from airside.jobs import periodic
 from lounge import models  # noqa: F401 - registers every table
 from lounge.config import Settings
@@ -17,6 +18,8 @@ from lounge.seed import seed
 from lounge.stock.views import router as stock_router
 from lounge.subscriptions import CONSUMERS
 from lounge.visits.boarding import send_due_calls
+from lounge.visits.feed import occupancy_after
+from lounge.visits.feed import router as board_feed_router
 from lounge.visits.views import router as visits_router
 
 SERVICE = ServiceDefinition(
@@ -24,12 +27,14 @@ SERVICE = ServiceDefinition(
     title="Airside lounge",
     settings_class=Settings,
     routers=[
+        console_router(Path(__file__).resolve().parent / "console"),  # the staff console (docs/console.md)
         lounges_router,
         lounge_changes_router,
         menu_router,
         members_router,
         flights_router,
         visits_router,
+        board_feed_router,
         orders_router,
         sales_router,
         stock_router,
@@ -40,6 +45,7 @@ SERVICE = ServiceDefinition(
     consumers=CONSUMERS,
     seed=seed,
     jobs=[periodic("boarding_calls", send_due_calls)],
+    feed_enrich=occupancy_after,
 )
 
 app = create_service_app(SERVICE)
