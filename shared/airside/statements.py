@@ -198,19 +198,27 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Any, values: 
 async def insert_many_ignoring_duplicates(
     session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: Any, **conflict: Any
 ) -> set[Any]:
-    """The same for many rows (of the same columns) in one statement; the `key` column's values of the rows inserted."""
+    """The same for many rows (of the same columns) in one statement; the `key` column's values of the rows inserted
+    (a tuple of columns for `key`: tuples of their values)."""
     run = await Runner.of_session(session)
     names = tuple(rows[0])
-    shape = (table, names, len(rows), run.dialect.name, _conflict_key(conflict))
+    keys = key if isinstance(key, tuple) else (key,)
+    shape = (table, names, len(rows), run.dialect.name, _conflict_key(conflict), tuple(column.key for column in keys))
     statement = _ignoring.get(shape)
     if statement is None:  # one per batch size: a consumer's batches come in a few sizes
         target = getattr(table, "__table__", table)
         rows_of_binds = [binds_of(target, names, f"n{index}_") for index in range(len(rows))]
         statement = _ignoring[shape] = (
-            insert_of(run.dialect.name)(target).values(rows_of_binds).on_conflict_do_nothing(**conflict).returning(target.c[key.key])
+            insert_of(run.dialect.name)(target)
+            .values(rows_of_binds)
+            .on_conflict_do_nothing(**conflict)
+            .returning(*(target.c[column.key] for column in keys))
         )
     values = {f"n{index}_{name}": value for index, row in enumerate(rows) for name, value in row.items()}
-    return {next(iter(row.values())) for row in await run.rows(statement, values)}
+    inserted = await run.rows(statement, values)
+    if isinstance(key, tuple):
+        return {tuple(row.values()) for row in inserted}
+    return {next(iter(row.values())) for row in inserted}
 
 
 def _conflict_key(conflict: dict[str, Any]) -> tuple[Any, ...]:

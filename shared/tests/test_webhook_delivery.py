@@ -28,7 +28,7 @@ from airside.events import booking as booking_events
 from airside.messaging.outbox import OutboxEvent, record
 from airside.settings import AirsideSettings
 from airside.webhooks.dispatch import Attempt, Dispatcher, failing_too_long, retry_at
-from airside.webhooks.fanout import record_deliveries, serve
+from airside.webhooks.fanout import record_deliveries, serve, write_deliveries
 from airside.webhooks.models import DeliveryStatus, SubscriptionStatus, WebhookDelivery, WebhookSubscription
 from airside_tools.testing.harness import InProcessService, fast_webhooks, in_process, nats_under, settings_for_test, wait_for
 from airside_tools.webhook_receiver import Certificates, ReceiverProcess
@@ -375,9 +375,11 @@ async def test_a_delivery_handed_to_a_worker_that_died_is_claimed_after_its_leas
     try:
         async with db.session() as session:
             await record_deliveries(session, event)
+            await write_deliveries(session)  # as the consumer does before its commit
             await session.commit()
         async with db.session() as session:  # a fan-out whose transaction fails owes nothing, and keeps no room
             await record_deliveries(session, rolled_back)
+            await write_deliveries(session)
             await session.rollback()
     finally:
         stop_serving()

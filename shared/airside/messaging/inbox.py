@@ -256,6 +256,8 @@ class Consumer:
                 with event_context(event):
                     await self.spec.handlers[event.type](session, event)
                 outcomes.append("applied")
+            if self.spec.before_commit is not None:
+                await self.spec.before_commit(session)
             await session.commit()
         return outcomes
 

@@ -59,6 +59,8 @@ class ConsumerSpec:
     filter_subject: str
     handlers: dict[str, Handler] = field(default_factory=dict, hash=False)
     versions: dict[str, frozenset[int]] = field(default_factory=dict, hash=False)
+    # Run once per transaction after its handlers, before the commit: writes the handlers gathered, in one statement.
+    before_commit: Callable[[AsyncSession], Awaitable[None]] | None = field(default=None, hash=False)
 
     def accepts(self, type_: str, version: int) -> bool:
         return type_ in self.handlers and version in self.versions.get(type_, frozenset({1}))

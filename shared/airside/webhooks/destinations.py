@@ -8,6 +8,7 @@ resolves to can change in between.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Iterable
@@ -56,6 +57,11 @@ class Allowlist:
 
     def holds(self, address: IPAddress) -> bool:
         return any(reading in network for network in self.networks for reading in _readings(address))
+
+
+@functools.cache  # read before every delivery: parsed once per value of the setting
+def configured_allowlist(entries: tuple[str, ...]) -> Allowlist:
+    return Allowlist.parse(entries)
 
 
 def _host_key(host: str) -> str:
@@ -145,7 +151,7 @@ async def check_destination(url: str, settings: AirsideSettings) -> None:
     that AIRSIDE_WEBHOOK_ALLOW_HOSTS does not allow (by the host's name, or a CIDR holding the address)."""
     parts = parse_destination(url)
     host = parts.raw_host.decode("ascii")  # an IPv6 literal without its brackets
-    allowlist = Allowlist.parse(settings.webhook_allow_hosts)
+    allowlist = configured_allowlist(tuple(settings.webhook_allow_hosts))
     if allowlist.names(host):
         return
     for address in await resolve(host, parts.port or 443):

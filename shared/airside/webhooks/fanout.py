@@ -28,6 +28,7 @@ from airside.webhooks.patterns import matches
 
 _WAKE_FLAG = "airside_webhook_deliveries_written"
 _SUBSCRIPTIONS = "airside_webhook_subscriptions"  # the active subscriptions, read once per transaction
+_OWED = "airside_webhook_owed"  # (event, subscriptions it is owed to), written before the commit
 _HANDOFF = "airside_webhook_handoff"  # (dispatcher, deliveries reserved, deliveries owed), for after the commit
 # The dispatcher of each database in this process (several in a test process), by the database's engine.
 _dispatchers: dict[Any, Dispatcher] = {}
@@ -53,34 +54,46 @@ def webhook_consumer(service: str) -> ConsumerSpec:
         filter_subject=f"airside.{service}.>",
         handlers={type_: record_deliveries for type_ in versions},
         versions={type_: frozenset(numbers) for type_, numbers in versions.items()},
+        before_commit=write_deliveries,
     )
 
 
 async def record_deliveries(session: AsyncSession, event: CloudEvent) -> None:
-    """One pending delivery per matching active subscription; one already owed is left as it is."""
+    """One pending delivery per matching active subscription, written with the transaction's others by
+    `write_deliveries`; one already owed is left as it is."""
     subscriptions = session.info.get(_SUBSCRIPTIONS)
     if subscriptions is None:
         query = select(WebhookSubscription).where(WebhookSubscription.status == SubscriptionStatus.active)
         subscriptions = session.info[_SUBSCRIPTIONS] = list((await session.execute(query)).scalars())
     owed = [subscription for subscription in subscriptions if matches(subscription.event_types, event.type)]
+    if owed:
+        session.info.setdefault(_OWED, []).append((event, owed))
+
+
+async def write_deliveries(session: AsyncSession) -> None:
+    """The deliveries the transaction's events owe, in one INSERT. When this process's dispatcher has room, they
+    are leased to it and handed over after the commit; else they are due at once and the dispatchers are woken."""
+    owed: list[tuple[CloudEvent, list[WebhookSubscription]]] = session.info.pop(_OWED, [])
     if not owed:
         return
     now = utcnow()
+    count = sum(len(subscriptions) for _event, subscriptions in owed)
     dispatcher = _dispatchers.get(session.bind)
-    lease = dispatcher.lease_for(len(owed)) if dispatcher is not None else None
-    payload = event.to_json().decode()
+    lease = dispatcher.lease_for(count) if dispatcher is not None else None
+    payloads = {event.id: event.to_json().decode() for event, _subscriptions in owed}
     rows = [
         {
             "subscription_id": subscription.id,
             "event_id": event.id,
             "event_type": event.type,
-            "payload": payload,
+            "payload": payloads[event.id],
             "status": DeliveryStatus.pending.value,
             "attempts": 0,
             "next_attempt_at": lease or now,
             "created_at": now,
         }
-        for subscription in owed
+        for event, subscriptions in owed
+        for subscription in subscriptions
     ]
     if dispatcher is None or lease is None:
         await _insert(session, rows)
@@ -88,15 +101,22 @@ async def record_deliveries(session: AsyncSession, event: CloudEvent) -> None:
         return
     handed: list[Claimed] = []
     # Reserved from now on: released when the transaction ends uncommitted, handed over when it commits.
-    session.info.setdefault(_HANDOFF, []).append((dispatcher, len(owed), handed))
+    session.info.setdefault(_HANDOFF, []).append((dispatcher, count, handed))
     inserted = await _insert(session, rows)
-    handed.extend(Claimed(subscription, event.id, payload, 0, lease, now) for subscription in owed if subscription.id in inserted)
+    handed.extend(
+        Claimed(subscription, event.id, payloads[event.id], 0, lease, now)
+        for event, subscriptions in owed
+        for subscription in subscriptions
+        if (subscription.id, event.id) in inserted
+    )
 
 
-async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
-    """The subscriptions of the rows inserted: a delivery already owed is not owed twice."""
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """The (subscription, event) pairs inserted: a delivery already owed is not owed twice."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
     key = ["subscription_id", "event_id"]
-    return await insert_many_ignoring_duplicates(session, WebhookDelivery, rows, WebhookDelivery.subscription_id, index_elements=key)
+    returned = (table.c.subscription_id, table.c.event_id)
+    return await insert_many_ignoring_duplicates(session, WebhookDelivery, rows, returned, index_elements=key)
 
 
 def serve(engine: Any, dispatcher: Dispatcher) -> Callable[[], None]:
@@ -135,6 +155,7 @@ def _forget_at_transaction_end(session: Session, transaction: SessionTransaction
     if transaction.parent is not None:
         return
     session.info.pop(_SUBSCRIPTIONS, None)
+    session.info.pop(_OWED, None)
     session.info.pop(_WAKE_FLAG, None)
     for dispatcher, reserved, _handed in session.info.pop(_HANDOFF, []):
         dispatcher.release(reserved)
