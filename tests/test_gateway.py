@@ -164,6 +164,28 @@ def test_the_docs_page_behind_the_gateway_loads_its_document_through_the_gateway
     assert re.findall(r"url: '([^']+)'", httpx.get(f"{services[name].url}/docs", timeout=10).text) == ["/openapi.json"]
 
 
+PAGES = {"booking": "dispatch.js", "lounge": "board.js", "callcenter": "queue.js"}
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_the_staff_console_behind_the_gateway_loads_its_files_by_relative_urls(stack, name):
+    """docs/console.md: /<service>/console/ and the files it names relative to itself reach the service."""
+    _services, gateway = stack
+    page = httpx.get(f"{gateway.url}/{name}/console/", timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html") and reached_the_service(page.headers)
+    # The page's module (which imports ./console.js) and its style sheet, named relative to the page.
+    assert f'src="{PAGES[name]}"' in page.text and 'href="console.css"' in page.text
+    for asset in (PAGES[name], "console.js", "console.css"):
+        fetched = httpx.get(f"{gateway.url}/{name}/console/{asset}", timeout=10)
+        assert fetched.status_code == 200 and reached_the_service(fetched.headers), asset
+    # Without its slash, a relative redirect keeps the prefix.
+    redirected = httpx.get(f"{gateway.url}/{name}/console", timeout=10)
+    assert redirected.status_code == 308 and redirected.headers["location"] == "console/"
+    # The console's paths lead nowhere else: a dot segment is resolved before the gateway matches.
+    status, headers = gateway.raw_get(f"/{name}/console/../metrics")
+    assert status == 404 and not reached_the_service(headers)
+
+
 def problem_types_of(services: ServiceSet, name: str) -> list[dict[str, Any]]:
     listed = httpx.get(f"{services[name].url}/problems", timeout=10)
     assert listed.status_code == 200, listed.text

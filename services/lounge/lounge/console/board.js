@@ -158,7 +158,11 @@ function connect() {
   if (!token() || !lounge()) return;
   feed = new Feed(`../v1/lounges/${encodeURIComponent(lounge())}/board/stream`, {
     handlers,
-    snapshot: () => snapshot().catch((error) => say(`${t("error")}: ${error.message}`, true)),
+    snapshot: () =>
+      snapshot().catch((error) => {
+        say(`${t("error")}: ${error.message}`, true);
+        throw error;
+      }),
     onExpired: () => frame.expired(),
   });
   feed.start(token());

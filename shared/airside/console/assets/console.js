@@ -282,6 +282,10 @@ export class Feed {
     try {
       await this.snapshot();
       this.loaded = true;
+      // How many snapshots this page loaded: a resume adds none (the frames after Last-Event-ID follow).
+      document.body.dataset.snapshots = String(Number(document.body.dataset.snapshots || 0) + 1);
+    } catch (error) {
+      console.warn("snapshot not loaded", error); // the page says why; the next reset or new connection loads again
     } finally {
       const waiting = this.waiting;
       this.waiting = null;
