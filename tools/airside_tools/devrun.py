@@ -79,7 +79,8 @@ def run(data_dir: Path = Path(".data")) -> int:
             if own_nats:
                 own_nats.stop()
             return _fail(f"port {service_settings.port} for {name} is already taken; set {name.upper()}_PORT to another port")
-        env = {"AIRSIDE_NATS_URL": settings.nats_url}
+        # The embedded run hands the console its staff tokens (POST /console/dev-token, docs/console.md).
+        env = {"AIRSIDE_NATS_URL": settings.nats_url, "AIRSIDE_DEV_TOKENS": "true"}
         processes.append(ServiceProcess(name, service_settings.port, env, data_dir / "logs" / f"{name}.log"))
 
     stopping = False
@@ -102,7 +103,7 @@ def run(data_dir: Path = Path(".data")) -> int:
         member_id = _demo_member_id(booking.url, admin)
         print(f"\nAirside is ready in {time.monotonic() - started:.1f}s (logs in {data_dir / 'logs'}):")
         for process in processes:
-            print(f"  {process.name:<11} {process.url}   docs {process.url}/docs")
+            print(f"  {process.name:<11} {process.url}   docs {process.url}/docs   console {process.url}/console/")
         print(f"\nDevelopment tokens (7 days, signed with {secret_note}; staff at PEK):")
         for role in Role:
             if role is Role.member:
@@ -112,7 +113,11 @@ def run(data_dir: Path = Path(".data")) -> int:
                 stations = ["*"] if role in (Role.admin, Role.service) else ["PEK"]
                 token = issue_token(settings, roles=[role], stations=stations, sub=f"dev-{role.value}", ttl_seconds=7 * 86400)
                 print(f"  {role.value:<16} {token}")
-        print("\nMore tokens: .venv/bin/airside token --role agent --station PEK.  Ctrl-C stops everything.", flush=True)
+        print(
+            "\nMore tokens: .venv/bin/airside token --role agent --station PEK; each console's Development token button"
+            " gets one too.  Ctrl-C stops everything.",
+            flush=True,
+        )
         while not stopping:
             for process in processes:
                 if process.process is not None and process.process.poll() is not None:
