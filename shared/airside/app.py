@@ -7,9 +7,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from importlib import import_module
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,14 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from airside.auth import TokenVerifier
 from airside.db.database import Database
 from airside.db.upgrade import migrate
+from airside.feeds.hub import FeedHub
 from airside.forwarded_prefix import ForwardedPrefix
 from airside.housekeeping import housekeeping
 from airside.logs import configure_logging
 from airside.messaging.bus import Bus
-from airside.messaging.envelope import set_schema_base
+from airside.messaging.envelope import CloudEvent, set_schema_base
 from airside.messaging.inbox import Consumer
 from airside.messaging.outbox import OutboxRelay, RelayNotifier
-from airside.messaging.streams import ConsumerSpec
+from airside.messaging.streams import STREAMS, ConsumerSpec
 from airside.metrics_refresh import MetricsRefresher
 from airside.middleware import RequestContextMiddleware
 from airside.openapi_responses import document_responses
@@ -52,6 +55,8 @@ class ServiceDefinition:
     seed: Callable[[AsyncSession], Awaitable[None]] | None = None
     # Long-running loops (schedulers) started beside the relay and the consumers.
     jobs: Sequence[Job] = ()
+    # Derived keys the live feed adds to one of the service's events, read once per process (docs/feeds.md).
+    feed_enrich: Callable[[Database, CloudEvent], Awaitable[dict[str, Any]]] | None = None
 
 
 async def prepare_database(definition: ServiceDefinition, db: Database) -> None:
@@ -101,7 +106,13 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         metrics = MetricsRefresher(
             db, bus, list(consumers.values()), definition.name, settings.metrics_refresh_seconds, settings.nats_probe_timeout_seconds
         )
-        runtime = Runtime(settings=settings, db=db, bus=bus, relay=relay, consumers=consumers, metrics=metrics, drain=drain)
+        # The live feeds read the service's own stream; a service writing none (a test's) has no feed.
+        own_stream = next((spec for spec in STREAMS if spec.writer == definition.name), None)
+        enrich = partial(definition.feed_enrich, db) if definition.feed_enrich is not None else None
+        feed = None
+        if own_stream is not None:
+            feed = FeedHub(bus, own_stream, window=settings.feed_window, client_queue=settings.feed_client_queue, enrich=enrich)
+        runtime = Runtime(settings=settings, db=db, bus=bus, relay=relay, consumers=consumers, metrics=metrics, drain=drain, feed=feed)
         app.state.runtime = runtime
         app.state.db = db
         app.state.token_verifier = TokenVerifier(settings)
@@ -114,6 +125,8 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         for consumer in consumers.values():
             runtime.delivery.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
         runtime.tasks.append(asyncio.create_task(metrics.run(), name="metrics-refresh"))
+        if feed is not None:
+            runtime.tasks.append(asyncio.create_task(feed.run(), name="feed-hub"))
         for job in (housekeeping, *((dispatch_webhooks,) if webhooks_here else ()), *definition.jobs):
             runtime.tasks.append(asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")))
         drain.install()

@@ -112,17 +112,22 @@ class TokenVerifier:
         self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, token: str) -> Principal:
-        """The caller of a valid token. An HS256 token already verified is answered from a small cache
-        until its `exp` (decoding and the HMAC cost more than the rest of a small request's auth)."""
+        """The caller of a valid token."""
+        return (await self.verify_until(token))[0]
+
+    async def verify_until(self, token: str) -> tuple[Principal, float]:
+        """The caller of a valid token and its `exp` (a live feed ends there). An HS256 token already verified
+        is answered from a small cache until its `exp` (decoding and the HMAC cost more than the rest of a
+        small request's auth)."""
         cached = self._verified.get(token)
         if cached is not None and cached[1] > time.time():
-            return cached[0]
+            return cached
         if self._jwks is None:
-            principal, expires = self._verify(token, self.settings.signing_secret())
+            verified = self._verify(token, self.settings.signing_secret())
             if len(self._verified) >= VERIFIED_CACHE_SIZE:
                 self._verified.clear()
-            self._verified[token] = (principal, expires)
-            return principal
+            self._verified[token] = verified
+            return verified
         # PyJWKClient fetches (and caches) the key set over blocking HTTP: in a thread, never on the event loop.
         try:
             key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
@@ -130,7 +135,7 @@ class TokenVerifier:
             raise Problem(503, "unavailable", "the identity provider's keys cannot be fetched", headers={"Retry-After": "5"}) from exc
         except jwt.PyJWTError as exc:
             raise _invalid_token(str(exc)) from exc
-        return self._verify(token, key)[0]
+        return self._verify(token, key)
 
     def _verify(self, token: str, key: Any) -> tuple[Principal, float]:
         try:
@@ -195,11 +200,24 @@ def issue_token(
 _bearer = HTTPBearer(auto_error=False)
 
 
+def _query_token(request: Request) -> str | None:
+    """`?access_token=` on the live feeds' routes only: a browser's EventSource cannot send a header
+    (docs/feeds.md). Their response class says so; every other route takes the header alone."""
+    response_class = getattr(request.scope.get("route"), "response_class", None)
+    return request.query_params.get("access_token") if getattr(response_class, "takes_query_token", False) else None
+
+
 async def current_principal(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        token: str | None = credentials.credentials
+    else:
+        token = _query_token(request)
+    if not token:
         raise _unauthorized("a bearer token is required")
     verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(credentials.credentials)
+    principal, expires = await verifier.verify_until(token)
+    request.state.token_expires = expires
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

@@ -21,13 +21,21 @@ causation_id_var: ContextVar[str | None] = ContextVar("causation_id", default=No
 _PHONE_NUMBER = re.compile(r"(?:\+|%2[Bb])\d{7,15}")
 
 
+# A live feed's `?access_token=` (docs/feeds.md): a bearer token, never written to a log line.
+_ACCESS_TOKEN = re.compile(r"(access_token=)[^&\s\"']+")
+
+
 def without_phone_numbers(text: str) -> str:
     return _PHONE_NUMBER.sub("+<phone>", text)
 
 
+def without_secrets(text: str) -> str:
+    return _ACCESS_TOKEN.sub(r"\1<redacted>", without_phone_numbers(text))
+
+
 class _PrivateJsonFormatter(JsonFormatter):
     def format(self, record: logging.LogRecord) -> str:
-        return without_phone_numbers(super().format(record))
+        return without_secrets(super().format(record))
 
 
 def new_trace_id() -> str:

@@ -46,3 +46,6 @@ WEBHOOK_DELIVERY_LAG = Histogram(
 WEBHOOK_PENDING = Gauge(
     "airside_webhook_pending_deliveries", "Webhook deliveries still owed (due, waiting to retry, or disabled)", ["service"]
 )
+# Live feeds (docs/feeds.md): clients connected now, and clients dropped for not reading.
+FEED_CLIENTS = Gauge("airside_feed_clients", "Clients connected to a live feed", ["service"])
+FEED_DROPPED = Counter("airside_feed_clients_dropped_total", "Feed clients dropped because they did not read", ["service"])

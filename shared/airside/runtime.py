@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airside.db.database import Database
+from airside.feeds.hub import FeedHub
 from airside.messaging.bus import Bus
 from airside.messaging.inbox import Consumer
 from airside.messaging.outbox import OutboxRelay
@@ -33,11 +34,14 @@ class Runtime:
     consumers: dict[str, Consumer]
     metrics: MetricsRefresher
     drain: Drain
+    feed: FeedHub | None  # the live feeds' one subscription to the service's own stream (docs/feeds.md)
     # The relay and the consumers stop after their batch; the jobs and the refresher are cancelled.
     delivery: list[asyncio.Task[None]] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def stop(self) -> None:
+        if self.feed is not None:
+            await self.feed.close()
         if self.relay is not None:
             self.relay.stop()
         for consumer in self.consumers.values():

@@ -9,7 +9,7 @@ import ssl
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The embedded run (one command on a laptop) signs tokens with this and says so at start-up.
@@ -74,6 +74,14 @@ class AirsideSettings(BaseSettings):
     metrics_refresh_seconds: float = 5.0
     nats_probe_seconds: float = 1.0
     nats_probe_timeout_seconds: float = 1.0
+    # Live feeds (docs/feeds.md): events each process keeps for resuming clients, frames a client may be
+    # behind before it is dropped, the heartbeat, and how long a new client waits for the feed to load.
+    feed_window: int = Field(default=1000, ge=1)
+    feed_client_queue: int = Field(default=256, ge=1)
+    feed_heartbeat_seconds: float = 15.0
+    feed_load_wait_seconds: float = 3.0
+    # A stream is closed after this long (the browser reconnects and resumes): balancers rebalance, tokens are read again.
+    feed_max_seconds: float = 3600.0
 
     # Connections per process on PostgreSQL: replicas * (pool + overflow) must stay under max_connections.
     # No overflow by default: an overflow connection is opened for one request and closed after it,

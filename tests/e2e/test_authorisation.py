@@ -87,6 +87,7 @@ class Route:
     status: int = 200  # what every allowed caller gets
     fresh: fresh.Maker | None = None  # makes each allowed caller a record of its own in the state the row needs
     problem: str | None = None  # the problem type of a row whose status is a refusal
+    stream: bool = False  # a live feed (docs/feeds.md): an allowed caller's 200 streams on, so only its status is read
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -190,6 +191,7 @@ ROUTES = [
     Route("lounge", "GET", "/v1/lounges/{lounge_id}/visits", VISIT_READERS),
     Route("lounge", "GET", "/v1/lounges/{lounge_id}/occupancy", EVERY_STAFF),
     Route("lounge", "GET", "/v1/lounges/{lounge_id}/board", EVERY_STAFF),
+    Route("lounge", "GET", "/v1/lounges/{lounge_id}/board/stream", EVERY_STAFF, stream=True),
     Route("lounge", "GET", "/v1/lounges/{lounge_id}/expected-visits", EVERY_STAFF),
     Route("lounge", "GET", "/v1/visits/{visit_id}", VISIT_READERS | {"member"}),
     Route("lounge", "GET", "/v1/visits/{visit_id}/bill", VISIT_READERS | {"member"}),
@@ -368,6 +370,11 @@ async def ask(http: httpx.AsyncClient, urls: dict[str, str], route: Route, calle
     if route.if_match:  # the ETag as it is now, so an allowed caller's change is not refused as stale
         current = await http.get(urls[route.service] + path, headers=ADMIN)
         headers["If-Match"] = current.headers["ETag"]
+    if route.stream:
+        async with http.stream(route.method, urls[route.service] + path, params=query, headers=headers) as response:
+            if response.status_code != 200:
+                await response.aread()
+        return response
     return await http.request(route.method, urls[route.service] + path, json=body, params=query, headers=headers)
 
 

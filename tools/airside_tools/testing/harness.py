@@ -32,6 +32,9 @@ FAST_DELIVERY = {
     "AIRSIDE_DB_MAX_OVERFLOW": "4",
     # Nothing balances load in front of a test's services: a short drain keeps restarts quick.
     "AIRSIDE_DRAIN_SECONDS": "0.2",
+    # A live feed's resume window and a client's queue, small so a test reaches their ends in a few events.
+    "AIRSIDE_FEED_WINDOW": "16",
+    "AIRSIDE_FEED_CLIENT_QUEUE": "16",
 }
 
 # Services under test are not embedded on PostgreSQL and refuse the development secret: they get this one.

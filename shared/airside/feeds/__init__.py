@@ -1,0 +1,1 @@
+"""Live feeds: Server-Sent Events fed from each service's own stream (docs/feeds.md)."""
