@@ -16,8 +16,12 @@ ASYNCAPI_STAMP := $(ASYNCAPI_DIR)/node_modules/.installed-stamp
 TS_DIR := clients/typescript
 TS_STAMP := $(TS_DIR)/node_modules/.installed-stamp
 TS_TYPES := $(foreach s,$(SERVICES),$(TS_DIR)/src/generated/$(s).ts)
+# The browser tests (tests/browser): playwright-core, pinned the same way, drives Debian's Chromium; it never downloads a browser.
+BROWSER_DIR := clients/browser
+BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.installed-stamp
+CHROMIUM ?= $(or $(AIRSIDE_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: install run test lint format typescript-client test-shared test-services test-system test-e2e clean
+.PHONY: install browser run test lint format typescript-client test-shared test-services test-system test-e2e clean
 
 $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml tools/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airside needs Python 3.11 or newer")'
@@ -40,6 +44,17 @@ $(ASYNCAPI_STAMP): $(ASYNCAPI_DIR)/package-lock.json
 $(TS_STAMP): $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(TS_STAMP)
+
+$(BROWSER_STAMP): $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(BROWSER_STAMP)
+
+# Chromium for tests/browser, where this user may install it (root, or sudo without a password), with a CJK font
+# for the Chinese labels; where it cannot, the browser tests report that they skipped, and why.
+browser: $(BROWSER_STAMP)
+	@test -x $(CHROMIUM) || { sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; } \
+		|| echo "Chromium could not be installed: the browser tests (tests/browser) will say they skipped"
 
 $(TS_DIR)/src/generated/%.ts: docs/openapi/%.json $(TS_STAMP)
 	$(TS_DIR)/node_modules/.bin/openapi-typescript $< --output $@ --silent
@@ -74,7 +89,8 @@ test-shared: install
 test-services: install
 	@for s in $(SERVICES); do echo "== $$s"; $(PYTEST) services/$$s/tests || exit 1; done
 
-test-system: install
+# tests/browser among them: Chromium and the driver first (`browser`).
+test-system: install browser
 	$(PYTEST) tests --ignore=tests/e2e
 
 # The journeys run in an interpreter of their own, so their service set stops before the rest runs.

@@ -18,6 +18,8 @@ from lounge.seed import seed
 from lounge.stock.views import router as stock_router
 from lounge.subscriptions import CONSUMERS
 from lounge.visits.boarding import send_due_calls
+from lounge.visits.feed import occupancy_after
+from lounge.visits.feed import router as board_feed_router
 from lounge.visits.views import router as visits_router
 
 SERVICE = ServiceDefinition(
@@ -32,6 +34,7 @@ SERVICE = ServiceDefinition(
         members_router,
         flights_router,
         visits_router,
+        board_feed_router,
         orders_router,
         sales_router,
         stock_router,
@@ -42,6 +45,7 @@ SERVICE = ServiceDefinition(
     consumers=CONSUMERS,
     seed=seed,
     jobs=[periodic("boarding_calls", send_due_calls)],
+    feed_enrich=occupancy_after,
 )
 
 app = create_service_app(SERVICE)

@@ -272,6 +272,8 @@ export class Feed {
       if (source !== this.source) return;
       if (source.readyState === EventSource.CONNECTING) return setFeedState("reconnecting");
       setFeedState("closed");
+      // Without a feed the page still shows where things stand (not live): the next connection loads it again.
+      if (!this.loaded && !this.waiting) this.load();
       const wait = RECONNECT_MS[Math.min(this.failures++, RECONNECT_MS.length - 1)];
       this.timer = setTimeout(() => this.start(this.accessToken), wait);
     });
