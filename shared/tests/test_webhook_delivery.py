@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 from fastapi import APIRouter
 from sqlalchemy import select
@@ -27,9 +29,11 @@ from airside.db.dependencies import SessionDep
 from airside.events import booking as booking_events
 from airside.messaging.outbox import OutboxEvent, record
 from airside.settings import AirsideSettings
-from airside.webhooks.dispatch import Attempt, Dispatcher, failing_too_long, retry_at
+from airside.webhooks.destinations import Destination, check_destination
+from airside.webhooks.dispatch import Attempt, Dispatcher, failing_too_long, http_clients, retry_at
 from airside.webhooks.fanout import record_deliveries, serve, write_deliveries
 from airside.webhooks.models import DeliveryStatus, SubscriptionStatus, WebhookDelivery, WebhookSubscription
+from airside.webhooks.pinning import connecting_to
 from airside_tools.testing.harness import InProcessService, fast_webhooks, in_process, nats_under, settings_for_test, wait_for
 from airside_tools.webhook_receiver import Certificates, ReceiverProcess
 
@@ -295,6 +299,34 @@ async def test_a_refused_destination_is_never_contacted(tmp_path, databases, cer
         assert refused.last_status_code is None and "destination refused" in refused.last_error and "loopback" in refused.last_error
         after = await receiver.state()
         assert (after.events, after.rejected, after.failed) == (before.events, before.rejected, before.failed)
+
+
+async def test_a_named_destination_is_called_at_the_address_it_was_checked_at(tmp_path, databases, certificates, healthy_receiver):
+    """DNS rebinding: the name is resolved once, by the check, and the connection goes to the address checked;
+    TLS is still verified for the name."""
+    receiver = healthy_receiver
+    named = f"https://localhost:{receiver.port}/hooks/named"
+    # Allowed by the address localhost resolves to, not by the name: the check resolves it and pins the address.
+    async with delivering(tmp_path, databases, certificates, webhook_allow_hosts="127.0.0.0/8") as service:
+        destination = await check_destination(named, service.runtime.settings)
+        assert destination.address == ipaddress.ip_address("127.0.0.1")
+        subscription = await subscribe(service, named, ["airside.booking.station.*"])
+        await receiver.set_secrets(subscription.secret)
+        event_id = await announce_station(service, "CAN")
+        delivered = await delivery_once(service.runtime.db, subscription.id, lambda d: d.status == DeliveryStatus.delivered, "delivered")
+        assert delivered.last_status_code == 204 and await received_at(receiver, "named", event_id) is not None
+
+        # The connection goes where the check said, whatever the name resolves to now: here 127.0.0.2, where
+        # nothing listens (the receiver is on 127.0.0.1), so the request cannot have resolved localhost again.
+        (client, *others) = http_clients(service.runtime.settings)
+        try:
+            with connecting_to(Destination(destination.url, ipaddress.ip_address("127.0.0.2"))):
+                with pytest.raises(httpx.ConnectError):
+                    await client.post(named, content=b"{}")
+            with connecting_to(destination):
+                assert (await client.post(named, content=b"{}")).status_code == 401  # reached, unsigned
+        finally:
+            await asyncio.gather(*(each.aclose() for each in (client, *others)))
 
 
 # --- claims shared by replicas, and the lease --------------------------------------------------------------

@@ -2,7 +2,8 @@
 AIRSIDE_WEBHOOK_ALLOW_HOSTS names the host or a network holding the address (docs/webhooks.md).
 
 Checked when a subscription is registered and again before each delivery, since what a name
-resolves to can change in between.
+resolves to can change in between; a delivery then connects to the address it checked, so a name that
+resolves elsewhere a moment later (DNS rebinding) cannot move the request to a private address.
 """
 
 from __future__ import annotations
@@ -145,7 +146,16 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found))
 
 
-async def check_destination(url: str, settings: AirsideSettings) -> None:
+@dataclass(frozen=True)
+class Destination:
+    """A checked URL, and the address a delivery to it connects to (airside.webhooks.pinning): the first the host
+    resolved to when checked; None for a host allowed by its name, which is resolved as usual, or written as an address."""
+
+    url: httpx.URL
+    address: IPAddress | None = None
+
+
+async def check_destination(url: str, settings: AirsideSettings) -> Destination:
     """Refuse (DestinationRefused) a URL a webhook may not be sent to: not https, or a host that does not
     resolve, or resolves to any loopback, private, link-local, multicast, reserved or unspecified address
     that AIRSIDE_WEBHOOK_ALLOW_HOSTS does not allow (by the host's name, or a CIDR holding the address)."""
@@ -153,11 +163,13 @@ async def check_destination(url: str, settings: AirsideSettings) -> None:
     host = parts.raw_host.decode("ascii")  # an IPv6 literal without its brackets
     allowlist = configured_allowlist(tuple(settings.webhook_allow_hosts))
     if allowlist.names(host):
-        return
-    for address in await resolve(host, parts.port or 443):
+        return Destination(parts)
+    addresses = await resolve(host, parts.port or 443)
+    for address in addresses:
         if (kind := refusal(address, allowlist)) is not None:
             resolved = "is" if literal(host) is not None else f"resolves to {address},"
             raise DestinationRefused(
                 f"the host {host} {resolved} a {kind} address: webhooks go to public addresses only, "
                 f"unless {ALLOW_SETTING} names the host or a CIDR holding the address"
             )
+    return Destination(parts, None if literal(host) is not None else addresses[0])

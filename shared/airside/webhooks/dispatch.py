@@ -34,6 +34,7 @@ from airside.webhooks.claims import Claimed
 from airside.webhooks.destinations import DestinationRefused, check_destination
 from airside.webhooks.fanout import serve
 from airside.webhooks.models import DeliveryStatus, SubscriptionStatus, WebhookDelivery, WebhookSubscription
+from airside.webhooks.pinning import PinnedTransport, connecting_to
 from airside.webhooks.signing import delivery_headers
 
 if TYPE_CHECKING:
@@ -75,14 +76,15 @@ def failing_too_long(failing_since: datetime, now: datetime, disable_after_secon
 def http_clients(settings: AirsideSettings) -> list[httpx.AsyncClient]:
     """One client per slot, each keeping one connection: httpcore's pool looks at every connection it holds on
     each request, a cost that grows with the pool (bench/PROFILE.md, P9). The system's CAs and the configured
-    extra one, no redirects, no proxy from the environment (the destination check decides where a request goes)."""
+    extra one, no redirects, no proxy, connections to the checked address (the destination check decides where a
+    request goes; airside.webhooks.pinning)."""
     tls = ssl.create_default_context()
     if settings.webhook_ca_file is not None:
         tls.load_verify_locations(cafile=settings.webhook_ca_file)
     one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    options = {"verify": tls, "timeout": settings.webhook_timeout_seconds, "follow_redirects": False, "trust_env": False}
+    options = {"timeout": settings.webhook_timeout_seconds, "follow_redirects": False, "trust_env": False}
     return [
-        httpx.AsyncClient(limits=one, headers={"user-agent": "Airside-Webhooks/1"}, **options)  # type: ignore[arg-type]
+        httpx.AsyncClient(transport=PinnedTransport(tls, one), headers={"user-agent": "Airside-Webhooks/1"}, **options)  # type: ignore[arg-type]
         for _slot in range(settings.webhook_concurrency)
     ]
 
@@ -253,18 +255,19 @@ class Dispatcher:
         at = utcnow()
         url = delivery.subscription.url
         try:
-            await check_destination(url, self.settings)
+            destination = await check_destination(url, self.settings)
         except DestinationRefused as exc:
             return Attempt(at, error=f"destination refused: {exc}"[:ERROR_LENGTH])
         headers = delivery_headers(delivery.subscription, delivery.event_id, delivery.payload, at)
         try:
             async with asyncio.timeout(self.settings.webhook_timeout_seconds):
-                async with client.stream("POST", url, content=delivery.payload.encode(), headers=headers) as response:
-                    read = 0
-                    async for chunk in response.aiter_raw():
-                        read += len(chunk)
-                        if read > RESPONSE_READ_LIMIT:
-                            break
+                with connecting_to(destination):  # the address just checked, not the name resolved again
+                    async with client.stream("POST", url, content=delivery.payload.encode(), headers=headers) as response:
+                        read = 0
+                        async for chunk in response.aiter_raw():
+                            read += len(chunk)
+                            if read > RESPONSE_READ_LIMIT:
+                                break
         except TimeoutError:
             return Attempt(at, error=f"no answer within {self.settings.webhook_timeout_seconds:g} s")
         except httpx.HTTPError as exc:
