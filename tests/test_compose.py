@@ -505,7 +505,15 @@ def test_gateway_serves_the_three_services_on_one_origin(compose):
     for name, port in SERVICES.items():
         block = re.search(rf"location ~ \^/{name}/\(([^)]*)\)\$ \{{([^}}]*)\}}", config)
         assert block, name
-        public = {"v1/.*", "docs", r"openapi\.json", r"asyncapi\.json", r"schemas/events/[^/]+/[^/]+\.json"}
+        public = {
+            "v1/.*",
+            "docs",
+            r"openapi\.json",
+            r"asyncapi\.json",
+            r"schemas/events/[^/]+/[^/]+\.json",
+            "console",
+            "console/[a-z0-9.-]*",
+        }
         assert set(block.group(1).split("|")) == public, f"{name}: public routes only"
         assert re.search(rf"set \$(\w+) {name}:{port};", block.group(2)), name
         assert f"rewrite ^/{name}/(.*)$ /$1 break;" in block.group(2), f"{name}: the prefix is stripped"
