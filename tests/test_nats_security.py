@@ -33,6 +33,7 @@ from nats.js.api import ConsumerConfig
 from airside.events import flights as flight_events
 from airside.settings import AirsideSettings, SettingsError
 from airside_tools.processes import NatsServer, ServiceProcess, wait_until
+from airside_tools.testing.feeds import FeedReader
 from airside_tools.testing.harness import auth, relay_process, service_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -283,6 +284,22 @@ async def test_the_three_services_run_a_booking_with_their_own_users(services):
         for name in SERVICES:
             ready = (await http.get(f"{services[name].url}/readyz")).json()
             assert ready["nats"] == "connected", (name, ready)
+
+
+async def test_each_services_live_feed_reads_its_own_stream_with_its_own_user(services):
+    """The feed's ordered consumer is created and followed under the service's NATS user: a feed that could
+    not subscribe answers 503 instead of `ready` (docs/feeds.md)."""
+    routes = {
+        "booking": "/v1/stations/PEK/orders/stream",
+        "lounge": f"/v1/lounges/{PEK_LOUNGE}/board/stream",
+        "callcenter": "/v1/queue/stream",
+    }
+    async with httpx.AsyncClient(timeout=10) as http:
+        for name, path in routes.items():
+            async with FeedReader(http, services[name].url + path, auth("station_manager", stations=["PEK"])) as feed:
+                assert feed.status == 200, (name, feed.body)
+    for name in SERVICES:
+        assert "permissions violation" not in services[name].log_file.read_text().lower(), name
 
 
 def test_the_password_comes_from_the_environment_or_a_mounted_file(tmp_path):

@@ -143,6 +143,8 @@ ROUTES = [
     Route("booking", "POST", "/v1/orders", ORDER_DESK | {"member"}, STATION, lambda w: w["order_body"], other_member=403, status=201),
     Route("booking", "GET", "/v1/orders", EVERY_STAFF | {"member"}, ANY, query={"station": OWN}, other_member=SAME, unseen="order_id"),
     Route("booking", "GET", "/v1/orders/{order_id}", EVERY_STAFF | {"member"}),
+    Route("booking", "GET", "/v1/orders/{order_id}/stream", EVERY_STAFF | {"member"}, stream=True),
+    Route("booking", "GET", "/v1/stations/{code}/orders/stream", LEADS | {"concierge"}, STATION, ids={"code": "own"}, stream=True),
     Route("booking", "GET", "/v1/orders/{order_id}/history", EVERY_STAFF | {"member"}),
     Route("booking", "PATCH", "/v1/orders/{order_id}", ORDER_DESK | {"member"}, body={"notes": "window seat"}, if_match=True),
     Route("booking", "POST", "/v1/orders/{order_id}/confirm", ORDER_DESK, body={"notes": "confirmed"}, fresh=fresh.requested_order),
@@ -257,6 +259,7 @@ ROUTES = [
         ids={"ticket_id": "duplicate"}, fresh=fresh.duplicate_ticket,
     ),
     # The claimed ticket goes to an agent, so admin may not; KMG's queue is empty.
+    Route("callcenter", "GET", "/v1/queue/stream", TICKET_STAFF, ANY, stream=True),
     Route("callcenter", "POST", "/v1/queue/claim", TICKET_STAFF - {"admin"}, 204, fresh=fresh.claimable_ticket),
     Route(
         "callcenter", "POST", "/v1/tickets/{ticket_id}/complaint/investigate", CALL_CENTER, ids={"ticket_id": "complaint"},

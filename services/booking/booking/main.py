@@ -11,6 +11,7 @@ from booking.flight_changes.views import router as flight_changes_router
 from booking.flights.views import router as flights_router
 from booking.members.views import router as members_router
 from booking.ops.views import router as ops_router
+from booking.orders.feed import router as order_feeds_router
 from booking.orders.lifecycle_views import router as order_lifecycle_router
 from booking.orders.overdue import notify_overdue
 from booking.orders.views import router as orders_router
@@ -33,6 +34,7 @@ SERVICE = ServiceDefinition(
         flight_changes_router,
         orders_router,
         order_lifecycle_router,
+        order_feeds_router,
         concierges_router,
         assignments_router,
         reports_router,

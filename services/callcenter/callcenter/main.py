@@ -13,6 +13,8 @@ from callcenter.reports.views import router as reports_router
 from callcenter.seed import seed
 from callcenter.sla.views import router as sla_router
 from callcenter.subscriptions import CONSUMERS
+from callcenter.tickets.feed import router as queue_feed_router
+from callcenter.tickets.feed import sla_due_times
 from callcenter.tickets.timers import run_timers
 from callcenter.tickets.views import router as tickets_router
 
@@ -27,6 +29,7 @@ SERVICE = ServiceDefinition(
         members_router,
         sla_router,
         tickets_router,
+        queue_feed_router,
         complaints_router,
         callbacks_router,
         reports_router,
@@ -35,6 +38,7 @@ SERVICE = ServiceDefinition(
     consumers=CONSUMERS,
     seed=seed,
     jobs=[periodic("sla_timers", run_timers)],
+    feed_enrich=sla_due_times,
 )
 
 app = create_service_app(SERVICE)
