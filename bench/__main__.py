@@ -1,7 +1,7 @@
-"""`make bench`: ceilings C1-C6, then targets P1-P7 and P9, in one run; one table, one JSON file.
+"""`make bench`: ceilings C1-C6, then targets P1-P7, P9 and P10, in one run; one table, one JSON file.
 
 Order matters on a 2-core machine: ceilings first on a quiet machine, read-only targets (P5, P4)
-before the write floods (P2, P1), and P7 last with everything else stopped.
+before the write floods (P2, P1), P10 once the lounge is quiet again, and P7 last with everything else stopped.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from airside.settings import AirsideSettings
 from airside_tools.processes import ServiceProcess
 from airside_tools.webhook_receiver import Certificates, ReceiverProcess
-from bench import ceilings, datagen, makerun, pipeline, stack, targets, webhooks
+from bench import ceilings, datagen, feeds, makerun, pipeline, stack, targets, webhooks
 from bench.report import Row, machine, render, write
 
 SERVICES = ("booking", "lounge", "callcenter")
@@ -182,6 +182,12 @@ async def run(args: argparse.Namespace) -> int:
                             os.kill(pid, signal.SIGCONT)
                     await asyncio.sleep(5)  # the consumers work through P1's events
                 raw["P6_load"] = sampler.peak
+
+            if wanted(args, "P10"):
+                log(f"P10 live board feed: {args.feed_clients:,} SSE clients on one lounge process, check-ins at {args.feed_rate:g}/s")
+                raw["P10"] = await feeds.p10(
+                    processes["lounge"], nats.url, clients=args.feed_clients, check_ins=args.feed_check_ins, rate=args.feed_rate
+                )
         finally:
             for process in (*relays.values(), *processes.values(), *([receiver] if receiver else [])):
                 process.stop()
@@ -295,6 +301,15 @@ def table(raw: dict[str, Any]) -> list[Row]:
     if "P9_orders" in raw:
         orders = raw["P9_orders"]
         rows.append(Row("P9o", f"order POSTed -> webhook received p99 at {orders['rate']:.0f} orders/s (info)", orders["p99_ms"], "ms"))
+    if "P10" in raw:
+        p10 = raw["P10"]
+        whole = p10["missing"] == 0 and p10["connected"] == p10["clients"]
+        what = f"check-in 201 -> frame on every client p99, {p10['connected']:,} SSE clients, {p10['check_ins']} check-ins"
+        rows.append(Row("P10", what, p10["p99_ms"], "ms", target="< 250 ms", ok=whole and p10["p99_ms"] < 250))
+        rows.append(Row("P10i", f"same, p50, {p10['missing']:,} receipts missing (info)", p10["p50_ms"], "ms"))
+        growth = p10["rss_growth_mb"]
+        what = f"lounge RSS growth, {p10['rss_before_mb']:.0f} MB idle -> peak with {p10['connected']:,} clients"
+        rows.append(Row("P10", what, growth, "MB", target="< 100 MB", ok=p10["connected"] == p10["clients"] and growth < 100))
     if "P7" in raw:
         seconds = raw["P7"]["seconds"]
         rows.append(Row("P7", "make run, fresh venv, warm pip cache -> ready", seconds, "s", target="< 30 s", ok=seconds < 30))
@@ -310,6 +325,9 @@ def main() -> None:
     parser.add_argument("--p2-runs", type=int, default=3, help="P2 must hold in this many consecutive runs")
     parser.add_argument("--p9-rate", type=float, default=100.0, help="events/s (and orders/s) for P9's committed -> received latency")
     parser.add_argument("--webhook-events", type=int, default=2000, help="events in P9's delivery backlog (and C4's POSTs)")
+    parser.add_argument("--feed-clients", type=int, default=1000, help="P10: SSE clients on the lounge's board stream")
+    parser.add_argument("--feed-check-ins", type=int, default=20, help="P10: walk-ins checked in while they are connected")
+    parser.add_argument("--feed-rate", type=float, default=2.0, help="P10: check-ins per second")
     parser.add_argument("--skip-make-run", action="store_true", help="leave out P7 (the slowest phase)")
     parser.add_argument(
         "--relay", choices=("external", "in_process"), default="external", help="where the outbox relays run (compose: external)"
