@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -37,6 +36,7 @@ from airside.problems import install_problem_handlers
 from airside.runtime import Job, Runtime
 from airside.settings import AirsideSettings
 from airside.shutdown import CloseWhileDraining, Drain
+from airside.supervision import supervised
 from airside.webhooks.dispatch import dispatch_webhooks
 from airside.webhooks.fanout import webhook_consumers
 from airside.webhooks.views import router as webhook_router
@@ -119,16 +119,16 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         app.state.cursor_key = settings.server_key("cursor")
         bus.start()
         if relay is not None:
-            runtime.delivery.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+            runtime.delivery.append(supervised(definition.name, "outbox-relay", relay.run))
         else:  # the commits of this process reach the external relay as NOTIFYs
-            runtime.tasks.append(asyncio.create_task(RelayNotifier(db).run(), name="relay-notifier"))
+            runtime.tasks.append(supervised(definition.name, "relay-notifier", RelayNotifier(db).run))
         for consumer in consumers.values():
-            runtime.delivery.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
-        runtime.tasks.append(asyncio.create_task(metrics.run(), name="metrics-refresh"))
+            runtime.delivery.append(supervised(definition.name, f"consumer-{consumer.name}", consumer.run))
+        runtime.tasks.append(supervised(definition.name, "metrics-refresh", metrics.run))
         if feed is not None:
-            runtime.tasks.append(asyncio.create_task(feed.run(), name="feed-hub"))
+            runtime.tasks.append(supervised(definition.name, "feed-hub", feed.run))
         for job in (housekeeping, *((dispatch_webhooks,) if webhooks_here else ()), *definition.jobs):
-            runtime.tasks.append(asyncio.create_task(job(runtime), name=getattr(job, "__name__", "job")))
+            runtime.tasks.append(supervised(definition.name, getattr(job, "__name__", "job"), partial(job, runtime)))
         drain.install()
         log.info("service started", extra={"port": settings.port, "database": db.engine.dialect.name})
         try:

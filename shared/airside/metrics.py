@@ -29,6 +29,8 @@ METRICS_AGE = Gauge(
 )
 # Tests wait for passes of a job (not a fixed sleep) before asserting that a pass changed nothing.
 JOB_PASSES = Counter("airside_job_passes_total", "Completed passes of a scheduled job", ["service", "job"])
+# A background task that raised and was started again (airside.supervision): anything above 0 is a defect to read in the log.
+TASK_RESTARTS = Counter("airside_background_task_restarts_total", "Background tasks started again after an exception", ["service", "task"])
 # Webhooks (docs/webhooks.md): attempts by outcome (delivered, retried, failed: every retry spent).
 WEBHOOK_DELIVERIES = Counter("airside_webhook_deliveries_total", "Webhook delivery attempts, by outcome", ["service", "outcome"])
 WEBHOOK_ATTEMPT_SECONDS = Histogram(

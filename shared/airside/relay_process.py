@@ -36,6 +36,7 @@ from airside.metrics_refresh import MetricsRefresher
 from airside.problems import RETRY_AFTER_SECONDS
 from airside.runtime import DELIVERY_STOP_SECONDS
 from airside.settings import AirsideSettings, SettingsError
+from airside.supervision import supervised
 from airside.webhooks.dispatch import Dispatcher
 from airside.webhooks.fanout import webhook_consumers
 
@@ -63,10 +64,11 @@ class RelayProcess:
     @asynccontextmanager
     async def running(self, _app: Starlette) -> AsyncIterator[None]:
         self.bus.start()
-        delivering = [asyncio.create_task(self.relay.run(), name="outbox-relay")]
-        delivering += [asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}") for consumer in self.webhooks]
-        dispatching = asyncio.create_task(self.dispatcher.run(), name="webhook-dispatch")
-        refreshing = asyncio.create_task(self.metrics.run(), name="metrics-refresh")
+        service = self.service
+        delivering = [supervised(service, "outbox-relay", self.relay.run)]
+        delivering += [supervised(service, f"consumer-{consumer.name}", consumer.run) for consumer in self.webhooks]
+        dispatching = supervised(service, "webhook-dispatch", self.dispatcher.run)
+        refreshing = supervised(service, "metrics-refresh", self.metrics.run)
         log.info("relay started", extra={"database": self.db.engine.dialect.name})
         try:
             yield
