@@ -107,8 +107,11 @@ class Page:
         try:
             return self.browser.call(op, page=self.id, **args)
         except DriverError as error:
+            # What the page showed and said when it failed, for the report.
+            shot = self.browser.log_file.parent / f"failed-page-{self.id}.png"
+            self.browser.call("screenshot", page=self.id, path=str(shot))
             logs = self.browser.call("logs", page=self.id)
-            raise DriverError(f"{error}\npage console:\n" + "\n".join(logs[-30:])) from None
+            raise DriverError(f"{error}\nscreenshot: {shot}\npage console:\n" + "\n".join(logs[-30:])) from None
 
     def wait(self, selector: str, *, timeout: float = 5.0, state: str = "visible") -> float:
         """Seconds until `selector` reached `state`; DriverError after `timeout`."""
