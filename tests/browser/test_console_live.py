@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 from chromium_driver import missing
-from e2e_steps import ADMIN, PEK_LOUNGE, Flight, boarding_pass, eventually, letters, now
+from e2e_steps import ADMIN, PEK_LOUNGE, Flight, boarding_pass, eventually, letters, local_date, now, parse
 from sqlalchemy import text
 
 from airside.db.database import Database
@@ -158,4 +158,22 @@ async def test_after_the_service_restarts_the_board_resumes_with_no_event_lost(b
     # The browser's own reconnect, from the last frame it had before the restart.
     assert position in [stream["lastEventId"] for stream in page.do("streams")], (position, page.do("streams"))
     page.screenshot(artefacts / "lounge-board-after-restart.png")
+    page.close()
+
+
+async def test_the_dispatch_board_shows_orders_booked_and_confirmed_while_it_is_open(browser, console_services, airside, artefacts):
+    member = await airside.booking.register_member("王芳")
+    flight = Flight.departing(now() + timedelta(hours=5))
+    first = await airside.booking.book(member, flight)
+    day = local_date(parse(first["meet_at"])).isoformat()
+    page = browser.open(console(console_services, "booking", f"?station=PEK&date={day}"))
+    page.sign_in(token("concierge_lead"))
+    page.wait(f"tr[data-order='{first['id']}'][data-status='requested']")
+
+    await airside.booking.confirm(first)
+    page.wait(f"tr[data-order='{first['id']}'][data-status='confirmed']", timeout=LIVE_SECONDS)
+    second = await airside.booking.book(member, flight, products=("DEP_ESCORT",))
+    page.wait(f"tr[data-order='{second['id']}'][data-status='requested']", timeout=LIVE_SECONDS)
+    assert page.attribute("body", "data-snapshots") == "1"
+    page.screenshot(artefacts / "dispatch-board.png")
     page.close()

@@ -17,7 +17,7 @@ addLabels({
   en: {
     title: "Concierge dispatch board",
     station: "Station",
-    day: "Day (station time)",
+    day: "Day (station time, as the times below)",
     show: "Show",
     orders: "Orders of the day",
     col_meet: "Meet",
@@ -40,7 +40,7 @@ addLabels({
   zh: {
     title: "礼宾调度看板",
     station: "站点",
-    day: "日期（站点时间）",
+    day: "日期（站点时间，下列时间同）",
     show: "显示",
     orders: "当日订单",
     col_meet: "接见时间",
@@ -89,7 +89,7 @@ function render() {
       element(
         "tr",
         { class: order.attention ? "warning" : null, dataset: { order: order.id, status: order.status } },
-        element("td", {}, formatTime(order.meet_at)),
+        element("td", {}, formatTime(order.meet_at, zones.get(stationInput.value))),
         element("td", {}, order.ref),
         element("td", {}, order.flight?.flight_no || "–"),
         element("td", {}, t(order.direction)),

@@ -72,9 +72,10 @@ export function applyLabels(root = document) {
   for (const element of root.querySelectorAll("[data-label-aria]")) element.setAttribute("aria-label", t(element.dataset.labelAria));
 }
 
-export function formatTime(value) {
+// A time of day in the browser's zone, or in `timeZone` (a station's) when given.
+export function formatTime(value, timeZone = undefined) {
   if (!value) return "–";
-  return new Date(value).toLocaleTimeString(lang() === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit" });
+  return new Date(value).toLocaleTimeString(lang() === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit", timeZone });
 }
 
 export function element(tag, attributes = {}, ...children) {
