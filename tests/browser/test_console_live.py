@@ -177,3 +177,12 @@ async def test_the_dispatch_board_shows_orders_booked_and_confirmed_while_it_is_
     assert page.attribute("body", "data-snapshots") == "1"
     page.screenshot(artefacts / "dispatch-board.png")
     page.close()
+
+
+async def test_a_token_that_expires_ends_the_feed_and_the_page_asks_for_another(browser, console_services, artefacts):
+    page = browser.open(console(console_services, "lounge", f"?lounge={PEK_LOUNGE}"))
+    page.sign_in(token("lounge_staff", ttl=3))
+    page.wait("body[data-feed='expired']", timeout=10)
+    assert "expired" in page.text("#token-status")
+    page.screenshot(artefacts / "lounge-board-token-expired.png")
+    page.close()
