@@ -54,6 +54,23 @@ def _demo_member_id(booking_url: str, admin_token: str) -> str:
     return str(created.json()["id"])
 
 
+# The call-centre roles whose development tokens (printed, or the console's Development token) claim tickets:
+# claiming needs an agent record for the token's subject (docs/callcenter.md).
+DEV_AGENT_ROLES = (Role.agent, Role.team_lead, Role.supervisor)
+
+
+def _dev_agents(callcenter_url: str, admin_token: str) -> None:
+    """An agent record at PEK for each `dev-<role>` subject that has none yet."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    listed = httpx.get(f"{callcenter_url}/v1/agents", params={"station": "PEK"}, headers=headers, timeout=10)
+    listed.raise_for_status()
+    known = {agent.get("subject") for agent in listed.json()["items"]}
+    for role in DEV_AGENT_ROLES:
+        if f"dev-{role.value}" not in known:
+            body = {"name": f"Dev {role.value.replace('_', ' ')}", "station": "PEK", "role": role.value, "subject": f"dev-{role.value}"}
+            httpx.post(f"{callcenter_url}/v1/agents", json=body, headers=headers, timeout=10).raise_for_status()
+
+
 def run(data_dir: Path = Path(".data")) -> int:
     settings = AirsideSettings()
     services = installed_services()
@@ -101,6 +118,7 @@ def run(data_dir: Path = Path(".data")) -> int:
         admin = issue_token(settings, roles=[Role.admin], stations=["*"], sub="dev-admin", ttl_seconds=7 * 86400)
         booking = next(process for process in processes if process.name == "booking")
         member_id = _demo_member_id(booking.url, admin)
+        _dev_agents(next(process for process in processes if process.name == "callcenter").url, admin)
         print(f"\nAirside is ready in {time.monotonic() - started:.1f}s (logs in {data_dir / 'logs'}):")
         for process in processes:
             print(f"  {process.name:<11} {process.url}   docs {process.url}/docs   console {process.url}/console/")
