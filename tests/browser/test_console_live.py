@@ -116,22 +116,25 @@ async def test_an_sla_warning_turns_its_row_amber_and_the_breach_red(browser, co
         page.wait(f"{row}.warning", timeout=5)
         assert "Warning" in page.text(row)
         page.screenshot(artefacts / "agent-queue-sla-warning.png")
-        await use_first_response_minutes(database, ticket["id"], policy["first_response_minutes"] + 1)
+        await use_first_response_minutes(database, ticket["id"], policy["first_response_minutes"] + 1, due_passed=True)
         page.wait(f"{row}.breached", timeout=5)
     finally:
         await database.dispose()
-    assert "Breached" in page.text(row)
+    assert "Breached" in page.text(row) and "\N{MINUS SIGN}" in page.text(f"{row} .countdown")  # overdue
     assert page.attribute("body", "data-snapshots") == "1"
     page.screenshot(artefacts / "agent-queue-sla-breached.png")
     page.close()
 
 
-async def use_first_response_minutes(database: Database, ticket_id: str, minutes: float) -> None:
-    """Bank `minutes` of the first-response clock and ask the SLA job to look now (the test's clock, not a sleep)."""
+async def use_first_response_minutes(database: Database, ticket_id: str, minutes: float, *, due_passed: bool = False) -> None:
+    """Bank `minutes` of the first-response clock and ask the SLA job to look now (the test's clock, not a sleep);
+    with `due_passed`, the deadline is a second ago, as the clock would have put it."""
+    moment = now() - timedelta(seconds=1)
+    due = ", first_response_due = :now, next_due = :now" if due_passed else ""
     async with database.session() as session:
         await session.execute(
-            text("UPDATE ticket SET first_response_elapsed = :minutes, sla_next_check_at = :now WHERE id = :id"),
-            {"minutes": minutes, "now": now() - timedelta(seconds=1), "id": ticket_id},
+            text(f"UPDATE ticket SET first_response_elapsed = :minutes, sla_next_check_at = :now{due} WHERE id = :id"),
+            {"minutes": minutes, "now": moment, "id": ticket_id},
         )
         await session.commit()
 

@@ -126,7 +126,9 @@ async function changed(frame) {
   if (frame.feed?.leaves || snapshot.assignee || !QUEUED.has(snapshot.status)) {
     if (newer(snapshot)) tickets.delete(snapshot.id);
   } else if ((versions.get(snapshot.id) ?? 0) <= snapshot.version) {
-    keep(frame.feed?.ticket || (await fetchTicket(snapshot.id)));
+    // A ticket on the page takes the frame's fields and the due times the feed read; a new one is read whole.
+    const held = tickets.get(snapshot.id);
+    keep(held && frame.feed?.sla ? { ...held, ...snapshot, ...frame.feed.sla } : await fetchTicket(snapshot.id));
   }
   render();
 }
@@ -137,7 +139,7 @@ function sla(flag) {
     const held = tickets.get(frame.data.ticket.id);
     if (!held) return;
     const name = frame.data.target;
-    held[`${name}_due`] = frame.data.due_at;
+    Object.assign(held, frame.feed?.sla, { [`${name}_due`]: frame.data.due_at });
     if (flag === "warned") held.warned = { ...held.warned, [name]: true };
     else held.sla_breached = { ...held.sla_breached, [name]: true };
     render();
