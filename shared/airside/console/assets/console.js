@@ -70,6 +70,9 @@ export function applyLabels(root = document) {
   for (const element of root.querySelectorAll("[data-label]")) element.textContent = t(element.dataset.label);
   for (const element of root.querySelectorAll("[data-label-placeholder]")) element.placeholder = t(element.dataset.labelPlaceholder);
   for (const element of root.querySelectorAll("[data-label-aria]")) element.setAttribute("aria-label", t(element.dataset.labelAria));
+  // The language button names the other language in that language: a screen reader should read it so.
+  const toggle = document.getElementById("lang-toggle");
+  if (toggle) toggle.lang = lang() === "zh" ? "en" : "zh-CN";
 }
 
 // A time of day in the browser's zone, or in `timeZone` (a station's) when given.
