@@ -34,8 +34,21 @@ def _e164(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_e164)]
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+def _at_most(length: int) -> Callable[[Any], Any]:
+    """The documented maxLength holds for the text as sent, before surrounding blanks are stripped."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > length:
+            raise PydanticCustomError("string_too_long", "String should have at most {max_length} characters", {"max_length": length})
+        return value
+
+    return check
+
+
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), BeforeValidator(_at_most(32)), AfterValidator(_e164)]
+
+
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), BeforeValidator(_at_most(100))]
 StationCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 RecordId = Annotated[str, StringConstraints(min_length=1, max_length=36)]  # the UUID string a table keys its rows by
 

@@ -11,10 +11,8 @@ from airside.feeds.hub import FeedEvent, View
 from airside.feeds.stream import FEED_RESPONSES, AccessToken, FeedHubDep, FeedResponse, LastEventId, open_feed
 from airside.messaging.envelope import CloudEvent
 from lounge.access import Staff
-from lounge.lounges.models import Lounge
 from lounge.lounges.service import lounge_to_see
 from lounge.visits import service
-from lounge.visits.models import Occupancy
 
 router = APIRouter(tags=["visits"])
 
@@ -28,11 +26,8 @@ async def occupancy_after(db: Database, event: CloudEvent) -> dict[str, Any]:
     if not event.type.startswith(VISIT_EVENTS):
         return {}
     async with db.session() as session:
-        lounge = await session.get(Lounge, event.data["visit"]["lounge_id"])
-        if lounge is None:
-            return {}
-        occupied = await service.occupied(session, lounge.id)
-    return {"occupancy": Occupancy(capacity=lounge.capacity, occupied=occupied, available=max(lounge.capacity - occupied, 0)).model_dump()}
+        occupancy = await service.occupancy_of(session, event.data["visit"]["lounge_id"])
+    return {} if occupancy is None else {"occupancy": occupancy.model_dump()}
 
 
 def board_view(lounge_id: str) -> View:

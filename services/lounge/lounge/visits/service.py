@@ -27,7 +27,7 @@ from lounge.sales import service as sales
 from lounge.sales.models import BillPublic, SaleRequest
 from lounge.stations import Station
 from lounge.visits import bcbp, rules
-from lounge.visits.models import BoardRow, CheckIn, Entitlement, LoungeOccupancy, Visit, VisitFlight, VisitPublic, VisitStatus
+from lounge.visits.models import BoardRow, CheckIn, Entitlement, LoungeOccupancy, Occupancy, Visit, VisitFlight, VisitPublic, VisitStatus
 
 
 @dataclass
@@ -179,6 +179,17 @@ async def _free_places(session: AsyncSession, lounge_id: str, places: int) -> No
 async def occupied(session: AsyncSession, lounge_id: str) -> int:
     row = await session.get(LoungeOccupancy, lounge_id, populate_existing=True)
     return row.occupied if row is not None else 0
+
+
+async def occupancy(session: AsyncSession, lounge: Lounge) -> Occupancy:
+    """How many guests the lounge holds now, against its capacity (the occupancy route and the board's feed)."""
+    held = await occupied(session, lounge.id)
+    return Occupancy(capacity=lounge.capacity, occupied=held, available=max(lounge.capacity - held, 0))
+
+
+async def occupancy_of(session: AsyncSession, lounge_id: str) -> Occupancy | None:
+    lounge = await session.get(Lounge, lounge_id)
+    return None if lounge is None else await occupancy(session, lounge)
 
 
 async def check_out(*, session: AsyncSession, visit: Visit, payment_method: str | None, now: datetime, automatic: bool = False) -> Visit:

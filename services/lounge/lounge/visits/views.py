@@ -127,8 +127,7 @@ async def add_sales(
 async def occupancy(lounge_id: str, session: SessionDep, principal: Staff) -> Occupancy:
     """How many guests a lounge holds now, against its capacity."""
     lounge = await lounge_to_see(session, principal, lounge_id)
-    occupied = await service.occupied(session, lounge.id)
-    return Occupancy(capacity=lounge.capacity, occupied=occupied, available=max(lounge.capacity - occupied, 0))
+    return await service.occupancy(session, lounge)
 
 
 @router.get("/v1/lounges/{lounge_id}/board", summary="Read the reception board", response_model=Page[BoardRow], responses=CONDITIONAL_GET)
