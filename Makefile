@@ -21,7 +21,7 @@ BROWSER_DIR := clients/browser
 BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.installed-stamp
 CHROMIUM ?= $(or $(AIRSIDE_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: install browser run test lint format typescript-client test-shared test-services test-system test-e2e clean
+.PHONY: install browser run test lint format typescript-client test-lane-packages test-shared test-services test-system test-e2e clean
 
 $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml tools/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airside needs Python 3.11 or newer")'
@@ -81,7 +81,16 @@ format: install
 	$(BIN)/ruff format .
 
 # Each service's tests run in their own interpreter: the services share table names by design.
-test: lint test-shared test-services test-system test-e2e
+# Two lanes at once (most of the system tests wait on processes, not the CPU): the linters, the shared and the
+# services' tests in one, the system tests in the other; each lane's output is printed whole when it ends
+# (--output-sync). The journeys, whose fault tests time restarts, run after both, alone (docs/testing.md).
+test: install
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-lane-packages test-system
+	@$(MAKE) --no-print-directory test-e2e
+
+test-lane-packages: lint
+	@$(MAKE) --no-print-directory test-shared
+	@$(MAKE) --no-print-directory test-services
 
 test-shared: install
 	$(PYTEST) shared/tests
