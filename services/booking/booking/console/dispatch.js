@@ -1,5 +1,5 @@
 // The concierge dispatch board (docs/console.md): a station's orders of one local day and where each stands.
-import { addLabels, api, applyLabels, claims, element, every, Feed, formatTime, startConsole, t, token } from "./console.js";
+import { addLabels, api, applyLabels, claims, element, every, formatTime, openFeed, say, startConsole, t, token } from "./console.js";
 
 const STATUSES = ["requested", "confirmed", "assigned", "in_service", "in_lounge", "completed", "no_show", "cancelled"];
 // Events that ask the lead to act: the row is marked until the order changes again.
@@ -66,14 +66,8 @@ const orders = new Map(); // order id -> order, with `attention` when an event a
 const versions = new Map();
 const stationInput = document.getElementById("station");
 const dayInput = document.getElementById("day");
-const message = document.getElementById("message");
 const zones = new Map(); // station code -> IANA time zone, from GET /v1/stations
 let feed = null;
-
-function say(text, isError = false) {
-  message.textContent = text;
-  message.className = isError ? "error" : "";
-}
 
 // The station-local day of an instant, as booking's `date` filter reads meet_at.
 function localDay(instant) {
@@ -139,16 +133,7 @@ function connect() {
   feed?.stop();
   if (!token() || !stationInput.value || !dayInput.value) return;
   const handlers = Object.fromEntries(ORDER_EVENTS.map((type) => [type, changed(type)]));
-  feed = new Feed(`../v1/stations/${encodeURIComponent(stationInput.value)}/orders/stream`, {
-    handlers,
-    snapshot: () =>
-      snapshot().catch((error) => {
-        say(`${t("error")}: ${error.message}`, true);
-        throw error;
-      }),
-    onExpired: () => frame.expired(),
-  });
-  feed.start(token());
+  feed = openFeed(`../v1/stations/${encodeURIComponent(stationInput.value)}/orders/stream`, { handlers, snapshot, onExpired: () => frame.expired() });
 }
 
 function defaults() {

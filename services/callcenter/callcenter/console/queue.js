@@ -1,6 +1,6 @@
 // The agent queue (docs/console.md): the unassigned tickets an agent may claim, with SLA countdowns that
 // turn amber at the warning (80% of the target used) and red at the breach.
-import { addLabels, api, applyLabels, element, every, Feed, startConsole, t, token } from "./console.js";
+import { addLabels, api, applyLabels, element, every, openFeed, say, startConsole, t, token } from "./console.js";
 
 addLabels({
   en: {
@@ -45,13 +45,7 @@ const QUEUED = new Set(["new", "open"]);
 const WARNING_AT = 0.8; // the share of a target's time after which callcenter sends its SLA warning
 const tickets = new Map(); // ticket id -> ticket as GET /v1/tickets/{id} shows it, plus `warned`
 const versions = new Map();
-const message = document.getElementById("message");
 let feed = null;
-
-function say(text, isError = false) {
-  message.textContent = text;
-  message.className = isError ? "error" : "";
-}
 
 function newer(ticket) {
   if ((versions.get(ticket.id) ?? 0) > ticket.version) return false;
@@ -158,16 +152,7 @@ const handlers = {
 function connect() {
   feed?.stop();
   if (!token()) return;
-  feed = new Feed("../v1/queue/stream", {
-    handlers,
-    snapshot: () =>
-      snapshot().catch((error) => {
-        say(`${t("error")}: ${error.message}`, true);
-        throw error;
-      }),
-    onExpired: () => frame.expired(),
-  });
-  feed.start(token());
+  feed = openFeed("../v1/queue/stream", { handlers, snapshot, onExpired: () => frame.expired() });
 }
 
 async function claim() {

@@ -1,5 +1,5 @@
 // The lounge reception board (docs/console.md): guests in, capacity, boarding calls, check-in by boarding pass.
-import { addLabels, api, applyLabels, element, every, Feed, formatTime, startConsole, t, token } from "./console.js";
+import { addLabels, api, applyLabels, element, every, formatTime, openFeed, say, startConsole, t, token } from "./console.js";
 
 addLabels({
   en: {
@@ -56,13 +56,7 @@ const rows = new Map(); // visit id -> board row
 const versions = new Map(); // visit id -> newest visit version seen, so an older frame never undoes a newer one
 const params = new URLSearchParams(location.search);
 const loungeSelect = document.getElementById("lounge");
-const message = document.getElementById("message");
 let feed = null;
-
-function say(text, isError = false) {
-  message.textContent = text;
-  message.className = isError ? "error" : "";
-}
 
 function newer(visit) {
   if ((versions.get(visit.id) ?? 0) > visit.version) return false;
@@ -156,16 +150,7 @@ const handlers = {
 function connect() {
   feed?.stop();
   if (!token() || !lounge()) return;
-  feed = new Feed(`../v1/lounges/${encodeURIComponent(lounge())}/board/stream`, {
-    handlers,
-    snapshot: () =>
-      snapshot().catch((error) => {
-        say(`${t("error")}: ${error.message}`, true);
-        throw error;
-      }),
-    onExpired: () => frame.expired(),
-  });
-  feed.start(token());
+  feed = openFeed(`../v1/lounges/${encodeURIComponent(lounge())}/board/stream`, { handlers, snapshot, onExpired: () => frame.expired() });
 }
 
 async function loadLounges() {

@@ -306,3 +306,25 @@ export class Feed {
     setFeedState("idle");
   }
 }
+
+/** A line for the person at the desk in the page's status line (#message), read out by screen readers. */
+export function say(text, isError = false) {
+  const message = document.getElementById("message");
+  message.textContent = text;
+  message.className = isError ? "error" : "";
+}
+
+/** The page's feed, started with the session's token; a snapshot that fails to load is said, then retried by the feed. */
+export function openFeed(path, { handlers, snapshot, onExpired }) {
+  const feed = new Feed(path, {
+    handlers,
+    snapshot: () =>
+      snapshot().catch((error) => {
+        say(`${t("error")}: ${error.message}`, true);
+        throw error;
+      }),
+    onExpired,
+  });
+  feed.start(token());
+  return feed;
+}
