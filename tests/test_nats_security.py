@@ -302,17 +302,16 @@ async def test_each_services_live_feed_reads_its_own_stream_with_its_own_user(se
         assert "permissions violation" not in services[name].log_file.read_text().lower(), name
 
 
-def test_the_password_comes_from_the_environment_or_a_mounted_file(tmp_path):
+def test_the_password_comes_from_the_environment_or_a_mounted_file(tmp_path, monkeypatch):
     secret = tmp_path / "booking-nats-password"
     secret.write_text("from-the-file\n")  # as `echo` or a secrets store writes it
-    assert AirsideSettings(nats_user="booking", nats_password_file=secret).nats_credentials() == ("booking", "from-the-file")
+    monkeypatch.delenv("AIRSIDE_NATS_PASSWORD", raising=False)
+    monkeypatch.setenv("AIRSIDE_NATS_PASSWORD_FILE", str(secret))  # read as any setting's _FILE (shared/tests/test_settings_files.py)
+    assert AirsideSettings(nats_user="booking").nats_credentials() == ("booking", "from-the-file")
+    monkeypatch.delenv("AIRSIDE_NATS_PASSWORD_FILE")
     assert AirsideSettings(nats_user="booking", nats_password="direct").nats_credentials() == ("booking", "direct")
     assert AirsideSettings().nats_credentials() is None, "no user: connect as before, for the dev run and the test harness"
-    for half_given in (
-        {"nats_user": "booking"},
-        {"nats_password": "x"},
-        {"nats_user": "booking", "nats_password": "x", "nats_password_file": secret},
-    ):
+    for half_given in ({"nats_user": "booking"}, {"nats_password": "x"}):
         with pytest.raises(SettingsError, match="AIRSIDE_NATS_"):
             AirsideSettings(**half_given).nats_credentials()
 

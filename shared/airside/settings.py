@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 # The embedded run (one command on a laptop) signs tokens with this and says so at start-up.
 DEVELOPMENT_JWT_SECRET = "airside-development-secret-do-not-use-in-production"
@@ -24,6 +24,30 @@ class SettingsError(RuntimeError):
     """The configuration cannot run: the message says what to set."""
 
 
+class SecretFilesSource(EnvSettingsSource):
+    """Every setting may be given as `<VARIABLE>_FILE` instead: the path of a file holding the value, as
+    Docker and Kubernetes mount secrets (docs/deployment.md). The file's content is the value, its trailing
+    newline dropped (as `echo` and most secret stores write it). Both the variable and its `_FILE` set is
+    refused: which one wins would be a guess."""
+
+    def __call__(self) -> dict[str, object]:
+        values: dict[str, object] = {}
+        for field_name, field in self.settings_cls.model_fields.items():
+            for field_key, env_name, _is_complex in self._extract_field_info(field, field_name):
+                path = self.env_vars.get(f"{env_name}_file")
+                if path is None:
+                    continue
+                variable = env_name.upper()
+                if self.env_vars.get(env_name) is not None:
+                    raise SettingsError(f"set {variable} or {variable}_FILE, not both")
+                try:
+                    values[field_key] = Path(path).read_text().rstrip("\r\n")
+                except OSError as exc:
+                    raise SettingsError(f"{variable}_FILE={path}: cannot read the file ({exc.strerror})") from exc
+                break
+        return values
+
+
 class AirsideSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AIRSIDE_", extra="ignore", populate_by_name=True)
 
@@ -33,10 +57,10 @@ class AirsideSettings(BaseSettings):
     env: Literal["embedded", "production"] | None = None
     nats_url: str = "nats://127.0.0.1:4222"
     # The service's NATS user (docs/nats-security.md); its password given directly or as a mounted secret
-    # file. None of them: no credentials, as the dev run's and the tests' nats-server expect.
+    # file (AIRSIDE_NATS_PASSWORD_FILE, as any setting: SecretFilesSource). Neither: no credentials, as the
+    # dev run's and the tests' nats-server expect.
     nats_user: str | None = None
     nats_password: SecretStr | None = None
-    nats_password_file: Path | None = None
     # TLS to NATS: the CA that signed the server's certificate, and a client certificate where the server asks for one.
     nats_tls_ca_file: Path | None = None
     nats_tls_cert_file: Path | None = None
@@ -112,6 +136,17 @@ class AirsideSettings(BaseSettings):
     webhook_timeout_seconds: float = 10.0
     webhook_concurrency: int = 16
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, SecretFilesSource(settings_cls), dotenv_settings, file_secret_settings
+
     @field_validator("cors_origins", "webhook_allow_hosts", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
@@ -140,15 +175,11 @@ class AirsideSettings(BaseSettings):
         return value
 
     def nats_credentials(self) -> tuple[str, str] | None:
-        """The NATS user and its password (the file's content, trailing newline dropped), or None without a user."""
-        if self.nats_password is not None and self.nats_password_file is not None:
-            raise SettingsError("set AIRSIDE_NATS_PASSWORD or AIRSIDE_NATS_PASSWORD_FILE, not both")
+        """The NATS user and its password, or None without a user."""
         if self.nats_user is None:
-            if self.nats_password is not None or self.nats_password_file is not None:
+            if self.nats_password is not None:
                 raise SettingsError("a NATS password needs AIRSIDE_NATS_USER")
             return None
-        if self.nats_password_file is not None:
-            return self.nats_user, self.nats_password_file.read_text().rstrip("\r\n")
         if self.nats_password is None:
             raise SettingsError("AIRSIDE_NATS_USER needs AIRSIDE_NATS_PASSWORD or AIRSIDE_NATS_PASSWORD_FILE")
         return self.nats_user, self.nats_password.get_secret_value()
@@ -194,7 +225,7 @@ class AirsideSettings(BaseSettings):
             raise SettingsError("AIRSIDE_JWT_JWKS_URL must be set when AIRSIDE_JWT_ALGORITHM=RS256")
         if self.relay == "external" and not self.is_postgres:
             raise SettingsError("AIRSIDE_RELAY=external needs PostgreSQL: on SQLite the service's own process relays its outbox")
-        # A half-given NATS user, an unreadable password file or TLS file: refused now, not on the first connect.
+        # A half-given NATS user or an unreadable TLS file: refused now, not on the first connect.
         self.nats_credentials()
         self.nats_tls()
         secret = self.signing_secret()
