@@ -37,6 +37,7 @@ from airside.runtime import Job, Runtime
 from airside.settings import AirsideSettings
 from airside.shutdown import CloseWhileDraining, Drain
 from airside.supervision import supervised
+from airside.tracing import TracingMiddleware, configure_tracing
 from airside.webhooks.dispatch import dispatch_webhooks
 from airside.webhooks.fanout import webhook_consumers
 from airside.webhooks.views import router as webhook_router
@@ -159,6 +160,9 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
             expose_headers=["ETag", "X-Correlation-ID"],
         )
     app.add_middleware(RequestContextMiddleware, service=definition.name)
+    # Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/tracing.md): then no middleware at all.
+    if (tracer := configure_tracing(definition.name)) is not None:
+        app.add_middleware(TracingMiddleware, tracer=tracer)
     app.add_middleware(ForwardedPrefix)
     app.add_middleware(CloseWhileDraining, drain=drain)
     app.include_router(platform_router)

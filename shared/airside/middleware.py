@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from airside.logs import correlation_id_var, new_trace_id, trace_id_from, trace_id_var
 from airside.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from airside.tracing import current_trace_id
 
 
 class RequestContextMiddleware:
@@ -22,7 +23,8 @@ class RequestContextMiddleware:
             return
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
         correlation_id = headers.get("x-correlation-id") or uuid.uuid4().hex
-        trace_id = trace_id_from(headers.get("traceparent")) or new_trace_id()
+        # With tracing on, the request's span (airside.tracing, outside this middleware) names the trace.
+        trace_id = current_trace_id() or trace_id_from(headers.get("traceparent")) or new_trace_id()
         # Kept on the request too: the crash handler runs after this middleware has unwound.
         scope.setdefault("state", {})["correlation_id"] = correlation_id
         correlation_token = correlation_id_var.set(correlation_id)

@@ -37,6 +37,7 @@ from airside.problems import RETRY_AFTER_SECONDS
 from airside.runtime import DELIVERY_STOP_SECONDS
 from airside.settings import AirsideSettings, SettingsError
 from airside.supervision import supervised
+from airside.tracing import configure_tracing
 from airside.webhooks.dispatch import Dispatcher
 from airside.webhooks.fanout import webhook_consumers
 
@@ -124,6 +125,7 @@ def run_relay(service: str, settings: AirsideSettings, *, host: str) -> bool:
     """Serve until SIGTERM or SIGINT (uvicorn's handlers), then stop after the batch in hand; False when it
     could not start."""
     configure_logging(f"{service}-relay", settings.log_level)
+    configure_tracing(f"{service}-relay")  # its publish spans, when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/tracing.md)
     app = relay_app(service, settings)
     config = uvicorn.Config(
         app, host=host, port=settings.relay_port, loop="uvloop", http="httptools", log_config=None, access_log=False, lifespan="on"

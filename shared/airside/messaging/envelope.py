@@ -10,7 +10,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from airside.db.columns import utcnow
-from airside.logs import causation_id_var, correlation_id_var, traceparent
+from airside.logs import causation_id_var, correlation_id_var
+from airside.tracing import current_traceparent
 from airside.types import EventDateTime, consuming
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
@@ -88,7 +89,7 @@ class EventDefinition(Generic[PayloadT]):
             dataschema=self.dataschema,
             correlationid=correlation_id_var.get(),
             causationid=causation_id_var.get(),
-            traceparent=traceparent(),
+            traceparent=current_traceparent(),
             data=payload.model_dump(mode="json", exclude_none=True),
         )
 

@@ -33,6 +33,7 @@ from airside.messaging.versions import event_version
 from airside.metrics import CONSUMER_EVENTS, CONSUMER_PENDING, CONSUMER_REDELIVERIES
 from airside.settings import AirsideSettings
 from airside.statements import insert_ignoring_duplicates, insert_many_ignoring_duplicates
+from airside.tracing import consumer_span, tracer
 
 log = logging.getLogger("airside.inbox")
 
@@ -82,6 +83,14 @@ def event_context(event: CloudEvent) -> Iterator[None]:
         correlation_id_var.reset(correlation)
         trace_id_var.reset(trace)
         causation_id_var.reset(causation)
+
+
+def _adopt_delivery_trace(event: CloudEvent, message: Msg) -> None:
+    """With tracing on, the consumer's copy of the event takes the traceparent of its delivery (the relay's
+    publish span, in the envelope's trace): the consumer's span is then the publish span's child."""
+    delivered = message.headers.get("traceparent") if message.headers else None
+    if delivered:
+        event.traceparent = delivered
 
 
 class Consumer:
@@ -165,6 +174,8 @@ class Consumer:
             version = event_version(event.dataschema)
         except EventRefused:
             return None
+        if tracer() is not None:
+            _adopt_delivery_trace(event, message)
         return event if self.spec.accepts(event.type, version) else None
 
     async def _apply_run(self, run: list[tuple[Msg, CloudEvent]]) -> None:
@@ -195,6 +206,8 @@ class Consumer:
             except EnvelopeError as exc:
                 await self._park(message, None, str(exc))
                 return
+            if tracer() is not None:
+                _adopt_delivery_trace(event, message)
         handler = self.spec.handlers.get(event.type)
         if handler is None:
             CONSUMER_EVENTS.labels(self.service, self.name, "ignored").inc()
@@ -253,7 +266,7 @@ class Consumer:
                     outcomes.append("duplicate")
                     continue
                 claimed.discard(event.id)
-                with event_context(event):
+                with event_context(event), consumer_span(self.name, event):
                     await self.spec.handlers[event.type](session, event)
                 outcomes.append("applied")
             if self.spec.before_commit is not None:

@@ -35,6 +35,7 @@ from airside.messaging.streams import stream_for
 from airside.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED, RELAY_LEADER
 from airside.settings import AirsideSettings
 from airside.statements import Runner
+from airside.tracing import end_publish_spans, start_publish_span, tracer
 
 log = logging.getLogger("airside.outbox")
 
@@ -296,10 +297,15 @@ class OutboxRelay:
         for less CPU per message than gathering publish()."""
         js = self.bus.js
         futures: list[asyncio.Future[Any] | BaseException] = []
+        spans = []  # with tracing on (docs/tracing.md): a publish span per event, its traceparent a header
+        tracing = tracer()
         for row in pending:
             try:
                 stream_for(row.subject)  # a subject no stream holds is refused here, not sent
-                futures.append(await js.publish_async(row.subject, row.envelope.encode(), headers={"Nats-Msg-Id": row.msg_id}))
+                headers = {"Nats-Msg-Id": row.msg_id}
+                if tracing is not None:
+                    spans.append(start_publish_span(tracing, row.subject, row.event_id, row.envelope, headers))
+                futures.append(await js.publish_async(row.subject, row.envelope.encode(), headers=headers))
             except Exception as exc:  # noqa: BLE001 - this one did not go out, so the ones after it must not
                 futures.append(exc)
                 break
@@ -316,6 +322,8 @@ class OutboxRelay:
                 results.append(TimeoutError("no PubAck in time"))
             else:
                 results.append(future.exception() or future.result())
+        if spans:
+            end_publish_spans(spans, results)
         return results
 
 
