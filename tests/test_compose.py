@@ -46,7 +46,7 @@ CLUSTER_NODES = {"nats-1", "nats-2", "nats-3"}
 SHARED_ENV = {
     "AIRSIDE_ENV",
     "AIRSIDE_NATS_URL",
-    "AIRSIDE_JWT_SECRET",
+    "AIRSIDE_JWT_SECRET_FILE",
     "AIRSIDE_LOG_LEVEL",
     "AIRSIDE_CORS_ORIGINS",
     "AIRSIDE_STREAM_REPLICAS",
@@ -59,6 +59,9 @@ NATS_PASSWORDS = {f"{user.upper()}_NATS_PASSWORD": f"compose-test-{user}-nats-pa
 REQUIRED = {"AIRSIDE_JWT_SECRET": TEST_SECRET, **NATS_PASSWORDS}
 NATS_AUTH = NATS_CONFIG_DIR / "auth.conf"  # included by every node's config, not a server's config itself
 CLUSTER_URL = "nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222"
+SECRETS_DIR = "/run/secrets/"  # where Compose mounts a service's secrets
+# What a service may be given only as a file: the variables naming the value itself must be absent.
+SECRET_SETTINGS = ("AIRSIDE_JWT_SECRET", "AIRSIDE_NATS_PASSWORD")
 
 
 # --- Compose variable interpolation, as `docker compose` does it -----------------------------------------
@@ -113,6 +116,15 @@ def interpolate(node: Any, env: dict[str, str]) -> Any:
     if isinstance(node, list):
         return [interpolate(value, env) for value in node]
     return node
+
+
+def secret_files(compose: dict[str, Any], name: str) -> dict[str, str]:
+    """The service's `<VARIABLE>_FILE` settings that name one of its Compose secrets: variable -> secret."""
+    files = {}
+    for variable, value in environment_of(compose["services"][name]).items():
+        if variable.endswith("_FILE") and value.startswith(SECRETS_DIR):
+            files[variable] = value.removeprefix(SECRETS_DIR)
+    return files
 
 
 def environment_of(service: dict[str, Any]) -> dict[str, str]:
@@ -335,8 +347,7 @@ def test_interpolation_fails_loudly_without_the_jwt_secret_or_a_nats_password(co
     for missing in REQUIRED:
         with pytest.raises(InterpolationError, match=missing):
             interpolate(compose_raw, {name: value for name, value in REQUIRED.items() if name != missing})
-    for name in SERVICES:
-        assert environment_of(compose_raw["services"][name])["AIRSIDE_JWT_SECRET"].startswith("${AIRSIDE_JWT_SECRET:?")
+    assert compose_raw["x-required-secrets"] == ["${AIRSIDE_JWT_SECRET:?set AIRSIDE_JWT_SECRET}"], "the services read it from a file"
 
 
 # --- 2. what the deployment asks of the file --------------------------------------------------------------------
@@ -364,7 +375,7 @@ def test_each_app_service_is_built_checked_and_configured(compose, name, port):
     prefix = name.upper()
     assert {*SHARED_ENV, f"{prefix}_DATABASE_URL", f"{prefix}_PORT"} <= set(env)
     assert env["AIRSIDE_ENV"] == "production"
-    assert env["AIRSIDE_JWT_SECRET"] == TEST_SECRET
+    assert secret_files(compose, name)["AIRSIDE_JWT_SECRET_FILE"] == "airside_jwt_secret"
     assert env[f"{prefix}_PORT"] == str(port), "the documented port"
     assert env["AIRSIDE_STREAM_REPLICAS"] == "1"
     assert env["AIRSIDE_RELAY"] == "external", "its relay service publishes its outbox, never a request worker"
@@ -615,9 +626,46 @@ def test_every_nats_node_enforces_the_same_users_and_partners_reach_nats(compose
         user = RELAYS.get(name, name)
         env, declared = environment_of(services[name]), environment_of(compose_raw["services"][name])
         assert env["AIRSIDE_NATS_USER"] == user, name
-        assert env["AIRSIDE_NATS_PASSWORD"] == NATS_PASSWORDS[f"{user.upper()}_NATS_PASSWORD"], name
-        assert declared["AIRSIDE_NATS_PASSWORD"].startswith(f"${{{user.upper()}_NATS_PASSWORD:?"), "required, never a default"
+        # Its own user's password, as the secret file made from the variable nats-server reads it from.
+        password = secret_files(compose, name)["AIRSIDE_NATS_PASSWORD_FILE"]
+        assert compose["secrets"][password] == {"environment": f"{user.upper()}_NATS_PASSWORD"}, name
+        assert not any(value.startswith("${") and "NATS_PASSWORD" in value for value in declared.values()), "no password in the environment"
     assert [str(port) for port in services["nats"]["ports"]] == ["4222:4222"]
+
+
+# --- production options ------------------------------------------------------------------------------------
+
+
+def test_secrets_reach_the_services_as_files_never_their_environment(compose):
+    """Every secret a service or relay needs is a `<VARIABLE>_FILE` naming a secret it mounts, made from the
+    required variable of that name; the plain variable is absent (both set is refused by the settings)."""
+    declared = compose["secrets"]
+    used = set()
+    for name in (*SERVICES, *RELAYS):
+        env, files = environment_of(compose["services"][name]), secret_files(compose, name)
+        assert {f"{setting}_FILE" for setting in SECRET_SETTINGS} <= set(files), name
+        assert not set(SECRET_SETTINGS) & set(env), f"{name}: a secret in the environment"
+        assert set(files.values()) == set(compose["services"][name]["secrets"]), f"{name} mounts exactly the secrets it reads"
+        used |= set(files.values())
+    assert set(declared) == used, "every declared secret is read by someone"
+    for secret, source in declared.items():
+        assert set(source) == {"environment"} and source["environment"] in REQUIRED, secret
+
+
+def test_every_container_is_limited_rotates_its_logs_and_runs_read_only(compose):
+    for name, service in compose["services"].items():
+        limits = service.get("deploy", {}).get("resources", {}).get("limits", {})
+        assert {"cpus", "memory"} <= set(limits), f"{name}: CPU and memory limits"
+        reservations = service["deploy"]["resources"].get("reservations", {})
+        assert float(reservations["cpus"]) <= float(limits["cpus"]), name
+        logging = service.get("logging", {})
+        assert logging.get("driver") == "json-file" and {"max-size", "max-file"} <= set(logging.get("options", {})), f"{name}: rotated logs"
+        assert service.get("read_only") is True, f"{name}: read-only root filesystem"
+        writable = {target for _source, target in volume_mounts(service)} | set(service.get("tmpfs", []))
+        if name in SERVICES or name in RELAYS or name == "gateway":
+            assert "/tmp" in writable, name
+    assert {"/var/cache/nginx", "/run"} <= set(compose["services"]["gateway"]["tmpfs"]), "nginx's pid file and proxy buffers"
+    assert "/var/run/postgresql" in compose["services"]["postgres"]["tmpfs"], "the server's socket and lock file"
 
 
 # --- the images ------------------------------------------------------------------------------------------------
@@ -718,11 +766,23 @@ def test_dockerignore_keeps_what_the_images_need_and_drops_the_rest():
 
 
 def local_environment(
-    compose: dict[str, Any], name: str, port: int, *, nats_url: str, database_url: str, local_port: int, entry: str | None = None
+    compose: dict[str, Any],
+    name: str,
+    port: int,
+    *,
+    nats_url: str,
+    database_url: str,
+    local_port: int,
+    secrets_dir: Path,
+    entry: str | None = None,
 ) -> dict[str, str]:
     """The service's environment from compose (or its relay's, `entry`), with `nats`, `postgres` and the port
-    mapped to this machine."""
+    mapped to this machine, and its secrets written to files as Compose mounts them (from the required variables)."""
     env = environment_of(compose["services"][entry or name])
+    secrets_dir.mkdir(parents=True, exist_ok=True)
+    for variable, secret in secret_files(compose, entry or name).items():
+        (secrets_dir / secret).write_text(REQUIRED[compose["secrets"][secret]["environment"]] + "\n")
+        env[variable] = str(secrets_dir / secret)
     prefix = name.upper()
     assert env[f"{prefix}_PORT"] == str(port)
     declared_db = urlsplit(env[f"{prefix}_DATABASE_URL"])
@@ -781,7 +841,13 @@ def test_services_start_with_the_environment_compose_declares(compose, secured_n
     for name, port in SERVICES.items():
         local_ports[name] = free_port()
         env = local_environment(
-            compose, name, port, nats_url=secured_nats.url, database_url=databases.create(f"compose_{name}"), local_port=local_ports[name]
+            compose,
+            name,
+            port,
+            nats_url=secured_nats.url,
+            database_url=databases.create(f"compose_{name}"),
+            local_port=local_ports[name],
+            secrets_dir=tmp_path / "secrets" / name,
         )
         started.append(ImageProcess(image_of(compose, name), local_ports[name], env, tmp_path / "logs" / f"{name}.log").start())
     for process in started:
@@ -836,6 +902,7 @@ def start_the_relays(compose: dict[str, Any], nats_url: str, started: list[Servi
             nats_url=nats_url,
             database_url=service.env[f"{name.upper()}_DATABASE_URL"],
             local_port=service.port,
+            secrets_dir=tmp_path / "secrets" / relay,
             entry=relay,
         )
         process = RelayImageProcess(compose, relay, free_port(), env, tmp_path / "logs" / f"{relay}.log").start()
@@ -853,9 +920,15 @@ def outbox_of(url: str) -> dict[str, Any]:
 def test_production_refuses_to_start_without_the_secret(compose, nats_server, databases, tmp_path, clean_environ, started):
     local_port = free_port()
     env = local_environment(
-        compose, "booking", 8001, nats_url=nats_server.url, database_url=databases.create("compose_no_secret"), local_port=local_port
+        compose,
+        "booking",
+        8001,
+        nats_url=nats_server.url,
+        database_url=databases.create("compose_no_secret"),
+        local_port=local_port,
+        secrets_dir=tmp_path / "secrets",
     )
-    del env["AIRSIDE_JWT_SECRET"]
+    del env["AIRSIDE_JWT_SECRET_FILE"]
     assert env["AIRSIDE_ENV"] == "production"
     log_file = tmp_path / "booking-no-secret.log"
     process = ServiceProcess("booking", local_port, env, log_file).start()
