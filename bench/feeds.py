@@ -36,6 +36,7 @@ import uvloop
 
 from airside.events import flights as flight_events
 from airside_tools.processes import ServiceProcess
+from airside_tools.testing import passes
 from bench import stack
 from bench.loadgen import encode_request
 from bench.targets import bearer
@@ -187,9 +188,9 @@ class Flight:
         return self.std.astimezone(SHANGHAI).date()
 
     def boarding_pass(self, name: str) -> str:
-        """An IATA BCBP (Resolution 792, format M) single-leg string, as the reception scanner reads it."""
-        day = self.flight_date.timetuple().tm_yday
-        return f"M1{name:<20}EBENCH01{STATION}CTU{self.carrier:<3}{self.number:<5}{day:03d}Y002A0012 100"
+        return passes.boarding_pass(
+            name, carrier=self.carrier, number=self.number, flight_date=self.flight_date, origin=STATION, destination="CTU", pnr="BENCH01"
+        )
 
 
 async def departing_flight(nats_url: str, lounge: ServiceProcess, desk: dict[str, str]) -> Flight:

@@ -23,6 +23,7 @@ import nats
 
 from airside.events import flights as flight_events
 from airside.messaging.envelope import CloudEvent
+from airside_tools.testing import passes
 from airside_tools.testing.events import published_events
 from airside_tools.testing.harness import auth, wait_for
 
@@ -111,12 +112,12 @@ class Flight:
         return body
 
 
-def boarding_pass(name: str, flight: Flight, *, seat: str = "002A", pnr: str = "ABC123") -> str:
-    """An IATA BCBP (Resolution 792, format M) single-leg string, as the reception scanner reads it."""
-    day_of_year = flight.flight_date.timetuple().tm_yday
-    return (
-        f"M1{name:<20}E{pnr:<7}{flight.origin}{flight.destination}{flight.carrier:<3}{flight.number:<5}{day_of_year:03d}Y{seat:<4}0012 100"
-    )
+def boarding_pass(name: str, flight: Flight, *, seat: str = "002A", pnr: str = "ABC123", cabin: str = "Y") -> str:
+    """The pass of a passenger of `flight`, as the reception scanner reads it."""
+    return passes.boarding_pass(
+        name, carrier=flight.carrier, number=flight.number, flight_date=flight.flight_date, origin=flight.origin,
+        destination=flight.destination, cabin=cabin, seat=seat, pnr=pnr,
+    )  # fmt: skip
 
 
 def letters(index: int, width: int = 3) -> str:

@@ -14,6 +14,7 @@ from airside.events import booking as booking_events
 from airside.events import flights as flight_events
 from airside.events.common import FlightInfo, Money, Passenger
 from airside.messaging.envelope import CloudEvent, EventDefinition
+from airside_tools.testing import passes
 from airside_tools.testing.harness import auth, wait_for
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -183,8 +184,10 @@ async def expected_visit(client, order_id: str, *, version: int = 1, lounge: str
 
 
 def boarding_pass(
-    name: str, flight_no: str, flight_date: date, *, origin: str = "PEK", destination: str = "KMG", seat: str = "002A"
+    name: str, flight_no: str, flight_date: date, *, origin: str = "PEK", destination: str = "KMG", seat: str = "002A", cabin: str = "Y"
 ) -> str:
-    """A single-leg IATA BCBP (format M) string with mandatory items only."""
+    """The pass of a passenger of `flight_no` (a two-character carrier and its number); `cabin` is the compartment code."""
     carrier, number = flight_no[:2], flight_no[2:]
-    return f"M1{name:<20}EABC123 {origin}{destination}{carrier} {number:<5}{flight_date.timetuple().tm_yday:03d}Y{seat:<4}0012 100"
+    return passes.boarding_pass(
+        name, carrier=carrier, number=number, flight_date=flight_date, origin=origin, destination=destination, cabin=cabin, seat=seat
+    )

@@ -1,5 +1,5 @@
 // The concierge dispatch board (docs/console.md): a station's orders of one local day and where each stands.
-import { addLabels, api, applyLabels, claims, element, every, formatTime, openFeed, say, startConsole, t, token } from "./console.js";
+import { addLabels, api, applyLabels, claims, element, every, formatTime, openFeed, say, startConsole, t, token, Versions } from "./console.js";
 
 const STATUSES = ["requested", "confirmed", "assigned", "in_service", "in_lounge", "completed", "no_show", "cancelled"];
 // Events that ask the lead to act: the row is marked until the order changes again.
@@ -63,7 +63,7 @@ addLabels({
 });
 
 const orders = new Map(); // order id -> order, with `attention` when an event asked for it
-const versions = new Map();
+const versions = new Versions();
 const stationInput = document.getElementById("station");
 const dayInput = document.getElementById("day");
 const zones = new Map(); // station code -> IANA time zone, from GET /v1/stations
@@ -109,7 +109,7 @@ async function snapshot() {
   orders.clear();
   for (const order of found) {
     orders.set(order.id, order);
-    versions.set(order.id, Math.max(versions.get(order.id) ?? 0, order.version));
+    versions.note(order);
   }
   render();
 }
@@ -117,8 +117,7 @@ async function snapshot() {
 function changed(type) {
   return (frame) => {
     const order = frame.data.order;
-    if ((versions.get(order.id) ?? 0) > order.version) return;
-    versions.set(order.id, order.version);
+    if (!versions.take(order)) return;
     const shown = orders.has(order.id);
     if (frame.feed?.leaves || order.station !== stationInput.value || localDay(order.meet_at) !== dayInput.value) {
       if (shown) orders.delete(order.id);

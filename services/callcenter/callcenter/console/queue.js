@@ -1,6 +1,6 @@
 // The agent queue (docs/console.md): the unassigned tickets an agent may claim, with SLA countdowns that
 // turn amber at the warning (80% of the target used) and red at the breach.
-import { addLabels, api, applyLabels, element, every, openFeed, say, startConsole, t, token } from "./console.js";
+import { addLabels, api, applyLabels, element, every, openFeed, say, startConsole, t, token, Versions } from "./console.js";
 
 addLabels({
   en: {
@@ -44,14 +44,8 @@ addLabels({
 const QUEUED = new Set(["new", "open"]);
 const WARNING_AT = 0.8; // the share of a target's time after which callcenter sends its SLA warning
 const tickets = new Map(); // ticket id -> ticket as GET /v1/tickets/{id} shows it, plus `warned`
-const versions = new Map();
+const versions = new Versions();
 let feed = null;
-
-function newer(ticket) {
-  if ((versions.get(ticket.id) ?? 0) > ticket.version) return false;
-  versions.set(ticket.id, ticket.version);
-  return true;
-}
 
 const target = (ticket) => (ticket.first_responded_at ? "resolution" : "first_response");
 const due = (ticket) => ticket[`${target(ticket)}_due`];
@@ -99,7 +93,7 @@ function render() {
 }
 
 function keep(ticket) {
-  if (!newer(ticket)) return;
+  if (!versions.take(ticket)) return;
   if (QUEUED.has(ticket.status) && !ticket.assignee) tickets.set(ticket.id, { warned: tickets.get(ticket.id)?.warned || {}, ...ticket });
   else tickets.delete(ticket.id);
 }
@@ -108,7 +102,7 @@ async function snapshot() {
   const found = (await Promise.all([...QUEUED].map((status) => every("../v1/tickets", { status })))).flat();
   tickets.clear();
   for (const ticket of found) if (!ticket.assignee) tickets.set(ticket.id, { warned: {}, ...ticket });
-  for (const ticket of found) versions.set(ticket.id, Math.max(versions.get(ticket.id) ?? 0, ticket.version));
+  for (const ticket of found) versions.note(ticket);
   render();
 }
 
@@ -118,8 +112,8 @@ const fetchTicket = (id) => api(`../v1/tickets/${encodeURIComponent(id)}`);
 async function changed(frame) {
   const snapshot = frame.data.ticket;
   if (frame.feed?.leaves || snapshot.assignee || !QUEUED.has(snapshot.status)) {
-    if (newer(snapshot)) tickets.delete(snapshot.id);
-  } else if ((versions.get(snapshot.id) ?? 0) <= snapshot.version) {
+    if (versions.take(snapshot)) tickets.delete(snapshot.id);
+  } else if (!versions.outdated(snapshot)) {
     // A ticket on the page takes the frame's fields and the due times the feed read; a new one is read whole.
     const held = tickets.get(snapshot.id);
     keep(held && frame.feed?.sla ? { ...held, ...snapshot, ...frame.feed.sla } : await fetchTicket(snapshot.id));

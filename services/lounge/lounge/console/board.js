@@ -1,5 +1,5 @@
 // The lounge reception board (docs/console.md): guests in, capacity, boarding calls, check-in by boarding pass.
-import { addLabels, api, applyLabels, element, every, formatTime, openFeed, say, startConsole, t, token } from "./console.js";
+import { addLabels, api, applyLabels, element, every, formatTime, openFeed, say, startConsole, t, token, Versions } from "./console.js";
 
 addLabels({
   en: {
@@ -53,16 +53,10 @@ addLabels({
 });
 
 const rows = new Map(); // visit id -> board row
-const versions = new Map(); // visit id -> newest visit version seen, so an older frame never undoes a newer one
+const versions = new Versions();
 const params = new URLSearchParams(location.search);
 const loungeSelect = document.getElementById("lounge");
 let feed = null;
-
-function newer(visit) {
-  if ((versions.get(visit.id) ?? 0) > visit.version) return false;
-  versions.set(visit.id, visit.version);
-  return true;
-}
 
 function rowOf(visit) {
   return {
@@ -119,7 +113,7 @@ async function snapshot() {
 // A change frame: the visit as published, and (when the feed adds them) the board row and occupancy.
 async function applyVisit(frame, change) {
   const visit = frame.data.visit;
-  if (visit.lounge_id !== lounge() || !newer(visit)) return;
+  if (visit.lounge_id !== lounge() || !versions.take(visit)) return;
   change(visit, frame.feed || {});
   render();
   if (frame.feed?.occupancy) showOccupancy(frame.feed.occupancy);
@@ -191,7 +185,7 @@ async function checkIn(event) {
   try {
     const body = { ...scanned(), guests: Number(document.getElementById("guests").value || 0) };
     const visit = await api(`../v1/lounges/${encodeURIComponent(lounge())}/visits`, { method: "POST", body, idempotent: true });
-    if (newer(visit)) rows.set(visit.id, rowOf(visit));
+    if (versions.take(visit)) rows.set(visit.id, rowOf(visit));
     render();
     say(t("checked_in", { name: visit.passenger_name || "–", flight: visit.flight.flight_no }));
     document.getElementById("boarding-pass").value = "";

@@ -92,6 +92,30 @@ export function element(tag, attributes = {}, ...children) {
   return made;
 }
 
+// The newest version seen of each record (visit, ticket, order), so a frame older than what the page holds, or a
+// snapshot read before a frame, never undoes a newer change.
+export class Versions {
+  constructor() {
+    this.seen = new Map();
+  }
+
+  outdated(record) {
+    return (this.seen.get(record.id) ?? 0) > record.version;
+  }
+
+  // True, and remembered, when `record` is at least as new as what was seen of it.
+  take(record) {
+    if (this.outdated(record)) return false;
+    this.seen.set(record.id, record.version);
+    return true;
+  }
+
+  // A record a snapshot read: remembered, never going back.
+  note(record) {
+    this.seen.set(record.id, Math.max(this.seen.get(record.id) ?? 0, record.version));
+  }
+}
+
 // --- the token: kept for this tab's session only -------------------------------------------------
 
 export function token() {
