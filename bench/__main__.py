@@ -1,7 +1,9 @@
-"""`make bench`: ceilings C1-C6, then targets P1-P7, P9 and P10, in one run; one table, one JSON file.
+"""`make bench`: ceilings C1-C6, then targets P1-P7, P9 and P10, booking's scale-out (P11) and
+tracing's cost (P12), in one run; one table, one JSON file.
 
 Order matters on a 2-core machine: ceilings first on a quiet machine, read-only targets (P5, P4)
-before the write floods (P2, P1), P10 once the lounge is quiet again, and P7 last with everything else stopped.
+before the write floods (P2, P1), P10 once the lounge is quiet again, P11 and P12 on booking processes
+of their own, and P7 last with everything else stopped.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from airside.settings import AirsideSettings
 from airside_tools.processes import ServiceProcess
 from airside_tools.webhook_receiver import Certificates, ReceiverProcess
-from bench import ceilings, datagen, feeds, makerun, pipeline, stack, targets, webhooks
+from bench import ceilings, datagen, feeds, makerun, pipeline, scaleout, stack, targets, tracing, webhooks
 from bench.report import Row, machine, render, write
 
 SERVICES = ("booking", "lounge", "callcenter")
@@ -188,6 +190,19 @@ async def run(args: argparse.Namespace) -> int:
                 raw["P10"] = await feeds.p10(
                     processes["lounge"], nats.url, clients=args.feed_clients, check_ins=args.feed_check_ins, rate=args.feed_rate
                 )
+
+            if wanted(args, "P11", "P12"):
+                # Their booking processes start and stop per run: booking's own make way (its relay holds the
+                # relay lock for good), and the lounge and call center pause as in P1.
+                for process in (processes["booking"], *([relays["booking"]] if "booking" in relays else [])):
+                    await asyncio.to_thread(process.stop)
+                with scaleout.paused(pid for name, pid in {**pids, **relay_pids}.items() if not name.startswith("booking")):
+                    if wanted(args, "P11"):
+                        log("P11 booking on 1, 2 and 3 replicas, round-robin from the load generator, one relay")
+                        raw["P11"] = await scaleout.p11(urls["booking"], nats.url, tmp / "logs", data, seconds=seconds)
+                    if wanted(args, "P12"):
+                        log("P12 P1's orders with tracing off and on (OTLP/HTTP to a local receiver), twice each")
+                        raw["P12"] = await tracing.p12(urls["booking"], nats.url, tmp / "logs", data, seconds=seconds)
         finally:
             for process in (*relays.values(), *processes.values(), *([receiver] if receiver else [])):
                 process.stop()
@@ -310,9 +325,39 @@ def table(raw: dict[str, Any]) -> list[Row]:
         growth = p10["rss_growth_mb"]
         what = f"lounge RSS growth, {p10['rss_before_mb']:.0f} MB idle -> peak with {p10['connected']:,} clients"
         rows.append(Row("P10", what, growth, "MB", target="< 100 MB", ok=p10["connected"] == p10["clients"] and growth < 100))
+    if "P11" in raw:
+        rows += scale_out_rows(raw["P11"])
+    if "P12" in raw:
+        rows += tracing_rows(raw["P12"])
     if "P7" in raw:
         seconds = raw["P7"]["seconds"]
         rows.append(Row("P7", "make run, fresh venv, warm pip cache -> ready", seconds, "s", target="< 30 s", ok=seconds < 30))
+    return rows
+
+
+def tracing_rows(p12: dict[str, Any]) -> list[Row]:
+    """Tracing on against off (docs/tracing.md): the ratio is the cost; informational, no target."""
+    off, on = p12["off"], p12["on"]
+    return [
+        Row("P12", "POST /v1/orders, tracing off (median of 2)", off["orders_per_second"], "req/s"),
+        Row("P12", "same, tracing on: OTLP/HTTP to a local receiver", on["orders_per_second"], "req/s", off["orders_per_second"], "off"),
+        Row("P12", "booking worker CPU per order, tracing on", on["worker_cpu_ms_per_order"], "ms", off["worker_cpu_ms_per_order"], "off"),
+        Row("P12", "booking relay CPU per order, tracing on", on["relay_cpu_ms_per_order"], "ms", off["relay_cpu_ms_per_order"], "off"),
+        Row("P12i", "spans received per order (info)", p12["spans_per_order"], "spans"),
+    ]
+
+
+def scale_out_rows(p11: dict[str, Any]) -> list[Row]:
+    """Booking's replicas on one database and one relay, all on this machine's cores (docs/capacity.md)."""
+    runs = p11["runs"]
+    one = runs["1"]["orders_per_second"]
+    rows = []
+    for count, run in runs.items():
+        label = f"{count} booking replica{'s' if count != '1' else ''}"
+        what = f"POST /v1/orders, {label}, round-robin, {p11['cpus']} cores"
+        rows.append(Row("P11", what, run["orders_per_second"], "req/s", one, "1 replica"))
+        what = f"relay publish rate, {label}; {run['backlog_at_end']:,} left at the end"
+        rows.append(Row("P11", what, run["events_published_per_second"], "ev/s", run["events_written_per_second"], "written"))
     return rows
 
 

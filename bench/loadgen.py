@@ -104,18 +104,20 @@ def summarise(tally: Tally, seconds: float) -> dict[str, Any]:
     }
 
 
-async def _connect(host: str, port: int, count: int) -> list[Connection]:
+async def _connect(spec: dict[str, Any]) -> list[Connection]:
+    """The spec's connections; with `ports` (replicas of one service), dealt round-robin among them."""
     loop = asyncio.get_running_loop()
+    ports = spec.get("ports") or [spec["port"]]
     connections = []
-    for _ in range(count):
-        _transport, protocol = await loop.create_connection(Connection, host, port)
+    for index in range(spec["connections"]):
+        _transport, protocol = await loop.create_connection(Connection, spec["host"], ports[index % len(ports)])
         connections.append(protocol)
     return connections
 
 
 async def closed_model(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
     """Every connection sends its next request as soon as the last one answered: the server's ceiling."""
-    connections = await _connect(spec["host"], spec["port"], spec["connections"])
+    connections = await _connect(spec)
     warmup, duration = spec.get("warmup", 1.0), spec["duration"]
     start = time.perf_counter()
     measure_from, stop_at = start + warmup, start + warmup + duration
@@ -148,7 +150,7 @@ async def open_model(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
 
     With `once`, each request of the list is sent exactly once (unique ids, e.g. orders to complete).
     """
-    connections = await _connect(spec["host"], spec["port"], spec["connections"])
+    connections = await _connect(spec)
     rate, warmup = float(spec["rate"]), spec.get("warmup", 1.0)
     total = len(raws) if spec.get("once") else int(rate * (warmup + spec["duration"]))
     idle: asyncio.Queue[Connection] = asyncio.Queue()
@@ -199,7 +201,8 @@ async def open_model(spec: dict[str, Any], raws: list[bytes]) -> dict[str, Any]:
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
-    raws = [encode_request(spec["host"], spec["port"], request) for request in spec["requests"]]
+    port = spec.get("port") or spec["ports"][0]
+    raws = [encode_request(spec["host"], port, request) for request in spec["requests"]]
     if spec["mode"] == "closed":
         return await closed_model(spec, raws)
     return await open_model(spec, raws)

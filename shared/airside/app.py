@@ -147,6 +147,9 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         # No route ends in a slash: `/v1/members/4%2F` (a path parameter holding a slash) is a 404 problem,
         # not a 307 to another URL that no document lists.
         redirect_slashes=False,
+        # Our own server span (airside.tracing) names the route, never the path or query, which may hold a
+        # phone number: FastAPI's native spans, metrics and log records would add a second span carrying both.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.service_name = definition.name
     drain = Drain(settings.drain_seconds)
