@@ -21,7 +21,7 @@ BROWSER_DIR := clients/browser
 BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.installed-stamp
 CHROMIUM ?= $(or $(AIRSIDE_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: install browser run test lint format typescript-client test-lane-packages test-shared test-services test-system test-e2e clean
+.PHONY: install browser promtool run test lint format typescript-client test-lane-packages test-shared test-services test-system test-e2e clean
 
 $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml tools/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airside needs Python 3.11 or newer")'
@@ -49,12 +49,21 @@ $(BROWSER_STAMP): $(BROWSER_DIR)/package-lock.json
 	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(BROWSER_STAMP)
 
-# Chromium for tests/browser, where this user may install it (root, or sudo without a password), with a CJK font
-# for the Chinese labels; where it cannot, the browser tests report that they skipped, and why.
+# Debian packages some tests need, where this user may install them: as root, or through sudo without a password.
+APT_INSTALL = sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
+	$$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends
+
+# Chromium for tests/browser, with a CJK font for the Chinese labels; where it cannot be installed, the browser
+# tests report that they skipped, and why.
 browser: $(BROWSER_STAMP)
-	@test -x $(CHROMIUM) || { sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
-		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; } \
+	@test -x $(CHROMIUM) || { $(APT_INSTALL) chromium fonts-wqy-microhei; } \
 		|| echo "Chromium could not be installed: the browser tests (tests/browser) will say they skipped"
+
+# promtool (Debian's prometheus package) for tests/test_prometheus_rules.py; without it those tests say they skipped.
+# Where systemd runs, the package also starts a Prometheus on :9090 that nothing here needs (systemctl disable --now prometheus).
+promtool:
+	@command -v promtool >/dev/null || { $(APT_INSTALL) prometheus; } \
+		|| echo "promtool could not be installed: tests/test_prometheus_rules.py will say it skipped"
 
 $(TS_DIR)/src/generated/%.ts: docs/openapi/%.json $(TS_STAMP)
 	$(TS_DIR)/node_modules/.bin/openapi-typescript $< --output $@ --silent
@@ -98,8 +107,8 @@ test-shared: install
 test-services: install
 	@for s in $(SERVICES); do echo "== $$s"; $(PYTEST) services/$$s/tests || exit 1; done
 
-# tests/browser among them: Chromium and the driver first (`browser`).
-test-system: install browser
+# tests/browser among them: Chromium and the driver first (`browser`); promtool for the alert rules' tests.
+test-system: install browser promtool
 	$(PYTEST) tests --ignore=tests/e2e
 
 # The journeys run in an interpreter of their own, so their service set stops before the rest runs.

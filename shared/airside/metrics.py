@@ -22,6 +22,8 @@ CONSUMER_EVENTS = Counter(
 CONSUMER_PENDING = Gauge("airside_consumer_pending", "Messages not yet delivered to the consumer (lag)", ["service", "consumer"])
 CONSUMER_REDELIVERIES = Counter("airside_consumer_redeliveries_total", "Messages delivered more than once", ["service", "consumer"])
 DEAD_LETTERS = Gauge("airside_dead_letters", "Events parked in the dead-letter table", ["service"])
+# NATS as /readyz reports it (docs/events.md, rule 5), set at each scrape: what the NATS-disconnected alert reads.
+NATS_CONNECTED = Gauge("airside_nats_connected", "1 while NATS is connected and answering, 0 while it is away or degraded", ["service"])
 METRICS_AGE = Gauge(
     "airside_metrics_age_seconds",
     "Seconds since the gauges read from each source (database, nats) were last refreshed; large means stale",
@@ -51,3 +53,7 @@ WEBHOOK_PENDING = Gauge(
 # Live feeds (docs/feeds.md): clients connected now, and clients dropped for not reading.
 FEED_CLIENTS = Gauge("airside_feed_clients", "Clients connected to a live feed", ["service"])
 FEED_DROPPED = Counter("airside_feed_clients_dropped_total", "Feed clients dropped because they did not read", ["service"])
+# SLA breaches (docs/callcenter.md), counted once the timer pass that fired them has committed.
+SLA_BREACHES = Counter(
+    "airside_sla_breaches_total", "Ticket SLA targets breached, by target (first_response, resolution)", ["service", "target"]
+)

@@ -17,7 +17,7 @@ from airside.db.database import Database
 from airside.messaging.bus import Bus
 from airside.messaging.inbox import Consumer, count_parked
 from airside.messaging.outbox import backlog
-from airside.metrics import DEAD_LETTERS, METRICS_AGE, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
+from airside.metrics import DEAD_LETTERS, METRICS_AGE, NATS_CONNECTED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 
 log = logging.getLogger("airside.metrics")
 
@@ -34,10 +34,11 @@ class MetricsRefresher:
         self.read_at: dict[str, float | None] = {"database": None, "nats": None}
 
     def report_ages(self) -> None:
-        """At scrape time: how long ago each source was last read."""
+        """At scrape time: how long ago each source was last read, and whether NATS answers now."""
         now = time.monotonic()
         for source, read_at in self.read_at.items():
             METRICS_AGE.labels(self.service, source).set(math.inf if read_at is None else round(now - read_at, 3))
+        NATS_CONNECTED.labels(self.service).set(1 if self.bus.status == "connected" else 0)
 
     async def run(self) -> None:
         await asyncio.gather(self._every_interval("database", self.read_database), self._every_interval("nats", self.read_nats))

@@ -5,6 +5,7 @@ import asyncio
 from datetime import date, timedelta
 
 from cc_support import DAY, frozen, iso, local, new_station, open_ticket, outbox
+from prometheus_client import REGISTRY
 
 from airside_tools.testing.harness import auth, in_process, settings_for_test
 from callcenter.main import SERVICE
@@ -136,3 +137,24 @@ async def test_one_pass_reaches_a_ticket_behind_more_due_tickets_than_a_batch(cl
     assert await fire(callcenter, local(day, 9, 20)) >= 2 * (len(ahead) + 1)  # a warning and a breach each
     assert (await counts(callcenter, last["id"]))["breached"] == ["first_response"]
     assert (await counts(callcenter, ahead[0]["id"]))["breached"] == ["first_response"]
+
+
+def breaches_counted(target: str) -> float:
+    return REGISTRY.get_sample_value("airside_sla_breaches_total", {"service": SERVICE.name, "target": target}) or 0.0
+
+
+async def test_a_breach_is_counted_for_the_alerts_once_its_pass_commits(client, callcenter):
+    """airside_sla_breaches_total (deploy/prometheus, docs/operations.md): a pass rolled back counts nothing."""
+    station = await new_station(callcenter)
+    staff = auth("agent", stations=[station])
+    with frozen(local(DAY, 10)):
+        await open_ticket(client, staff, station, priority="P1")  # 15 min first response
+    before = {target: breaches_counted(target) for target in ("first_response", "resolution")}
+    async with callcenter.runtime.db.session() as session:
+        assert await run_timers(session=session, now=local(DAY, 10, 16))
+        await session.rollback()
+    assert breaches_counted("first_response") == before["first_response"]
+    await fire(callcenter, local(DAY, 10, 16))
+    await fire(callcenter, local(DAY, 10, 17))
+    assert breaches_counted("first_response") == before["first_response"] + 1
+    assert breaches_counted("resolution") == before["resolution"]

@@ -9,11 +9,13 @@ the events, so a restarted service or a second replica finds nothing left to fir
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import event, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from airside.events import callcenter as cc_events
 from airside.messaging.outbox import record
+from airside.metrics import SLA_BREACHES
 from callcenter.sla.deadlines import BITS, BREACHED, ESCALATED_2, WARNING, firings_due, next_check
 from callcenter.sla.service import calendar_for, policy_minutes
 from callcenter.tickets import records
@@ -24,6 +26,19 @@ from callcenter.tickets.transitions import TicketStatus
 
 BATCH = 100
 AUTO_CLOSE_AFTER = timedelta(hours=72)
+# Breaches this pass recorded, counted in airside_sla_breaches_total only once its transaction commits.
+_BREACHES = "callcenter.sla_breaches"
+
+
+@event.listens_for(Session, "after_commit")
+def _count_breaches_after_commit(session: Session) -> None:
+    for target in session.info.pop(_BREACHES, []):
+        SLA_BREACHES.labels("callcenter", target).inc()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_breaches_after_rollback(session: Session) -> None:
+    session.info.pop(_BREACHES, None)
 
 
 async def _claim(session: AsyncSession, ticket: Ticket, **values: object) -> bool:
@@ -95,6 +110,7 @@ async def fire_sla(*, session: AsyncSession, now: datetime) -> int:
                     cc_events.TicketEscalated(ticket=snapshot, level=1, target=target),
                     subject=ticket.id,
                 )
+                session.info.setdefault(_BREACHES, []).append(target)
             elif kind == ESCALATED_2:
                 record(
                     session,
