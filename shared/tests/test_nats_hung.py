@@ -120,6 +120,12 @@ async def _connected(service: InProcessService) -> bool:
     return not await _degraded(service)
 
 
+async def _gauge_says(service: InProcessService, connected: int) -> None:
+    """airside_nats_connected, which the NATS-disconnected alert reads (docs/operations.md), agrees with readiness."""
+    text = (await service.client.get("/metrics")).text
+    assert f'airside_nats_connected{{service="probe"}} {float(connected)}' in text
+
+
 async def _delete_streams(url: str) -> None:
     nc = await nats.connect(url)
     try:
@@ -148,11 +154,13 @@ async def test_readiness_reports_nats_degraded_within_seconds_of_any_fault_and_c
             started = time.monotonic()
             await wait_for(lambda: _degraded(service), timeout=30, what="a hung NATS reported degraded")
             noticed = time.monotonic() - started
+            await _gauge_says(service, 0)
     elif fault == "crashed":
         own_nats.kill()
         started = time.monotonic()
         await wait_for(lambda: _degraded(service), timeout=30, what="a crashed NATS reported degraded")
         noticed = time.monotonic() - started
+        await _gauge_says(service, 0)
         own_nats.start()
     else:
         await _delete_streams(own_nats.url)
@@ -162,6 +170,8 @@ async def test_readiness_reports_nats_degraded_within_seconds_of_any_fault_and_c
         assert posted.status_code == 201, posted.text
         await wait_for(lambda: _degraded(service), timeout=30, what="refused publishes reported degraded")
         noticed = time.monotonic() - started
+        await _gauge_says(service, 0)
         await _declare_streams(own_nats.url)
     assert noticed < DEGRADED_WITHIN, f"{fault}: degraded reported after {noticed:.1f}s"
     await wait_for(lambda: _connected(service), timeout=60, what=f"NATS connected again after {fault}")
+    await _gauge_says(service, 1)
