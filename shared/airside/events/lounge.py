@@ -12,7 +12,24 @@ from airside.types import EventDateTime, IsoDate
 PRODUCER = "lounge"
 
 
-class VisitSnapshot(BaseModel):
+class EntryPayer(BaseModel):
+    """Who pays for a visit's entry (docs/lounge.md "Carrier-paid entitlement"): member, carrier or guest;
+    absent on visits from before carriers (a member's, or a walk-in's). When the carrier pays: the contract
+    and the version of its term in force at check-in, its rate per passenger, the cabin (BCBP compartment
+    code) and the guests within and beyond the contract's allowance."""
+
+    payer: str | None = None
+    carrier: str | None = None
+    contract_id: str | None = None
+    contract_version: int | None = None
+    rate_minor: int | None = None
+    currency: str | None = None
+    cabin: str | None = None
+    guests_carrier_paid: int | None = None
+    guests_billed: int | None = None
+
+
+class VisitSnapshot(EntryPayer):
     id: str
     version: int
     lounge_id: str
@@ -27,6 +44,7 @@ class VisitSnapshot(BaseModel):
     checked_in_at: EventDateTime
     checked_out_at: EventDateTime | None = None
     boarding_call_at: EventDateTime | None = None
+    passenger_name: str | None = None  # as on the boarding pass (SURNAME/GIVEN), or the member's name
 
 
 class VisitEvent(BaseModel):
@@ -95,6 +113,22 @@ class StockAdjusted(BaseModel):
     lines: list[StockCountLine]
 
 
+class EntryRefused(BaseModel):
+    """A passenger of a carrier with a lounge contract here turned away: the contract does not cover them."""
+
+    id: str
+    lounge_id: str
+    station: str
+    carrier: str
+    contract_id: str | None = None
+    flight_no: str
+    flight_date: IsoDate
+    cabin: str | None = None
+    passenger_name: str
+    reason: str  # not_entitled; a string, so a consumer never refuses a reason it does not know yet
+    refused_at: EventDateTime
+
+
 class RequisitionLine(BaseModel):
     sku: str
     qty: int
@@ -129,6 +163,12 @@ sale_completed = define("airside.lounge.sale.completed", SaleCompleted, "A bill 
 sale_voided = define("airside.lounge.sale.voided", SaleVoided, "A sale line was voided with a reason.", producer=PRODUCER)
 stock_low = define("airside.lounge.stock.low", StockLow, "A SKU fell to or below its reorder point.", producer=PRODUCER)
 stock_adjusted = define("airside.lounge.stock.adjusted", StockAdjusted, "A stock count set stock to what was counted.", producer=PRODUCER)
+entry_refused = define(
+    "airside.lounge.entry.refused",
+    EntryRefused,
+    "A carrier's passenger was turned away at a lounge as not entitled under the carrier's contract.",
+    producer=PRODUCER,
+)
 requisition_submitted = define(
     "airside.lounge.requisition.submitted", RequisitionEvent, "A purchase requisition was submitted.", producer=PRODUCER
 )
@@ -156,6 +196,24 @@ _VISIT = {
     "checked_in_at": "2026-12-23T22:50:00Z",
     "boarding_call_at": "2026-12-24T00:55:00Z",
 }
+_CARRIER_VISIT = {
+    **_VISIT,
+    "id": "5b1e8d3c-7a2f-4c9e-8d6b-0e4f2a9c1b75",
+    "member_id": None,
+    "order_id": None,
+    "passenger_name": "ZHANG/WEI",
+    "entitlement": "carrier",
+    "payer": "carrier",
+    "carrier": "CA",
+    "contract_id": "ctr_6f3b2a9d1c7e4f08",
+    "contract_version": 2,
+    "rate_minor": 20000,
+    "currency": "CNY",
+    "cabin": "J",
+    "guests": 2,
+    "guests_carrier_paid": 1,
+    "guests_billed": 1,
+}
 _LINE = {
     "line_id": "3e1b7c9a-2d4f-4b8e-a6c0-1f5d9e2a7b64",
     "sku": "TEA-LONGJING",
@@ -174,7 +232,20 @@ _REQUISITION = {
     "lines": [{"sku": "TEA-LONGJING", "qty": 200}, {"sku": "WATER-500", "qty": 480}],
 }
 EXAMPLES: dict[str, dict[str, Any]] = {
-    visit_checked_in.type: {"visit": _VISIT},
+    visit_checked_in.type: {"visit": _CARRIER_VISIT},
+    entry_refused.type: {
+        "id": "2c7f9e4a-1b3d-4e8f-9a6c-5d0b8e2f7a13",
+        "lounge_id": "PEK-T3-F",
+        "station": "PEK",
+        "carrier": "CA",
+        "contract_id": "ctr_6f3b2a9d1c7e4f08",
+        "flight_no": "CA1831",
+        "flight_date": "2026-12-24",
+        "cabin": "Y",
+        "passenger_name": "WANG/FANG",
+        "reason": "not_entitled",
+        "refused_at": "2026-12-23T22:52:00Z",
+    },
     visit_checked_out.type: {"visit": {**_VISIT, "version": 2, "status": "checked_out", "checked_out_at": "2026-12-23T23:55:00Z"}},
     visit_boarding_call_due.type: {"visit": _VISIT},
     visit_flight_changed.type: {
