@@ -31,9 +31,13 @@ class Role(StrEnum):
     station_manager = "station_manager"
     admin = "admin"
     service = "service"
+    carrier = "carrier"  # an airline reading its own settlement statements (docs/carriers.md); not staff
 
 
-STAFF_ROLES = frozenset(Role) - {Role.member}
+# The roles that are not staff: a member acts for themself, a carrier for its own designator; neither has stations.
+PARTY_ROLES = frozenset({Role.member, Role.carrier})
+STAFF_ROLES = frozenset(Role) - PARTY_ROLES
+CARRIER_PATTERN = "^[A-Z0-9]{2}$"
 VERIFIED_CACHE_SIZE = 4096
 ALL_STATIONS = "*"
 
@@ -50,6 +54,7 @@ class Claims(BaseModel):
     roles: Annotated[list[Annotated[str, StringConstraints(max_length=100)]], Field(max_length=50)]
     stations: Annotated[list[StationCode | Literal["*"]], Field(max_length=500)] | None = None
     member_id: RecordId | None = None
+    carrier: Annotated[str, StringConstraints(pattern=CARRIER_PATTERN)] | None = None
     exp: int | float
 
     def principal(self) -> Principal:
@@ -58,8 +63,11 @@ class Claims(BaseModel):
             raise ValueError("no known role")
         if Role.member in roles and self.member_id is None:
             raise ValueError("a member token needs member_id")
+        if Role.carrier in roles and self.carrier is None:
+            raise ValueError("a carrier token needs carrier")
         stations = frozenset(self.stations or ()) if roles & STAFF_ROLES else frozenset()  # stations scope staff, not members
-        return Principal(sub=self.sub, roles=roles, stations=stations, member_id=self.member_id)
+        carrier = self.carrier if Role.carrier in roles else None
+        return Principal(sub=self.sub, roles=roles, stations=stations, member_id=self.member_id, carrier=carrier)
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class Principal:
     roles: frozenset[Role]
     stations: frozenset[str]
     member_id: str | None = None
+    carrier: str | None = None  # the designator a carrier token acts for
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
@@ -87,6 +96,10 @@ class Principal:
 
     def owns_member(self, member_id: str) -> bool:
         return self.member_id is not None and self.member_id == member_id
+
+    def is_carrier(self, designator: str) -> bool:
+        """A carrier token acting for this airline."""
+        return Role.carrier in self.roles and self.carrier == designator
 
     def station_filter(self) -> frozenset[str] | None:
         """The stations a listing is limited to, or None for all of them."""
@@ -179,6 +192,7 @@ def issue_token(
     stations: Iterable[str] = (),
     sub: str | None = None,
     member_id: str | None = None,
+    carrier: str | None = None,
     ttl_seconds: int = 3600,
 ) -> str:
     """A development token signed with the running set's HS256 secret."""
@@ -194,6 +208,8 @@ def issue_token(
     }
     if member_id:
         claims["member_id"] = member_id
+    if carrier:
+        claims["carrier"] = carrier
     return jwt.encode(claims, settings.signing_secret(), algorithm="HS256")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from airside.auth import Role, issue_token
+from airside.auth import CARRIER_PATTERN, Role, issue_token
 from airside.settings import AirsideSettings, SettingsError
 
 app = typer.Typer(help="Airside operations and development commands.", no_args_is_help=True, add_completion=False)
@@ -49,12 +50,18 @@ def token(
     station: Annotated[list[str] | None, typer.Option("--station", help="Station code; repeat; * for all")] = None,
     sub: Annotated[str | None, typer.Option(help="Subject: the person's id (a concierge's or agent's)")] = None,
     member_id: Annotated[str | None, typer.Option("--member-id", help="The member a member token acts for")] = None,
+    carrier: Annotated[str | None, typer.Option("--carrier", help="The airline a carrier token acts for, e.g. CA")] = None,
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
 ) -> None:
     """Print a development token (only the token), signed with the running set's secret."""
     if Role.member in role and not member_id:
         raise typer.BadParameter("a member token needs --member-id")
-    typer.echo(issue_token(AirsideSettings(), roles=role, stations=station or [], sub=sub, member_id=member_id, ttl_seconds=ttl))
+    if Role.carrier in role and not (carrier and re.fullmatch(CARRIER_PATTERN, carrier)):
+        raise typer.BadParameter("a carrier token needs --carrier, its 2-character IATA designator in upper case (e.g. CA)")
+    token = issue_token(
+        AirsideSettings(), roles=role, stations=station or [], sub=sub, member_id=member_id, carrier=carrier, ttl_seconds=ttl
+    )
+    typer.echo(token)
 
 
 @app.command()

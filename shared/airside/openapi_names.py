@@ -10,6 +10,7 @@ from typing import Any
 TAG_DESCRIPTIONS = {
     "agents": "Call-centre agents and the stations they work at.",
     "callbacks": "Calls back to members: the queue, attempts and outcomes; the member's own survey.",
+    "carriers": "Airlines served under contract: carriers, their contracts per station and the contracts' terms (docs/carriers.md).",
     "complaints": "A complaint ticket's workflow: investigation, a proposed resolution, approval, follow-up.",
     "concierges": "Concierges, their shifts and their day's schedule.",
     "flights": "Flights as this service knows them, and their status.",
@@ -24,6 +25,7 @@ TAG_DESCRIPTIONS = {
     "reports": "Daily and period reports, as JSON or CSV (`Accept: text/csv`).",
     "requisitions": "Stock requisitions: drafting, submitting, approving and rejecting.",
     "sales": "Sales on a visit's bill, and voiding them.",
+    "settlement": "Carriers' monthly statements per station: lines, refusals, disputes, credits, issue and payments.",
     "sla": "Service-level policies and business hours per station.",
     "stations": "Airports where the services run.",
     "stock": "Stock per lounge: levels, counts and receiving goods.",

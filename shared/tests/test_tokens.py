@@ -23,6 +23,7 @@ from airside.settings import DEVELOPMENT_JWT_SECRET, AirsideSettings, SettingsEr
 SECRET = "a-secret-of-the-test-that-is-long-enough-0123456789"
 SETTINGS = AirsideSettings(jwt_secret=SECRET)
 KNOWN_ROLES = [role.value for role in Role]
+DESIGNATOR_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 def build_app(verifier: TokenVerifier) -> FastAPI:
@@ -37,6 +38,7 @@ def build_app(verifier: TokenVerifier) -> FastAPI:
             "roles": sorted(principal.roles),
             "stations": sorted(principal.stations),
             "member_id": principal.member_id,
+            "carrier": principal.carrier,
         }
 
     @app.get("/stations/{code}")
@@ -93,12 +95,21 @@ async def test_a_token_with_malformed_claims_is_401_invalid_token(client, claims
 
 async def test_stations_scope_staff_and_a_member_token_carries_none(client):
     staff = await client.get("/whoami", headers=signed({"sub": "a", "roles": ["agent", "pilot"], "stations": ["PEK", "KMG"]}))
-    assert staff.json() == {"sub": "a", "roles": ["agent"], "stations": ["KMG", "PEK"], "member_id": None}
+    assert staff.json() == {"sub": "a", "roles": ["agent"], "stations": ["KMG", "PEK"], "member_id": None, "carrier": None}
     member = await client.get("/whoami", headers=signed({"sub": "m", "roles": ["member"], "member_id": "m-1", "stations": ["*"]}))
-    assert member.json() == {"sub": "m", "roles": ["member"], "stations": [], "member_id": "m-1"}
+    assert member.json() == {"sub": "m", "roles": ["member"], "stations": [], "member_id": "m-1", "carrier": None}
     assert (
         await client.get("/stations/PEK", headers=signed({"sub": "m", "roles": ["member"], "member_id": "m-1", "stations": ["*"]}))
     ).status_code == 404
+
+
+async def test_a_carrier_token_names_its_airline_and_carries_no_stations(client):
+    carrier = await client.get("/whoami", headers=signed({"sub": "ca", "roles": ["carrier"], "carrier": "CA", "stations": ["PEK"]}))
+    assert carrier.json() == {"sub": "ca", "roles": ["carrier"], "stations": [], "member_id": None, "carrier": "CA"}
+    assert (await client.get("/stations/PEK", headers=signed({"sub": "ca", "roles": ["carrier"], "carrier": "CA"}))).status_code == 404
+    for claims in ({"roles": ["carrier"]}, {"roles": ["carrier"], "carrier": "ca"}, {"roles": ["carrier"], "carrier": "CAX"}):
+        refused = await client.get("/whoami", headers=signed({"sub": "ca", **claims}))
+        assert refused.status_code == 401, claims
 
 
 # --- the whole class: any claim set our secret signs ---------------------------------------------
@@ -117,6 +128,7 @@ claim_sets = st.fixed_dictionaries(
     optional={
         "stations": good_stations | odd_stations,
         "member_id": st.uuids().map(str) | st.text(max_size=40) | json_values,
+        "carrier": st.sampled_from(["CA", "3U", "ca", "CAX", ""]) | json_values,
         "exp": st.integers(min_value=int(time.time()) + 600, max_value=2**40) | st.floats() | json_values,
     },
 )
@@ -125,6 +137,7 @@ claim_sets = st.fixed_dictionaries(
 def expected_principal(claims: dict[str, Any]) -> dict[str, Any] | None:
     """What the platform promises a token grants, written out independently of auth.py; None: invalid."""
     sub, roles, stations, member_id = claims.get("sub"), claims.get("roles"), claims.get("stations"), claims.get("member_id")
+    carrier = claims.get("carrier")
     exp = claims.get("exp", time.time() + 600)
     if not isinstance(sub, str) or not 1 <= len(sub) <= 200:
         return None
@@ -142,11 +155,19 @@ def expected_principal(claims: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if member_id is not None and not (isinstance(member_id, str) and 1 <= len(member_id) <= 36):
         return None
-    known = sorted({role for role in roles if role in KNOWN_ROLES})
-    if not known or ("member" in known and member_id is None):
+    if carrier is not None and not (isinstance(carrier, str) and len(carrier) == 2 and all(c in DESIGNATOR_CHARACTERS for c in carrier)):
         return None
-    staff = any(role != "member" for role in known)
-    return {"sub": sub, "roles": known, "stations": sorted(set(stations or [])) if staff else [], "member_id": member_id}
+    known = sorted({role for role in roles if role in KNOWN_ROLES})
+    if not known or ("member" in known and member_id is None) or ("carrier" in known and carrier is None):
+        return None
+    staff = any(role not in ("member", "carrier") for role in known)
+    return {
+        "sub": sub,
+        "roles": known,
+        "stations": sorted(set(stations or [])) if staff else [],
+        "member_id": member_id,
+        "carrier": carrier if "carrier" in known else None,
+    }
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -127,6 +127,9 @@ def run(data_dir: Path = Path(".data")) -> int:
             if role is Role.member:
                 token = issue_token(settings, roles=[role], member_id=member_id, ttl_seconds=7 * 86400)
                 print(f"  {role.value:<16} {token}   (demo member {member_id})")
+            elif role is Role.carrier:
+                token = issue_token(settings, roles=[role], carrier="CA", sub="dev-carrier-CA", ttl_seconds=7 * 86400)
+                print(f"  {role.value:<16} {token}   (Air China, CA)")
             else:
                 stations = ["*"] if role in (Role.admin, Role.service) else ["PEK"]
                 token = issue_token(settings, roles=[role], stations=stations, sub=f"dev-{role.value}", ttl_seconds=7 * 86400)

@@ -5,6 +5,7 @@ from airside.console import console_router
 from airside.jobs import periodic
 from booking import models  # noqa: F401 - registers every table
 from booking.assignments.views import router as assignments_router
+from booking.carriers.views import router as carriers_router
 from booking.concierges.views import router as concierges_router
 from booking.config import Settings
 from booking.flight_changes.views import router as flight_changes_router
@@ -18,6 +19,8 @@ from booking.orders.views import router as orders_router
 from booking.products.views import router as products_router
 from booking.reports.views import router as reports_router
 from booking.seed import seed
+from booking.settlement.service import issue_ended_months
+from booking.settlement.views import router as statements_router
 from booking.stations.views import router as stations_router
 from booking.subscriptions import CONSUMERS
 
@@ -39,9 +42,11 @@ SERVICE = ServiceDefinition(
         assignments_router,
         reports_router,
         ops_router,
+        carriers_router,
+        statements_router,
     ],
     consumers=CONSUMERS,
-    jobs=[periodic("overdue_confirmations", notify_overdue)],
+    jobs=[periodic("overdue_confirmations", notify_overdue), periodic("statements_of_ended_months", issue_ended_months)],
     alembic_dir=Path(__file__).resolve().parent.parent / "alembic",
     seed=seed,
 )

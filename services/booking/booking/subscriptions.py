@@ -8,6 +8,7 @@ under its name, so renaming one would start it over from the stream's first mess
 from airside.messaging.streams import ConsumerSpec
 from booking.flight_changes import consumers as flight_changes
 from booking.orders import consumers as orders
+from booking.settlement import consumers as settlement
 
 CONSUMERS: list[ConsumerSpec] = [
     ConsumerSpec(
@@ -21,5 +22,19 @@ CONSUMERS: list[ConsumerSpec] = [
         stream="AIRSIDE_LOUNGE",
         filter_subject="airside.lounge.visit.>",
         handlers=orders.HANDLERS,
+    ),
+    # Statements read carrier-paid visits and refusals, and booking's own completed partner orders
+    # (docs/carriers.md "Statements"), on durables of their own.
+    ConsumerSpec(
+        durable="booking-settlement-lounge",
+        stream="AIRSIDE_LOUNGE",
+        filter_subject="airside.lounge.>",
+        handlers=settlement.LOUNGE_HANDLERS,
+    ),
+    ConsumerSpec(
+        durable="booking-settlement-orders",
+        stream="AIRSIDE_BOOKING",
+        filter_subject="airside.booking.order.completed",
+        handlers=settlement.ORDER_HANDLERS,
     ),
 ]

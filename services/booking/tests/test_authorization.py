@@ -22,6 +22,7 @@ CALLERS = [
     "station_manager@KMG",
     "admin",
     "service",
+    "carrier",  # an airline's token (docs/carriers.md): none of these routes is its own
 ]
 
 
@@ -95,6 +96,8 @@ def headers_for(caller: str, world) -> dict[str, str]:
         return auth("member", member_id=world["member"]["id"])
     if caller == "member_other":
         return auth("member", member_id=world["other"]["id"])
+    if caller == "carrier":
+        return auth("carrier", stations=[], carrier="CA")
     if caller in ("admin", "service"):
         return auth(caller, stations=["*"] if caller == "admin" else [])
     role, station = caller.split("@")

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from lounge_support import PEK, a_flight, a_member, a_morning
 
-from airside.auth import Role
+from airside.auth import STAFF_ROLES, Role
 from airside_tools.testing.harness import auth
 
-STAFF = {role for role in Role if role != Role.member}
+STAFF = set(STAFF_ROLES)
 DESK = {Role.lounge_staff, Role.station_manager, Role.admin}
 VISIT_READERS = {Role.lounge_staff, Role.station_manager, Role.agent, Role.team_lead, Role.supervisor, Role.admin}
 MANAGERS = {Role.station_manager, Role.admin}
@@ -47,7 +47,9 @@ ROUTES = [
 
 
 def headers_for(role: Role, stations=("PEK",)) -> dict[str, str]:
-    return auth(role.value, stations=stations, member_id="member-x" if role == Role.member else None)
+    return auth(
+        role.value, stations=stations, member_id="member-x" if role == Role.member else None, carrier="CA" if role == Role.carrier else None
+    )
 
 
 @pytest.mark.parametrize(("method", "path", "body", "allowed"), ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES])

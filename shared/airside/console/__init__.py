@@ -16,7 +16,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from airside.auth import ALL_STATIONS, Role, issue_token
+from airside.auth import ALL_STATIONS, STAFF_ROLES, Role, issue_token
 from airside.problems import not_found
 
 SHARED_ASSETS = Path(__file__).resolve().parent / "assets"
@@ -31,7 +31,7 @@ HEADERS = {
 }
 # A shift and a bit: a development token outlives the working day it is fetched for, and no longer.
 DEV_TOKEN_SECONDS = 10 * 3600
-StaffRole = Annotated[str, Field(pattern="^(" + "|".join(role.value for role in Role if role is not Role.member) + ")$")]
+StaffRole = Annotated[str, Field(pattern="^(" + "|".join(role.value for role in Role if role in STAFF_ROLES) + ")$")]
 
 
 class DevTokenRequest(BaseModel):

@@ -64,6 +64,20 @@ class OrderItem(BaseModel):
     product: str
 
 
+class PayerRate(BaseModel):
+    product: str
+    rate_minor: int
+
+
+class OrderPayer(BaseModel):
+    """A partner order's payer: the carrier, and the contract term whose rates priced it (docs/carriers.md)."""
+
+    carrier: str
+    contract_id: str
+    contract_version: int
+    rates: list[PayerRate]
+
+
 class OrderSnapshot(BaseModel):
     id: str
     ref: str
@@ -84,6 +98,7 @@ class OrderSnapshot(BaseModel):
     source_ticket_id: str | None = None
     price: Money
     updated_at: EventDateTime | None = None
+    payer: OrderPayer | None = None  # absent: the member pays
 
 
 class OrderEvent(BaseModel):

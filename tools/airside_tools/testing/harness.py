@@ -57,12 +57,21 @@ def fast_webhooks(ca_file: Path) -> dict[str, str]:
     }
 
 
-def token(*roles: str, stations: Iterable[str] = ("PEK",), sub: str | None = None, member_id: str | None = None, ttl: int = 3600) -> str:
-    return issue_token(TEST_SIGNER, roles=roles, stations=stations, sub=sub, member_id=member_id, ttl_seconds=ttl)
+def token(
+    *roles: str,
+    stations: Iterable[str] = ("PEK",),
+    sub: str | None = None,
+    member_id: str | None = None,
+    carrier: str | None = None,
+    ttl: int = 3600,
+) -> str:
+    return issue_token(TEST_SIGNER, roles=roles, stations=stations, sub=sub, member_id=member_id, carrier=carrier, ttl_seconds=ttl)
 
 
-def auth(*roles: str, stations: Iterable[str] = ("PEK",), sub: str | None = None, member_id: str | None = None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(*roles, stations=stations, sub=sub, member_id=member_id)}"}
+def auth(
+    *roles: str, stations: Iterable[str] = ("PEK",), sub: str | None = None, member_id: str | None = None, carrier: str | None = None
+) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(*roles, stations=stations, sub=sub, member_id=member_id, carrier=carrier)}"}
 
 
 @dataclass

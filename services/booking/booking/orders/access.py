@@ -14,7 +14,7 @@ from booking.orders.reads import get_order
 ORDER_DESK = (Role.agent, Role.team_lead, Role.concierge_lead, Role.station_manager)
 LEADS = (Role.concierge_lead, Role.station_manager)
 
-Creator = Annotated[Principal, Depends(require(Role.member, *ORDER_DESK))]
+Creator = Annotated[Principal, Depends(require(Role.member, Role.carrier, *ORDER_DESK))]  # a carrier: partner orders it pays
 Confirmer = Annotated[Principal, Depends(require(*ORDER_DESK))]
 Changer = Annotated[Principal, Depends(require(Role.member, *ORDER_DESK))]
 Lead = Annotated[Principal, Depends(require(*LEADS))]

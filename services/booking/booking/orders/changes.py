@@ -11,6 +11,7 @@ from airside.events import booking as events
 from airside.events.booking import OrderStatus
 from airside.messaging.outbox import record
 from airside.versioning import stale
+from booking.carriers import pricing as carrier_pricing
 from booking.flights import service as flights
 from booking.members.models import Member
 from booking.orders import reads, rules, saving, snapshots
@@ -49,8 +50,17 @@ async def change_order(*, session: AsyncSession, order: Order, expected_version:
     else:
         meet_at, meet_at_given = order.meet_at, True
     late = rules.check_lead(meet_at=meet_at, chosen=chosen, member_booking=principal.is_member_only)
-    pricing = rules.price(chosen, tier=member.tier, late=late or order.late_fee_minor > 0)
-    new_times = rules.order_times(meet_at, await reads.station_zone(session, order.station), chosen)
+    zone = await reads.station_zone(session, order.station)
+    partner = None
+    if order.payer is not None:  # a partner order stays at its carrier's contract rates, as in force at the new time
+        carrier = order.payer["carrier"]
+        terms = [
+            dict(row)
+            for row in (await session.execute(carrier_pricing.PARTNER_TERMS, carrier_pricing.params(carrier, order.station))).mappings()
+        ]
+        partner = carrier_pricing.rates_in_force(terms, carrier=carrier, at=meet_at, zone=zone)
+    pricing = rules.price(chosen, tier=member.tier, late=late or order.late_fee_minor > 0, partner=partner)
+    new_times = rules.order_times(meet_at, zone, chosen)
     values.update(
         flight_no=flight_no,
         flight_date=flight_date,
@@ -61,6 +71,7 @@ async def change_order(*, session: AsyncSession, order: Order, expected_version:
         price_minor=pricing.price_minor,
         late_fee_minor=pricing.late_fee_minor,
         **new_times.as_values(),
+        **rules.partner_values(partner, chosen),
     )
     previous = await reads.concierge_person(session, order.concierge_id)
     if order.status == OrderStatus.assigned and order.concierge_id is not None:

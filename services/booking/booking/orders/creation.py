@@ -1,6 +1,7 @@
 """Creating an order (docs/booking.md "Orders"): one read of everything it names, then one write plan."""
 
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.responses import JSONResponse
@@ -15,6 +16,7 @@ from airside.messaging.outbox import OUTBOX, outbox_values, wake_relays
 from airside.problems import invalid
 from airside.statements import Duplicate, Runner, WritePlan, apply
 from airside.versioning import etag
+from booking.carriers import pricing
 from booking.flights import service as flights
 from booking.flights.models import Flight
 from booking.orders import rules, saving, snapshots, statements
@@ -54,12 +56,18 @@ async def create_order(*, db: Database, body: OrderCreate, principal: Principal,
         }
         chosen = rules.chosen_products(body.items, known)
         rules.check_products(chosen, passengers=body.passengers, tier=tier)
+        rules.check_payer(body.channel, body.payer)
         rules.check_station(body.station, body.direction, ref)
+        partner_terms = None
+        if body.payer is not None:
+            partner_terms = await run.rows(pricing.PARTNER_TERMS, pricing.params(body.payer.carrier, body.station))
         flight = None
         if found["flight_flight_no"] is not None:
             flight = row_instance(Flight, statements.prefixed(found, "flight_", statements.FLIGHT_COLUMNS))
         rules.check_flight(flight, ref, body.direction)
-        new = NewOrder(body=body, principal=principal, chosen=chosen, tier=tier, zone=ZoneInfo(found["station_timezone"]))
+        new = NewOrder(
+            body=body, principal=principal, chosen=chosen, tier=tier, zone=ZoneInfo(found["station_timezone"]), partner_terms=partner_terms
+        )
         answer = None
         flight_known = flight is not None and not rules.flight_to_write(flight, ref)
         if flight_known:
@@ -92,16 +100,20 @@ class NewOrder:
     chosen: list[Product]
     tier: str
     zone: ZoneInfo
+    partner_terms: list[dict[str, Any]] | None = None  # the paying carrier's contract terms here (carriers.pricing)
 
     async def write(self, run: Runner, flight: Flight, idempotency: Idempotency) -> JSONResponse | None:
         """The answer, or None when a racing request with the same Idempotency-Key wrote first (nothing written)."""
         body, principal = self.body, self.principal
         meet_at = rules.meet_at_for(body.direction, flight, body.meet_at)
         late = rules.check_lead(meet_at=meet_at, chosen=self.chosen, member_booking=principal.is_member_only)
-        pricing = rules.price(self.chosen, tier=self.tier, late=late)
+        partner = None
+        if body.payer is not None:
+            partner = pricing.rates_in_force(self.partner_terms or [], carrier=body.payer.carrier, at=meet_at, zone=self.zone)
+        priced = rules.price(self.chosen, tier=self.tier, late=late, partner=partner)
         order_times = rules.order_times(meet_at, self.zone, self.chosen)
         values = rules.new_order_values(
-            body, flight=flight, chosen=self.chosen, pricing=pricing, order_times=order_times, created_by=principal.sub
+            body, flight=flight, chosen=self.chosen, pricing=priced, order_times=order_times, created_by=principal.sub, partner=partner
         )
         while True:
             order = row_instance(Order, {"ref": rules.random_ref(body.station), **values})
@@ -111,7 +123,7 @@ class NewOrder:
             plan = WritePlan(statements.NEW_ORDER, {name: getattr(order, name) for name in statements.ORDER_COLUMNS})
             plan.add(
                 statements.HISTORY,
-                saving.history_row(order, action="created", actor=principal.sub, details={"late_fee_minor": pricing.late_fee_minor}),
+                saving.history_row(order, action="created", actor=principal.sub, details={"late_fee_minor": priced.late_fee_minor}),
             )
             plan.add(OUTBOX, event)
             idempotency.add_record(plan, 201, answer, headers)

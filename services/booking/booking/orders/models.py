@@ -13,6 +13,7 @@ from airside.events.booking import FeesCollected, OrderSnapshot, OrderStatus
 from airside.events.common import Money
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 from airside.types import IsoDate, IsoDateTime, PersonName, StationCode
+from booking.carriers.models import PayerIn
 from booking.flights.models import AIRPORT_PATTERN, FLIGHT_EXAMPLE
 
 FeesMethod = Literal["cash", "card", "member_account"]
@@ -78,6 +79,8 @@ class Order(SQLModel, table=True):
     no_show_fee_minor: int | None = None
     fees_collected_minor: int | None = None
     fees_method: str | None = Field(default=None, max_length=20)
+    # Who pays when not the member: {carrier, contract_id, contract_version, rates} (docs/carriers.md "Partner orders").
+    payer: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     overdue_notified_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -161,6 +164,7 @@ class OrderCreate(BaseModel):
     notes: str | None = PydanticField(default=None, max_length=2000)
     channel: Channel
     source_ticket_id: str | None = PydanticField(default=None, max_length=64)
+    payer: PayerIn | None = PydanticField(default=None, description="A partner order's paying carrier; priced at its contract's rates")
 
 
 class OrderUpdate(BaseModel):

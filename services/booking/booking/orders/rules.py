@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 from airside import clock
 from airside.events.common import Tier
 from airside.problems import conflict, invalid
+from booking.carriers.models import PayerIn
+from booking.carriers.pricing import PartnerRates
 from booking.flights.models import Flight
 from booking.orders import fees, times
-from booking.orders.models import FlightRef, ItemIn, OrderCreate, PassengerIn
+from booking.orders.models import Channel, FlightRef, ItemIn, OrderCreate, PassengerIn
 from booking.products.models import DEFAULT_MIN_LEAD_MINUTES, Product
 
 TIER_RANK = {tier.value: rank for rank, tier in enumerate(Tier)}
@@ -41,6 +43,14 @@ def check_products(chosen: list[Product], *, passengers: list[PassengerIn], tier
                 f"{product.code} is for members of tier {product.min_tier} and above; this member is {tier}",
                 required_tier=product.min_tier,
             )
+
+
+def check_payer(channel: str, payer: PayerIn | None) -> None:
+    """A partner order names the carrier that pays it, and only a partner order does (docs/carriers.md "Partner orders")."""
+    if channel == Channel.partner and payer is None:
+        raise invalid("body.payer", 'a partner order names the carrier that pays it: {"carrier": "CA"}')
+    if payer is not None and channel != Channel.partner:
+        raise invalid("body.channel", "an order a carrier pays is booked on channel partner")
 
 
 def check_station(station: str, direction: str, flight: FlightRef) -> None:
@@ -99,9 +109,18 @@ class Pricing:
         return self.base_minor + self.late_fee_minor
 
 
-def price(chosen: list[Product], *, tier: str, late: bool) -> Pricing:
-    """The items at the member's tier, plus 20% when staff book inside the lead time."""
-    base = sum(product.price_for(tier) for product in chosen)
+def price(chosen: list[Product], *, tier: str, late: bool, partner: PartnerRates | None = None) -> Pricing:
+    """The items at the member's tier, or at the contract's rates when a carrier pays (each item must be
+    covered: else 409 not_covered), plus 20% when staff book inside the lead time."""
+    if partner is None:
+        base = sum(product.price_for(tier) for product in chosen)
+    else:
+        missing = [product.code for product in chosen if product.code not in partner.rates]
+        if missing:
+            raise conflict(
+                "not_covered", f"contract {partner.contract_id} of {partner.carrier} does not cover {', '.join(missing)}", products=missing
+            )
+        base = sum(partner.rates[product.code] for product in chosen)
     return Pricing(base_minor=base, late_fee_minor=fees.late_fee(base) if late else 0)
 
 
@@ -121,8 +140,22 @@ def order_times(meet_at: datetime, zone: ZoneInfo, chosen: list[Product]) -> tim
     return times.order_times(meet_at, zone, service_minutes(chosen))
 
 
+def partner_values(partner: PartnerRates | None, chosen: list[Product]) -> dict[str, Any]:
+    """The payer and the currency of an order a carrier pays; nothing for a member's."""
+    if partner is None:
+        return {}
+    return {"payer": partner.payer([product.code for product in chosen]), "currency": partner.currency}
+
+
 def new_order_values(
-    body: OrderCreate, *, flight: Flight, chosen: list[Product], pricing: Pricing, order_times: times.OrderTimes, created_by: str
+    body: OrderCreate,
+    *,
+    flight: Flight,
+    chosen: list[Product],
+    pricing: Pricing,
+    order_times: times.OrderTimes,
+    created_by: str,
+    partner: PartnerRates | None = None,
 ) -> dict[str, Any]:
     """The columns of a new order, all but its ref (drawn again should it be taken)."""
     return dict(
@@ -145,6 +178,7 @@ def new_order_values(
         late_fee_minor=pricing.late_fee_minor,
         created_by=created_by,
         **order_times.as_values(),
+        **partner_values(partner, chosen),
     )
 
 

@@ -4,7 +4,7 @@ only the API shows: fees, bags, notes)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from airside.events.booking import OrderItem, OrderSnapshot
+from airside.events.booking import OrderItem, OrderPayer, OrderSnapshot
 from airside.events.common import FlightInfo, Money, Passenger, Person
 from airside.flight_numbers import split_flight_no
 from booking.flights.models import Flight
@@ -47,6 +47,7 @@ def snapshot_of(order: Order, flight: Flight | None, concierge: Person | None) -
         source_ticket_id=order.source_ticket_id,
         price=Money(amount_minor=order.price_minor, currency=order.currency),
         updated_at=order.updated_at,
+        payer=OrderPayer.model_validate(order.payer) if order.payer else None,
     )
 
 

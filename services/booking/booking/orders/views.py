@@ -31,8 +31,10 @@ async def create_order(body: OrderCreate, db: DatabaseDep, principal: Creator, i
             raise forbidden("a member books only for themself")
         if body.channel not in MEMBER_CHANNELS:
             raise forbidden("members book through the app or the web")
-    else:
+    elif principal.is_staff:
         principal.require_station_to_create(body.station)
+    elif body.payer is None or not principal.is_carrier(body.payer.carrier):  # a carrier token (docs/carriers.md)
+        raise forbidden("a carrier books the orders it pays itself")
     return await creation.create_order(db=db, body=body, principal=principal, idempotency=idempotency)  # type: ignore[return-value]
 
 

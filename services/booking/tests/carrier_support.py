@@ -1,0 +1,116 @@
+"""Builders for the carrier and settlement tests: a carrier of its own per test, its contract at PEK, and
+lounge's carrier-paid visit and refusal events as lounge publishes them."""
+
+import random
+import string
+import uuid
+from datetime import date, datetime
+
+import nats
+from booking_support import ADMIN, iso
+
+from airside.events import lounge as lounge_events
+from airside.messaging.envelope import EventDefinition
+from airside_tools.testing.harness import auth
+
+PEK_MANAGER = auth("station_manager", stations=["PEK"])
+KMG_MANAGER = auth("station_manager", stations=["KMG"])
+
+
+def carrier_token(designator: str) -> dict[str, str]:
+    return auth("carrier", stations=[], carrier=designator, sub=f"carrier-{designator}")
+
+
+async def new_carrier(client) -> str:
+    """A designator no other test has registered (random; drawn again when taken)."""
+    while True:
+        designator = random.choice(string.ascii_uppercase) + random.choice(string.ascii_uppercase + string.digits)
+        response = await client.post("/v1/carriers", json={"designator": designator, "name": f"Airline {designator}"}, headers=ADMIN)
+        if response.status_code == 201:
+            return designator
+        assert response.status_code == 409, response.text
+
+
+def contract_body(**overrides) -> dict:
+    return {
+        "station": "PEK",
+        "currency": "CNY",
+        "valid_from": "2026-01-01",
+        "settlement": {"frequency": "monthly", "payment_days": 30},
+        "lounge": {"cabins": ["J", "C", "D"], "rate_minor": 18000, "guests_allowed": 1, "complimentary_menu": True},
+        "assist": [{"product_code": "DEP_ESCORT", "rate_minor": 15000}],
+        **overrides,
+    }
+
+
+async def new_contract(client, designator: str, **overrides) -> dict:
+    response = await client.post(f"/v1/carriers/{designator}/contracts", json=contract_body(**overrides), headers=ADMIN)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def publish(nats_url: str, definition: EventDefinition, payload, subject: str) -> None:
+    event = definition.build(payload, subject=subject, source="airside/lounge")
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().publish(definition.subject, event.to_json(), headers={"Nats-Msg-Id": event.id})
+    finally:
+        await nc.close()
+
+
+def carrier_visit(
+    contract: dict, at: datetime, *, rate_minor: int = 18000, version: int = 1, guests_paid: int = 0, visit_id: str | None = None
+) -> lounge_events.VisitSnapshot:
+    return lounge_events.VisitSnapshot(
+        id=visit_id or str(uuid.uuid4()),
+        version=1,
+        lounge_id="PEK-T3-F",
+        station=contract["station"],
+        flight_no=f"{contract['carrier']}1501",
+        flight_date=at.date(),
+        guests=guests_paid,
+        entitlement="carrier",
+        status="checked_in",
+        checked_in_at=at,
+        passenger_name="ZHANG/WEI",
+        payer="carrier",
+        carrier=contract["carrier"],
+        contract_id=contract["id"],
+        contract_version=version,
+        rate_minor=rate_minor,
+        currency=contract["currency"],
+        cabin="J",
+        guests_carrier_paid=guests_paid,
+        guests_billed=0,
+    )
+
+
+async def publish_visit(
+    nats_url: str, visit: lounge_events.VisitSnapshot, definition: EventDefinition = lounge_events.visit_checked_in
+) -> None:
+    await publish(nats_url, definition, lounge_events.VisitEvent(visit=visit), visit.id)
+
+
+async def publish_refusal(nats_url: str, contract: dict, at: datetime, name: str = "LI/NA") -> str:
+    refusal = lounge_events.EntryRefused(
+        id=str(uuid.uuid4()),
+        lounge_id="PEK-T3-F",
+        station=contract["station"],
+        carrier=contract["carrier"],
+        contract_id=contract["id"],
+        flight_no=f"{contract['carrier']}1501",
+        flight_date=at.date(),
+        cabin="Y",
+        passenger_name=name,
+        reason="not_entitled",
+        refused_at=at,
+    )
+    await publish(nats_url, lounge_events.entry_refused, refusal, refusal.id)
+    return refusal.id
+
+
+def month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+__all__ = ["iso"]
