@@ -917,7 +917,22 @@ def outbox_of(url: str) -> dict[str, Any]:
     return httpx.get(f"{url}/readyz", timeout=5).json()["outbox"]
 
 
-def test_production_refuses_to_start_without_the_secret(compose, nats_server, databases, tmp_path, clean_environ, started):
+@pytest.mark.parametrize(
+    ("case", "change", "said"),
+    [
+        ("no secret", lambda env: env.pop("AIRSIDE_JWT_SECRET_FILE"), "AIRSIDE_JWT_SECRET must be set"),
+        # Both the variable and its file: the service cannot tell which is meant, and says so.
+        ("twice", lambda env: env.update(AIRSIDE_JWT_SECRET=TEST_SECRET), "set AIRSIDE_JWT_SECRET or AIRSIDE_JWT_SECRET_FILE, not both"),
+        (
+            "file not mounted",
+            lambda env: env.update(AIRSIDE_JWT_SECRET_FILE="/run/secrets/none"),
+            "AIRSIDE_JWT_SECRET_FILE=/run/secrets/none",
+        ),
+    ],
+)
+def test_production_refuses_to_start_without_the_secret(
+    compose, nats_server, databases, tmp_path, clean_environ, started, case, change, said
+):
     local_port = free_port()
     env = local_environment(
         compose,
@@ -928,12 +943,12 @@ def test_production_refuses_to_start_without_the_secret(compose, nats_server, da
         local_port=local_port,
         secrets_dir=tmp_path / "secrets",
     )
-    del env["AIRSIDE_JWT_SECRET_FILE"]
+    change(env)
     assert env["AIRSIDE_ENV"] == "production"
     log_file = tmp_path / "booking-no-secret.log"
     process = ServiceProcess("booking", local_port, env, log_file).start()
     started.append(process)
     assert process.process is not None
     returncode = process.process.wait(timeout=30)
-    assert returncode != 0
-    assert "AIRSIDE_JWT_SECRET" in log_file.read_text()
+    assert returncode != 0, case
+    assert said in log_file.read_text(), case

@@ -88,3 +88,10 @@ def test_keyword_arguments_win_over_the_files(tmp_path, monkeypatch):
     monkeypatch.setenv("AIRSIDE_JWT_SECRET_FILE", secret_file(tmp_path, "jwt", SECRET))
     given = "given-directly-0123456789abcdef0123456789"
     assert ServiceSettings(jwt_secret=given).signing_secret() == given
+
+
+def test_no_setting_is_another_settings_file():
+    """`<VARIABLE>_FILE` means "read <VARIABLE> from this file" for every setting, so no setting of its own may take
+    such a name (AIRSIDE_NATS_TLS_CA_FILE is fine: there is no AIRSIDE_NATS_TLS_CA)."""
+    names = set(ServiceSettings.model_fields)
+    assert not {name for name in names if name.endswith("_file") and name.removesuffix("_file") in names}
