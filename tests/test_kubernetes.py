@@ -58,6 +58,10 @@ def inside(folder: Path, entry: str) -> Path:
     return path
 
 
+def all_named(items: list[Any]) -> bool:
+    return bool(items) and all(isinstance(item, dict) and "name" in item for item in items)
+
+
 def merge_patch(target: Any, patch: Any) -> Any:
     """Strategic merge, as far as the manifests need it: maps merge key by key (null deletes a key); lists of
     named items (containers, env, ports, volumes) merge item by name, a new name appended; other lists are replaced."""
@@ -69,8 +73,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
             else:
                 merged[key] = merge_patch(target[key], value) if key in target else copy.deepcopy(value)
         return merged
-    named = [item for item in (*target, *patch) if isinstance(item, dict) and "name" in item] if isinstance(target, list) else []
-    if isinstance(target, list) and isinstance(patch, list) and named and len(named) == len(target) + len(patch):
+    if isinstance(target, list) and isinstance(patch, list) and all_named(target) and all_named(patch):
         merged_items = [copy.deepcopy(item) for item in target]
         for item in patch:
             index = next((i for i, existing in enumerate(merged_items) if existing["name"] == item["name"]), None)
@@ -88,7 +91,7 @@ def config_map_from_files(folder: Path, generator: dict[str, Any]) -> dict[str, 
         raise KustomizeError(f"configMapGenerator {generator.get('name')}: {sorted(unknown)} not modelled")
     data = {}
     for entry in generator["files"]:
-        key, _, path = entry.rpartition("=") if "=" in entry else (Path(entry).name, "", entry)
+        key, _, path = entry.partition("=") if "=" in entry else (Path(entry).name, "", entry)
         data[key] = inside(folder, path).read_text()
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data}
 
