@@ -32,7 +32,7 @@ from e2e_steps import (
     Json,
     staff,
 )
-from world import FOREIGN, OWN, WEBHOOK_ALLOW, pek_world, subject, webhook_body
+from world import FOREIGN, OWN, WEBHOOK_ALLOW, carrier_token, pek_world, subject, webhook_body
 
 from airside_tools.processes import NatsServer
 from airside_tools.testing.harness import ServiceSet, auth, nats_under, services_running
@@ -40,13 +40,16 @@ from airside_tools.testing.harness import ServiceSet, auth, nats_under, services
 SAME = "same"
 RECORD, STATION, ANY = 404, 403, SAME  # how staff of the other station are answered when their role is allowed (ANY: as PEK's)
 STAFF = ("concierge", "concierge_lead", "lounge_staff", "agent", "team_lead", "supervisor", "station_manager")
-CALLERS = ("nobody", "member", "other_member", *(f"{r}@{OWN}" for r in STAFF), *(f"{r}@{FOREIGN}" for r in STAFF), "admin", "service")
+# "carrier": the world's airline (docs/carriers.md), a token scoped to its own designator, no stations.
+CALLERS = (
+    "nobody", "member", "other_member", *(f"{r}@{OWN}" for r in STAFF), *(f"{r}@{FOREIGN}" for r in STAFF), "admin", "service", "carrier"
+)  # fmt: skip
 # Routes nobody needs a token for: probes, metrics, the event contract.
 ANONYMOUS = {
     "/healthz", "/readyz", "/metrics", "/asyncapi.json", "/schemas/events/{event_type}/v{version}.json", "/problems", "/problems/{slug}"
 }  # fmt: skip
 
-EVERYONE = frozenset({"member", *STAFF, "admin", "service"})
+EVERYONE = frozenset({"member", *STAFF, "admin", "service", "carrier"})
 EVERY_STAFF = frozenset({*STAFF, "admin", "service"})
 ADMIN_ONLY = frozenset({"admin"})
 # docs/booking.md
@@ -62,6 +65,13 @@ CALL_CENTER = frozenset({"agent", "team_lead", "supervisor", "admin"})
 TICKET_STAFF = frozenset({"agent", "team_lead", "supervisor", "station_manager", "admin"})
 APPROVERS = frozenset({"team_lead", "supervisor", "admin"})
 REPORTS = frozenset({"team_lead", "supervisor", "station_manager", "admin"})
+# docs/carriers.md
+CARRIER_READERS = EVERY_STAFF | {"carrier"}
+STATEMENT_READERS = MANAGERS | {"carrier"}
+NEW_CONTRACT = {
+    "station": FOREIGN, "currency": "CNY", "valid_from": "2026-01-01", "settlement": {"payment_days": 30},
+    "assist": [{"product_code": "DEP_ESCORT", "rate_minor": 15000}],
+}  # fmt: skip
 
 NEW_MENU_ITEM = {"name": "R8 tea", "category": "soft_drink", "price_minor": 100, "complimentary": True}
 NEW_AGENT = {"name": "New Agent", "station": OWN, "role": "agent"}
@@ -104,8 +114,9 @@ class Route:
             return (self._as_allowed(self.other_member) if "member" in self.allowed else 403,)
         role, _, station = caller.partition("@")
         if role not in self.allowed:
-            # Another station's record may be not found before the role is looked at: neither answer tells anything.
-            return (403, 404) if station == FOREIGN and self.foreign == RECORD else (403,)
+            # Another station's (or, to a carrier, anyone's) record may be not found before the role is looked at:
+            # neither answer tells anything.
+            return (403, 404) if (station == FOREIGN or role == "carrier") and self.foreign == RECORD else (403,)
         return (self._as_allowed(self.foreign) if station == FOREIGN else self.status,)
 
     def _as_allowed(self, answer: int | str) -> int:
@@ -175,6 +186,39 @@ ROUTES = [
     Route("booking", "GET", "/v1/concierges/{concierge_id}/schedule", LEADS, query={"date": "{today}"}),
     Route("booking", "GET", "/v1/reports/daily-services", LEADS, RECORD, query={"station": OWN, "date": "{today}"}),
     Route("booking", "POST", "/v1/ops/reannounce", ADMIN_ONLY, ANY),
+    Route("booking", "POST", "/v1/carriers", ADMIN_ONLY, ANY, {"designator": "R9", "name": "R9 Air"}, status=201),
+    Route("booking", "GET", "/v1/carriers", CARRIER_READERS, ANY),
+    Route("booking", "GET", "/v1/carriers/{designator}", CARRIER_READERS, ANY, ids={"designator": "carrier"}),
+    Route(
+        "booking", "PATCH", "/v1/carriers/{designator}", ADMIN_ONLY, ANY, {"name": "R8 Airways Ltd"}, ids={"designator": "carrier"},
+        if_match=True,
+    ),
+    Route(
+        "booking", "POST", "/v1/carriers/{designator}/contracts", ADMIN_ONLY, ANY, NEW_CONTRACT, ids={"designator": "carrier"},
+        status=201,
+    ),
+    Route("booking", "GET", "/v1/carriers/{designator}/contracts", CARRIER_READERS, ANY, ids={"designator": "carrier"}),
+    Route("booking", "GET", "/v1/contracts/{contract_id}", CARRIER_READERS, ANY),
+    Route(
+        "booking", "POST", "/v1/contracts/{contract_id}/terms", ADMIN_ONLY, ANY, {"lounge": {"cabins": ["J"], "rate_minor": 18000}},
+        status=201,
+    ),
+    Route("booking", "GET", "/v1/statements", STATEMENT_READERS, ANY, unseen="statement_id"),
+    Route("booking", "GET", "/v1/statements/{statement_id}", STATEMENT_READERS),
+    Route("booking", "GET", "/v1/statements/{statement_id}/lines.csv", STATEMENT_READERS),
+    Route(
+        "booking", "POST", "/v1/statements/{statement_id}/lines/{line_id}/dispute", STATEMENT_READERS, body={"reason": "R8"},
+        ids={"line_id": "statement_line_id"}, status=201, fresh=fresh.carrier_line,
+    ),
+    Route(
+        "booking", "POST", "/v1/statements/{statement_id}/credits", MANAGERS,
+        body=lambda w: {"line_id": w["disputed_line_id"], "amount_minor": 1, "note": "R8"}, status=201,
+    ),
+    Route("booking", "POST", "/v1/statements/{statement_id}/issue", MANAGERS, body={"early": True}, fresh=fresh.draft_statement),
+    Route(
+        "booking", "POST", "/v1/statements/{statement_id}/payments", MANAGERS, body=lambda w: {"amount_minor": 1, "paid_on": w["today"]},
+        status=201, fresh=fresh.issued_statement,
+    ),
     # --- lounge ---
     Route("lounge", "GET", "/v1/lounges", EVERY_STAFF, ANY, unseen="lounge_id"),
     Route("lounge", "GET", "/v1/lounges/{lounge_id}", EVERY_STAFF),
@@ -195,6 +239,7 @@ ROUTES = [
     Route("lounge", "GET", "/v1/lounges/{lounge_id}/board", EVERY_STAFF),
     Route("lounge", "GET", "/v1/lounges/{lounge_id}/board/stream", EVERY_STAFF, stream=True),
     Route("lounge", "GET", "/v1/lounges/{lounge_id}/expected-visits", EVERY_STAFF),
+    Route("lounge", "GET", "/v1/lounges/{lounge_id}/refusals", DESK),
     Route("lounge", "GET", "/v1/visits/{visit_id}", VISIT_READERS | {"member"}),
     Route("lounge", "GET", "/v1/visits/{visit_id}/bill", VISIT_READERS | {"member"}),
     Route(
@@ -354,6 +399,8 @@ def headers_for(caller: str, route: Route, world: Json) -> dict[str, str]:
         headers = ADMIN
     elif caller == "service":
         headers = auth("service", stations=["*"], sub="r8-service")
+    elif caller == "carrier":
+        headers = carrier_token(world["carrier"])
     else:
         role, _, station = caller.partition("@")
         headers = staff(role, station, sub=subject(role, station))

@@ -11,6 +11,7 @@ from lounge.lounges.views import router as lounges_router
 from lounge.members.views import router as members_router
 from lounge.menu.views import router as menu_router
 from lounge.orders.views import router as orders_router
+from lounge.refusals.views import router as refusals_router
 from lounge.reports.views import router as reports_router
 from lounge.requisitions.views import router as requisitions_router
 from lounge.sales.views import router as sales_router
@@ -34,6 +35,7 @@ SERVICE = ServiceDefinition(
         members_router,
         flights_router,
         visits_router,
+        refusals_router,
         board_feed_router,
         orders_router,
         sales_router,

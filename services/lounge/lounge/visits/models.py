@@ -2,11 +2,12 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, model_validator
-from sqlalchemy import Index
+from sqlalchemy import Index, false
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime
 from airside.events.common import FlightStatus
+from airside.events.lounge import EntryPayer
 from airside.flight_numbers import CARRIER_PATTERN, NUMBER_PATTERN
 from airside.types import IsoDate
 
@@ -19,7 +20,17 @@ class VisitStatus(StrEnum):
 class Entitlement(StrEnum):
     order = "order"
     tier = "tier"
+    carrier = "carrier"  # the boarding pass falls under the operating carrier's contract
     paid = "paid"
+
+
+class Payer(StrEnum):
+    """Who pays for the entry: the member (their order or tier, or their day pass), the carrier under its
+    contract, or a walk-in guest. NULL on visits from before carriers (docs/lounge.md)."""
+
+    member = "member"
+    carrier = "carrier"
+    guest = "guest"
 
 
 class Visit(SQLModel, table=True):
@@ -49,6 +60,17 @@ class Visit(SQLModel, table=True):
     open_key: str | None = Field(default=None, max_length=200, unique=True)
     bill_id: str = Field(max_length=36)
     version: int = 1
+    payer: str | None = Field(default=None, max_length=10)  # a Payer
+    # A carrier-paid visit: the contract and the term in force at check-in, never re-read afterwards.
+    carrier: str | None = Field(default=None, max_length=3)
+    contract_id: str | None = Field(default=None, max_length=64)
+    contract_version: int | None = None
+    rate_minor: int | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    cabin: str | None = Field(default=None, max_length=1)
+    guests_carrier_paid: int | None = None
+    guests_billed: int | None = None
+    complimentary_menu: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class LoungeOccupancy(SQLModel, table=True):
@@ -132,10 +154,11 @@ VISIT_EXAMPLE = {
     "checked_in_at": "2026-12-23T22:50:00Z",
     "checked_out_at": None,
     "version": 1,
+    "payer": "member",
 }
 
 
-class VisitPublic(BaseModel):
+class VisitPublic(EntryPayer):
     model_config = ConfigDict(json_schema_extra={"examples": [VISIT_EXAMPLE]})
 
     id: str
@@ -154,6 +177,7 @@ class VisitPublic(BaseModel):
     checked_in_at: datetime
     checked_out_at: datetime | None
     version: int
+    payer: Payer | None = None  # typed here; the event carries it as a string (a tolerant reader)
 
 
 class Occupancy(BaseModel):

@@ -8,7 +8,7 @@ from lounge.flights.models import Flight
 from lounge.lounges.models import Lounge
 from lounge.members.entitlement import enters_free, guest_allowance
 from lounge.sales.models import DAY_PASS_SKU, GUEST_FEE_SKU, Charge
-from lounge.visits.models import Entitlement
+from lounge.visits.models import Entitlement, Payer
 
 DEPARTURE_WINDOW = timedelta(hours=3)
 
@@ -40,17 +40,30 @@ def departure_refusal(flight: Flight, station: str, now: datetime) -> str | None
     return None
 
 
-def entitlement_for(*, has_order: bool, tier: Tier | None) -> Entitlement:
-    """An order with LOUNGE, else the tier (gold and above enter free), else a paid day pass."""
+def entitlement_for(*, has_order: bool, carrier_pays: bool, tier: Tier | None) -> Entitlement:
+    """An order with LOUNGE, else the carrier's contract (the boarding pass's cabin is covered), else the
+    tier (gold and above enter free), else a paid day pass."""
     if has_order:
         return Entitlement.order
+    if carrier_pays:
+        return Entitlement.carrier
     if tier is not None and enters_free(tier):
         return Entitlement.tier
     return Entitlement.paid
 
 
-def free_guests(*, entitlement: Entitlement, tier: Tier | None, order_passengers: int = 1) -> int:
-    """The tier's allowance; an order's own fellow passengers are covered on top of it."""
+def payer_of(entitlement: Entitlement, *, is_member: bool) -> Payer:
+    """Who pays for the entry: the carrier under its contract, else the member, else the walk-in guest."""
+    if entitlement == Entitlement.carrier:
+        return Payer.carrier
+    return Payer.member if is_member else Payer.guest
+
+
+def free_guests(*, entitlement: Entitlement, tier: Tier | None, order_passengers: int = 1, carrier_allowance: int = 0) -> int:
+    """The contract's allowance on a carrier-paid visit; otherwise the tier's, and an order's own fellow
+    passengers are covered on top of it."""
+    if entitlement == Entitlement.carrier:
+        return carrier_allowance
     allowance = guest_allowance(tier) if tier is not None else 0
     if entitlement == Entitlement.order:
         return max(order_passengers - 1, 0) + allowance
@@ -67,8 +80,11 @@ def entry_charges(lounge: Lounge, *, entitlement: Entitlement, guests: int, free
     return charges
 
 
-def complimentary_items_free(entitlement: Entitlement) -> bool:
-    """A guest who entered free, by an order or by their tier, is not charged for the menu's complimentary items."""
+def complimentary_items_free(entitlement: Entitlement, *, complimentary_menu: bool) -> bool:
+    """A guest who entered free, by an order or by their tier, is not charged for the menu's complimentary
+    items; a carrier-paid guest is not when the carrier's term says complimentary_menu."""
+    if entitlement == Entitlement.carrier:
+        return complimentary_menu
     return entitlement in (Entitlement.order, Entitlement.tier)
 
 

@@ -18,11 +18,16 @@ from airside.messaging.outbox import record
 from airside.problems import conflict, invalid, not_found
 from airside.statements import insert_ignoring_duplicates
 from lounge.access import may_see_visit
+from lounge.carriers import service as carriers
+from lounge.carriers.rules import covers_cabin
+from lounge.carriers.service import LoungeContract
 from lounge.flights.models import Flight, normal_flight_no
 from lounge.lounges.models import Lounge
 from lounge.members.models import Member
 from lounge.orders import service as orders
 from lounge.orders.models import ExpectedVisit
+from lounge.refusals.models import EntryRefusal
+from lounge.refusals.service import NotEntitled
 from lounge.sales import service as sales
 from lounge.sales.models import BillPublic, SaleRequest
 from lounge.stations import Station
@@ -39,6 +44,8 @@ class Arrival:
     member: Member | None = None
     order: ExpectedVisit | None = None
     passenger_name: str | None = None
+    carrier: str | None = None  # the boarding pass's operating carrier and compartment code
+    cabin: str | None = None
 
 
 async def local_today(session: AsyncSession, station: str, now: datetime) -> date:
@@ -83,7 +90,7 @@ async def _identify(session: AsyncSession, lounge: Lounge, body: CheckIn, now: d
         if leg is None:
             raise conflict("not_entitled", f"no leg of this boarding pass departs from {lounge.station}")
         flight_date = bcbp.infer_date(leg.day_of_year, await local_today(session, lounge.station, now))
-    arrival = Arrival(leg.flight_no, flight_date, passenger_name=boarding_pass.passenger_name)
+    arrival = Arrival(leg.flight_no, flight_date, passenger_name=boarding_pass.passenger_name, carrier=leg.carrier, cabin=leg.compartment)
     if body.member_id is not None:
         arrival.member = await _member(session, body.member_id)
     else:
@@ -117,8 +124,17 @@ async def check_in(*, session: AsyncSession, lounge: Lounge, body: CheckIn, now:
         raise conflict("not_entitled", refusal)
     member, order = arrival.member, arrival.order
     tier = member.tier if member is not None else None
-    entitlement = rules.entitlement_for(has_order=order is not None, tier=tier)
-    free = rules.free_guests(entitlement=entitlement, tier=tier, order_passengers=order.passengers if order else 1)
+    contract = await _carrier_contract(session, lounge, arrival, now) if order is None else None
+    carrier_pays = contract is not None and covers_cabin(contract.cover, arrival.cabin)
+    if contract is not None and not carrier_pays and member is None:
+        raise _refusal(lounge, arrival, contract, now)
+    entitlement = rules.entitlement_for(has_order=order is not None, carrier_pays=carrier_pays, tier=tier)
+    free = rules.free_guests(
+        entitlement=entitlement,
+        tier=tier,
+        order_passengers=order.passengers if order else 1,
+        carrier_allowance=contract.cover.guests_allowed if contract is not None else 0,
+    )
     guests = body.guests if body.guests is not None else (order.passengers - 1 if order else 0)
     who = f"member:{member.id}" if member is not None else f"name:{arrival.passenger_name}"
     open_key = f"{who}|{flight.flight_no}|{flight.flight_date.isoformat()}"
@@ -142,6 +158,8 @@ async def check_in(*, session: AsyncSession, lounge: Lounge, body: CheckIn, now:
         boarding_call_at=rules.boarding_call_at(flight, lounge.boarding_call_minutes),
         open_key=open_key,
         bill_id=str(uuid.uuid4()),
+        payer=rules.payer_of(entitlement, is_member=member is not None).value,
+        **(_carrier_terms(arrival, contract, guests=guests, free=free) if carrier_pays and contract is not None else {}),
     )
     session.add(visit)
     try:
@@ -152,6 +170,48 @@ async def check_in(*, session: AsyncSession, lounge: Lounge, body: CheckIn, now:
     await sales.open_bill(session=session, visit=visit, charges=charges, now=now)
     record(session, lounge_events.visit_checked_in, lounge_events.VisitEvent(visit=snapshot(visit)), subject=visit.id)
     return visit
+
+
+async def _carrier_contract(session: AsyncSession, lounge: Lounge, arrival: Arrival, now: datetime) -> LoungeContract | None:
+    """The lounge contract of the boarding pass's carrier at this station, valid on today's local day."""
+    if arrival.carrier is None:
+        return None
+    today = await local_today(session, lounge.station, now)
+    return await carriers.lounge_contract_at(session=session, carrier=arrival.carrier, station=lounge.station, day=today, now=now)
+
+
+def _carrier_terms(arrival: Arrival, held: LoungeContract, *, guests: int, free: int) -> dict[str, object]:
+    """What a carrier-paid visit keeps of the contract in force at check-in: later terms never change it."""
+    carrier_paid = min(free, guests)
+    return {
+        "carrier": arrival.carrier,
+        "contract_id": held.contract.id,
+        "contract_version": held.term.version,
+        "rate_minor": held.cover.rate_minor,
+        "currency": held.contract.currency,
+        "cabin": arrival.cabin,
+        "guests_carrier_paid": carrier_paid,
+        "guests_billed": guests - carrier_paid,
+        "complimentary_menu": held.cover.complimentary_menu,
+    }
+
+
+def _refusal(lounge: Lounge, arrival: Arrival, held: LoungeContract, now: datetime) -> NotEntitled:
+    """A carrier's passenger its contract does not cover, with no membership: turned away, and recorded so."""
+    cabin = arrival.cabin or "none"
+    refusal = EntryRefusal(
+        lounge_id=lounge.id,
+        station=lounge.station,
+        carrier=held.contract.carrier,
+        contract_id=held.contract.id,
+        flight_no=arrival.flight_no,
+        flight_date=arrival.flight_date,
+        cabin=arrival.cabin,
+        passenger_name=arrival.passenger_name or "",
+        refused_at=now,
+    )
+    detail = f"{held.contract.carrier}'s contract at {lounge.station} does not cover cabin {cabin}, and no membership was found"
+    return NotEntitled(refusal, detail)
 
 
 async def _take_places(session: AsyncSession, lounge: Lounge, places: int) -> None:
@@ -225,7 +285,7 @@ async def add_sales(*, session: AsyncSession, visit: Visit, body: SaleRequest, n
     """Bar sales on the guest's bill, taking the lounge's stock."""
     lounge = await session.get(Lounge, visit.lounge_id)
     assert lounge is not None
-    free = rules.complimentary_items_free(Entitlement(visit.entitlement))
+    free = rules.complimentary_items_free(Entitlement(visit.entitlement), complimentary_menu=visit.complimentary_menu)
     return await sales.add_sales(session=session, visit=visit, lounge=lounge, body=body, complimentary_free=free, now=now)
 
 

@@ -12,6 +12,8 @@ from airside.problems import forbidden
 from airside.types import RecordId
 from lounge.access import LoungeDesk, Staff, VisitReader
 from lounge.lounges.service import lounge_to_create_at, lounge_to_see
+from lounge.refusals import service as refusals
+from lounge.refusals.service import NotEntitled
 from lounge.sales import service as sales
 from lounge.sales.models import BILL_EXAMPLE, BillPublic, SaleRequest
 from lounge.visits import bcbp, service
@@ -59,7 +61,12 @@ async def check_in(lounge_id: str, body: CheckIn, session: SessionDep, principal
         visit = await service.check_in(session=session, lounge=lounge, body=body, now=clock.now())
         return await service.public(session, visit)
 
-    return await idempotency.execute(session, act, status_code=201)  # type: ignore[return-value]
+    try:
+        return await idempotency.execute(session, act, status_code=201)  # type: ignore[return-value]
+    except NotEntitled as refused:  # the check-in rolled back; the refusal and its event commit on their own
+        await refusals.record_refusal(session=session, refusal=refused.refusal)
+        await session.commit()
+        raise
 
 
 @router.get("/v1/lounges/{lounge_id}/visits", summary="List a lounge's visits")

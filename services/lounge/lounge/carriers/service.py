@@ -1,0 +1,34 @@
+"""The carrier contract in force at a lounge's door (docs/lounge.md "Carrier-paid entitlement")."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from airside.events.carriers import ContractTerm, LoungeCover
+from lounge.carriers import rules
+from lounge.carriers.models import Contract
+
+
+@dataclass(frozen=True)
+class LoungeContract:
+    """A contract valid at the station today whose term in force buys lounge access."""
+
+    contract: Contract
+    term: ContractTerm
+    cover: LoungeCover
+
+
+async def lounge_contract_at(*, session: AsyncSession, carrier: str, station: str, day: date, now: datetime) -> LoungeContract | None:
+    """The carrier's contract at this station valid on the station's local `day` with lounge terms in force
+    `now`; of several, the one that started last."""
+    query = select(Contract).where(Contract.carrier == carrier, Contract.station == station)
+    found = []
+    for contract in (await session.execute(query)).scalars():
+        if not rules.valid_on(status=contract.status, valid_from=contract.valid_from, valid_to=contract.valid_to, day=day):
+            continue
+        term = rules.term_in_force([ContractTerm.model_validate(term) for term in contract.terms], now)
+        if term is not None and term.lounge is not None:
+            found.append(LoungeContract(contract, term, term.lounge))
+    return max(found, key=lambda held: (held.contract.valid_from, held.contract.id), default=None)
