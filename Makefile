@@ -90,12 +90,12 @@ format: install
 	$(BIN)/ruff format .
 
 # Each service's tests run in their own interpreter: the services share table names by design.
-# Two lanes at once (most of the system tests wait on processes, not the CPU): the linters, the shared and the
-# services' tests in one, the system tests in the other; each lane's output is printed whole when it ends
-# (--output-sync). The journeys, whose fault tests time restarts, run after both, alone (docs/testing.md).
+# Three lanes at once (most of the system and end-to-end tests wait on processes, not the CPU): the linters, the
+# shared and the services' tests in one, the system tests in another, the journeys in the third; each lane's
+# output is printed whole when it ends (--output-sync). Every wait in them is for a state, never for a time, so
+# they hold on a loaded machine (docs/testing.md).
 test: install
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-lane-packages test-system
-	@$(MAKE) --no-print-directory test-e2e
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-lane-packages test-system test-e2e
 
 test-lane-packages: lint
 	@$(MAKE) --no-print-directory test-shared
@@ -111,7 +111,7 @@ test-services: install
 test-system: install browser promtool
 	$(PYTEST) tests --ignore=tests/e2e
 
-# The journeys run in an interpreter of their own, so their service set stops before the rest runs.
+# The journeys run in an interpreter of their own, with a service set of their own.
 test-e2e: install
 	$(PYTEST) tests/e2e
 

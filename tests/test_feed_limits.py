@@ -1,5 +1,7 @@
 """A live feed's limits (docs/feeds.md), on a lounge process of this module's own: a client that does not read is
-dropped and the process's memory stays put; without NATS the feed answers 503 with Retry-After, never hangs.
+dropped and the process's memory stays put; without NATS the feed answers 503 with Retry-After, never hangs; NATS
+back from an empty store (the stream created anew, its sequences starting over) ends the streams, and a client
+resuming with an id of the old stream is told to reload.
 
 The events come straight onto the lounge's stream from a NATS client, as the lounge's relay would publish
 them, so the kernel's socket buffers (megabytes on loopback) fill in seconds; nothing else here reads them.
@@ -8,6 +10,7 @@ them, so the kernel's socket buffers (megabytes on loopback) fill in seconds; no
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -114,3 +117,42 @@ async def test_without_nats_the_feed_answers_503_and_the_process_stays_up(databa
             assert (await http.get(f"{process.url}/healthz")).status_code == 200
     finally:
         process.stop()
+
+
+async def test_nats_back_from_an_empty_store_ends_the_streams_and_old_ids_reset(databases, tmp_path: Path):
+    with nats_under(tmp_path / "nats") as server:
+        lounge = service_process("lounge", database_url=databases.create("feed_lounge_renewed"), nats_url=server.url, log_dir=tmp_path)
+        lounge.start().wait_ready(60)
+        connection = await nats.connect(server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+        try:
+            async with httpx.AsyncClient(timeout=10) as http:
+                headers = {"Authorization": f"Bearer {token('lounge_staff')}"}
+                js = connection.jetstream()
+                async with FeedReader(http, f"{lounge.url}{BOARD}", headers) as before:
+                    for number in (1, 2, 3):
+                        await js.publish(CHECKED_IN, check_in_event(number))
+                    last = await before.frame(about(CHECKED_IN, "visit", "visit-3"))
+                    server.stop()
+                    shutil.rmtree(server.store_dir)
+                    server.start()
+                    await asyncio.wait_for(before.closed.wait(), timeout=30)  # ended: the ids it holds are of the old stream
+
+                async def republished() -> bool:
+                    """The lounge has declared its stream again: a publish is stored (before, nothing answers)."""
+                    try:
+                        await js.publish(CHECKED_IN, check_in_event(4), timeout=1)
+                    except Exception:  # noqa: BLE001 - no stream yet
+                        return False
+                    return True
+
+                await wait_for(republished, timeout=30, what="the lounge's stream declared again")
+                resumed = {**headers, "Last-Event-ID": str(last.id)}
+                async with FeedReader(http, f"{lounge.url}{BOARD}", resumed) as after:
+                    await after.frame(lambda frame: frame.event == "reset")
+                    await js.publish(CHECKED_IN, check_in_event(5))
+                    fresh = await after.frame(about(CHECKED_IN, "visit", "visit-5"))
+                    assert int(fresh.id or 0) <= 2, "the new stream's own sequence"
+                    assert not any(frame.data["data"]["visit"]["id"] in ("visit-1", "visit-2", "visit-3") for frame in after.changes)
+        finally:
+            await connection.close()
+            lounge.stop()

@@ -14,10 +14,13 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import orjson
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
 
 from airside.messaging.bus import Bus
 from airside.messaging.envelope import CloudEvent, EnvelopeError, parse_envelope
@@ -38,13 +41,20 @@ class FeedEvent:
     event: CloudEvent
     feed: dict[str, Any]
     envelope: dict[str, Any]  # the envelope as published, parsed once
+    # The frame as sent, by the keys a view added: encoded once for every client whose view adds the same.
+    frames: dict[bytes, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def data(self, extra: dict[str, Any]) -> str:
         derived = {**self.feed, **extra}
         return orjson.dumps({**self.envelope, "feed": derived} if derived else self.envelope).decode()
 
 
-DROPPED = None  # what a dropped client's queue ends with
+class End(Enum):
+    """What a client's queue ends with: its stream closes (and, on `expired`, says why first)."""
+
+    dropped = "dropped"  # it did not read, or the process stops: the browser reconnects
+    expired = "expired"  # its token expired
+    closed = "closed"  # the longest a stream is kept open (feed_max_seconds): the client reconnects
 
 
 # A frame waiting in a client's queue: the event and the keys the client's view added.
@@ -54,7 +64,7 @@ Queued = tuple[FeedEvent, dict[str, Any]]
 @dataclass(eq=False)
 class FeedClient:
     view: View
-    queue: asyncio.Queue[Queued | None]
+    queue: asyncio.Queue[Queued | End]
     dropped: bool = False
 
 
@@ -79,11 +89,19 @@ class FeedHub:
         self.floor = 0  # every event after this sequence is in the window
         self.loaded = asyncio.Event()  # the window has been read back from JetStream
         self.clients: set[FeedClient] = set()
+        self._stream_created: datetime | None = None  # when the stream read was created: another time is another stream
+        self._subscription: JetStreamContext.PushSubscription | None = None
         self._declared = asyncio.Event()  # the bus declared the streams: the subscription may start
         bus.on_ready(self._on_declared)
 
     async def _on_declared(self) -> None:
+        """After every (re)connect: a stream created anew (NATS back from an empty store) ends the subscription,
+        which the ordered consumer would otherwise carry on at the old sequence; `_follow` then starts over."""
         self._declared.set()
+        if self._subscription is not None and self._stream_created is not None:
+            info = await self.bus.js.stream_info(self.stream.name)
+            if info.created != self._stream_created:
+                await self._subscription.unsubscribe()
 
     # --- clients ---------------------------------------------------------------------------------
 
@@ -113,16 +131,16 @@ class FeedHub:
             try:
                 client.queue.put_nowait((event, extra))
             except asyncio.QueueFull:
-                self._end(client)
+                self.end(client, End.dropped)
                 client.dropped = True
                 FEED_DROPPED.labels(self.service).inc()
                 log.info("feed client dropped: it did not read", extra={"position": self.position})
 
-    def _end(self, client: FeedClient) -> None:
-        """Free what it holds and wake it with the end mark: its stream closes, the browser reconnects."""
+    def end(self, client: FeedClient, end: End) -> None:
+        """Free what it holds and wake it with the end mark: its stream closes."""
         while not client.queue.empty():
             client.queue.get_nowait()
-        client.queue.put_nowait(DROPPED)
+        client.queue.put_nowait(end)
         self.leave(client)
 
     # --- the subscription ------------------------------------------------------------------------
@@ -143,8 +161,11 @@ class FeedHub:
     async def _follow(self) -> None:
         await self._declared.wait()
         js = self.bus.js
-        state = (await js.stream_info(self.stream.name)).state
-        head = state.last_seq
+        info = await js.stream_info(self.stream.name)
+        state, head = info.state, info.state.last_seq
+        if (self._stream_created is not None and info.created != self._stream_created) or head < self.position:
+            self._stream_recreated()
+        self._stream_created = info.created
         # Continue after what is held; on first start read the window back from the stream.
         start = max(self.position + 1, state.first_seq, head - (self.window.maxlen or 1) + 1, 1)
         if not self.window:
@@ -153,7 +174,9 @@ class FeedHub:
             self.window.clear()
             self.floor = start - 1
         config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start)
-        subscription = await js.subscribe(self.stream.subjects[0], stream=self.stream.name, ordered_consumer=True, config=config)
+        subscription = self._subscription = await js.subscribe(
+            self.stream.subjects[0], stream=self.stream.name, ordered_consumer=True, config=config
+        )
         if head < start:
             self.loaded.set()
         try:
@@ -163,10 +186,21 @@ class FeedHub:
                 if sequence >= head:
                     self.loaded.set()
         finally:
+            self._subscription = None
             try:
                 await subscription.unsubscribe()
             except Exception:  # noqa: BLE001 - the connection may be gone already
                 pass
+
+    def _stream_recreated(self) -> None:
+        """The stream is behind what was read (NATS restarted from an empty store, the stream declared again): its
+        sequences start over, so the window and every id handed out mean nothing now. The clients are ended: they
+        reconnect, and their Last-Event-ID, ahead of the new stream, gets `reset`."""
+        log.warning("feed stream recreated: clients reconnect and reload", extra={"stream": self.stream.name, "position": self.position})
+        self.window.clear()
+        self.position = self.floor = 0
+        for client in list(self.clients):
+            self.end(client, End.dropped)
 
     async def _take(self, sequence: int, raw: bytes) -> None:
         if sequence <= self.position:
@@ -192,4 +226,4 @@ class FeedHub:
     async def close(self) -> None:
         """End every client's stream (the process stops): they reconnect elsewhere with their Last-Event-ID."""
         for client in list(self.clients):
-            self._end(client)
+            self.end(client, End.dropped)

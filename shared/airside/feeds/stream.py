@@ -15,7 +15,7 @@ import orjson
 from fastapi import Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from airside.feeds.hub import DROPPED, FeedClient, FeedEvent, FeedHub, Resume, View
+from airside.feeds.hub import End, FeedClient, FeedEvent, FeedHub, Resume, View
 from airside.problems import Problem, invalid
 
 
@@ -76,8 +76,14 @@ def last_event_id(
 LastEventId = Annotated[int | None, Depends(last_event_id)]
 
 
-def _frame(event: FeedEvent, extra: dict[str, Any]) -> ServerSentEvent:
-    return ServerSentEvent(data=event.data(extra), event=event.event.type, id=str(event.sequence))
+def _frame(event: FeedEvent, extra: dict[str, Any]) -> bytes:
+    """The change's frame, encoded once for all the clients whose view adds the same keys (a thousand boards
+    watching one lounge share one encoding; docs/feeds.md, Limits)."""
+    key = orjson.dumps(extra, option=orjson.OPT_SORT_KEYS)
+    frame = event.frames.get(key)
+    if frame is None:
+        frame = event.frames[key] = ServerSentEvent(data=event.data(extra), event=event.event.type, id=str(event.sequence)).encode()
+    return frame
 
 
 def _mark(kind: str, position: int, *, with_id: bool = True) -> ServerSentEvent:
@@ -104,7 +110,10 @@ async def open_feed(request: Request, hub: FeedHub, view: View, resume_after: in
 
 async def _frames(
     hub: FeedHub, client: FeedClient, resume: Resume, resume_after: int | None, expires: float, closes: float
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[ServerSentEvent | bytes]:
+    # One timer per stream ends it (not one per frame waited for): at the token's expiry, or at `closes`.
+    end = End.expired if expires <= closes else End.closed
+    timer = asyncio.get_running_loop().call_later(max(0.0, min(expires, closes) - time.time()), hub.end, client, end)
     try:
         # On a resume `ready` carries no id: a connection lost before the missed frames keeps the client's own.
         yield _mark("ready", resume.position, with_id=resume_after is None)
@@ -115,17 +124,12 @@ async def _frames(
             if extra is not None:
                 yield _frame(event, extra)
         while True:
-            remaining = min(expires, closes) - time.time()
-            if remaining <= 0:
-                if time.time() >= expires:
+            queued = await client.queue.get()
+            if isinstance(queued, End):
+                if queued is End.expired:
                     yield _mark("expired", hub.position, with_id=False)
-                return  # at closes, without a frame: the client reconnects with its Last-Event-ID
-            try:
-                queued = await asyncio.wait_for(client.queue.get(), timeout=remaining)
-            except TimeoutError:
-                continue
-            if queued is DROPPED:
-                return
+                return  # closed or dropped, without a frame: the client reconnects with its Last-Event-ID
             yield _frame(*queued)
     finally:
+        timer.cancel()
         hub.leave(client)

@@ -5,8 +5,10 @@ the fan-out of the worker's own process leases fresh deliveries to it at birth (
 a pass claims due ones, retries and replays, in one short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL,
 so two replicas never take the same one). A worker that dies mid-POST leaves its lease to run out and the
 delivery to come due again, so a delivery is never lost, and may arrive twice, with the same `webhook-id`.
-The POSTs run concurrently on one HTTP client; outcomes are written in batches, each only while its lease is
-still the worker's, so a late answer never overwrites a newer attempt.
+The POSTs run concurrently, a client per slot; their outcomes are written by one recorder in batches (all that
+arrived while the last batch was written), each only while its lease is still the worker's, so a late answer
+never overwrites a newer attempt. A slot is free again as soon as its answer is in: it never waits for the
+database.
 """
 
 from __future__ import annotations
@@ -113,9 +115,9 @@ class Dispatcher:
         # transaction is open, handed over once it committed.
         self._reserved = 0
         self._handed: list[Claimed] = []
-        # Outcomes written together, one transaction for all that arrived while the last one was written.
+        # Outcomes written together by the recorder, one transaction for all that arrived while it wrote the last.
         self._outcomes: list[tuple[Claimed, Attempt]] = []
-        self._recording = asyncio.Lock()
+        self._outcomes_waiting = asyncio.Event()
 
     def wake(self) -> None:
         """Deliveries are due now (owed without a lease, or replayed): claim them at once."""
@@ -150,14 +152,15 @@ class Dispatcher:
         clients = http_clients(self.settings)
         for client in clients:
             self._free.put_nowait(client)
+        recorder = asyncio.create_task(self._record_outcomes(), name="webhook-outcomes")
         try:
             while True:
                 await self._pass()
         finally:
             stop_listening()
-            for task in self._claimed:
+            for task in (*self._claimed, recorder):
                 task.cancel()
-            await asyncio.gather(*self._claimed, return_exceptions=True)
+            await asyncio.gather(*self._claimed, recorder, return_exceptions=True)
             await asyncio.gather(*(client.aclose() for client in clients))
 
     async def _pass(self) -> None:
@@ -171,10 +174,11 @@ class Dispatcher:
             await asyncio.wait(self._claimed, return_when=asyncio.FIRST_COMPLETED)
             return
         interval = self.settings.scheduler_interval_seconds
-        if self._claim_asked or time.monotonic() - self._claimed_at >= interval:
+        # Outcomes not yet written count against the room: a slow database slows the claims, it does not pile them up.
+        room = 2 * self.slots - len(self._claimed) - len(self._outcomes)
+        if room > 0 and (self._claim_asked or time.monotonic() - self._claimed_at >= interval):
             self._claim_asked = False
             self._claimed_at = time.monotonic()
-            room = 2 * self.slots - len(self._claimed)
             try:
                 claimed = await self.claim(room)
                 if not claimed:
@@ -240,15 +244,20 @@ class Dispatcher:
         finally:
             self._free.put_nowait(client)
         self._outcomes.append((delivery, attempt))
-        async with self._recording:
+        self._outcomes_waiting.set()
+
+    async def _record_outcomes(self) -> None:
+        """The recorder: every outcome that arrived while the last batch was written, in one transaction."""
+        while True:
+            await self._outcomes_waiting.wait()
+            self._outcomes_waiting.clear()
             outcomes, self._outcomes = self._outcomes, []
-            if not outcomes:
-                return  # written by the transaction before, with others that were waiting
             try:
                 await self.record_all(outcomes)
             except Exception as exc:  # the claims' leases run out and the deliveries are attempted again
                 if not self.db.unavailable(exc):
                     log.exception("webhook delivery outcomes not recorded", extra={"event_ids": [d.event_id for d, _attempt in outcomes]})
+            self._wakeup.set()  # room for claims again
 
     async def attempt(self, client: httpx.AsyncClient, delivery: Claimed) -> Attempt:
         """One signed POST of the CloudEvent, to a destination checked first; never raises."""
