@@ -24,6 +24,7 @@ ROUTES = [
     ("GET", f"/v1/lounges/{PEK}/occupancy", None, STAFF),
     ("GET", f"/v1/lounges/{PEK}/board", None, STAFF),
     ("GET", f"/v1/lounges/{PEK}/expected-visits", None, STAFF),
+    ("GET", f"/v1/lounges/{PEK}/refusals", None, DESK),
     ("GET", "/v1/flights/CA1/2031-01-01", None, STAFF),
     ("GET", "/v1/members/nobody", None, STAFF),
     ("POST", f"/v1/lounges/{PEK}/visits", {}, DESK),
