@@ -167,6 +167,15 @@ export async function every(path, params = {}) {
 
 // --- the page's frame: title, language toggle, token panel, feed state ----------------------------
 
+// A page's table names its columns (data-columns: their label keys); its head and body are made here, for every page.
+function buildTables() {
+  for (const table of document.querySelectorAll("table[data-columns]")) {
+    const head = table.createTHead().insertRow();
+    for (const key of table.dataset.columns.split(/\s+/)) head.append(element("th", { scope: "col", "data-label": key }));
+    table.createTBody();
+  }
+}
+
 export function startConsole({ roles, onToken }) {
   const header = document.getElementById("console-header");
   const status = element("p", { id: "token-status", role: "status" });
@@ -225,6 +234,7 @@ export function startConsole({ roles, onToken }) {
     showStatus();
     window.dispatchEvent(new Event("airside:lang"));
   });
+  buildTables();
   setFeedState("idle");
   applyLabels();
   showStatus();
