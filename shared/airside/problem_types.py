@@ -90,7 +90,7 @@ MEANINGS = {
     "closed": "The lounge is closed at this time (the `detail` gives its opening hours).",
     "empty_requisition": "A requisition needs at least one line to be submitted.",
     "lounge_full": "The lounge has no room for this many more guests now.",
-    "not_entitled": "No lounge visit is expected for this order or boarding pass at this lounge.",
+    "not_entitled": "No lounge visit is expected for this order or boarding pass here, or its carrier's contract does not cover its cabin.",
     "out_of_stock": "Not enough of the item (`sku`) is in stock for the quantity asked.",
     "unknown_flight": "The flight on the boarding pass is not one the lounge knows.",
     "visit_closed": "The visit is checked out: nothing more is sold on it.",
