@@ -18,6 +18,8 @@ from airside.db.database import Database
 # One advisory-lock key space for the whole project: migrations take this one, the outbox relay
 # the keys from its RELAY_LOCK_BASE.
 MIGRATION_LOCK_KEY = 7_201_001
+# How often a replica waiting for another's migrations asks for the lock again.
+MIGRATION_LOCK_POLL_SECONDS = 0.2
 
 
 def _alembic_config(script_location: Path, connection: Connection | None = None) -> Config:
@@ -32,7 +34,14 @@ async def migrate(db: Database, script_location: Path) -> None:
     """Upgrade to head; on PostgreSQL replicas starting together wait for one another."""
     async with db.engine.connect() as conn:
         if db.is_postgres:
-            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            # Asked again and again, never waited for inside a statement: a waiting statement holds a snapshot,
+            # and CREATE INDEX CONCURRENTLY in the replica migrating waits for every older snapshot (a deadlock).
+            while not (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})).scalar_one():
+                await conn.commit()
+                await asyncio.sleep(MIGRATION_LOCK_POLL_SECONDS)
+            # The lock is the session's: Alembic then opens a transaction of its own, which a migration's
+            # autocommit_block (docs/operations.md, Rolling upgrades) needs to commit.
+            await conn.commit()
         try:
             await conn.run_sync(lambda sync: command.upgrade(_alembic_config(script_location, sync), "head"))
             await conn.commit()

@@ -19,17 +19,29 @@ CLAIMABLE = sa.text("assignee IS NULL AND status IN ('new', 'open')")
 RESOLVED = sa.text("status = 'resolved'")
 
 
-def upgrade() -> None:
+# (name, columns, partial-index predicate)
+INDEXES = (
     # GET /v1/tickets?station=&status=[&priority=]: newest first straight from the index (keyset order).
-    op.create_index('ix_ticket_station_status_priority', 'ticket', ['station', 'status', 'priority', 'created_at', 'id'])
-    op.create_index('ix_ticket_station_status', 'ticket', ['station', 'status', 'created_at', 'id'])
+    ('ix_ticket_station_status_priority', ['station', 'status', 'priority', 'created_at', 'id'], None),
+    ('ix_ticket_station_status', ['station', 'status', 'created_at', 'id'], None),
     # POST /v1/queue/claim: the unassigned open tickets of a station in claim order; LIMIT 1 reads one entry.
-    op.create_index(
-        'ix_ticket_claimable', 'ticket', ['station', 'next_due', 'priority', 'created_at'],
-        postgresql_where=CLAIMABLE, sqlite_where=CLAIMABLE,
-    )
+    ('ix_ticket_claimable', ['station', 'next_due', 'priority', 'created_at'], CLAIMABLE),
     # The auto-close pass: only resolved tickets, not every ticket ever resolved.
-    op.create_index('ix_ticket_resolved_open', 'ticket', ['resolved_at'], postgresql_where=RESOLVED, sqlite_where=RESOLVED)
+    ('ix_ticket_resolved_open', ['resolved_at'], RESOLVED),
+)
+
+
+def upgrade() -> None:
+    if op.get_context().dialect.name != 'postgresql':
+        for name, columns, where in INDEXES:
+            op.create_index(name, 'ticket', columns, sqlite_where=where)
+        return
+    # CONCURRENTLY, outside the migration's transaction: ticket writes go on while a large table is indexed
+    # (docs/operations.md, Rolling upgrades). A build interrupted leaves an invalid index behind: dropped, built again.
+    with op.get_context().autocommit_block():
+        for name, columns, where in INDEXES:
+            op.drop_index(name, table_name='ticket', if_exists=True, postgresql_concurrently=True)
+            op.create_index(name, 'ticket', columns, postgresql_where=where, postgresql_concurrently=True)
 
 
 def downgrade() -> None:
