@@ -204,6 +204,13 @@ def test_the_dashboards_are_provisioned_against_the_provisioned_prometheus() -> 
         dashboard = json.loads(path.read_text())
         panels = [panel for panel in dashboard["panels"] if panel["type"] != "row"]
         assert len({panel["id"] for panel in dashboard["panels"]}) == len(dashboard["panels"]), f"{path.name}: panel ids repeat"
+        covered: set[tuple[int, int]] = set()  # Grafana's grid: 24 columns; no panel over another
+        for panel in dashboard["panels"]:
+            grid = panel["gridPos"]
+            assert grid["x"] + grid["w"] <= 24, f"{path.name}: {panel['title']} is wider than the grid"
+            cells = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"]) for y in range(grid["y"], grid["y"] + grid["h"])}
+            assert not cells & covered, f"{path.name}: {panel['title']} lies over another panel"
+            covered |= cells
         for panel in panels:
             assert panel["targets"], f"{path.name}: {panel['title']} has no query"
             assert panel["datasource"]["uid"] == datasource["uid"], f"{path.name}: {panel['title']}"
