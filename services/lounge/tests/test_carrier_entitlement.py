@@ -20,6 +20,7 @@ from lounge_support import (
 
 from airside.events import carriers as carrier_events
 from airside.events import lounge as lounge_events
+from airside.events.carriers import ContractTerm, term_in_force, valid_on
 from airside_tools.testing.events import acknowledged_everything, published_events
 from airside_tools.testing.harness import wait_for
 
@@ -225,21 +226,18 @@ async def test_a_contract_copy_keeps_the_newest_version(client, nats_server, fro
     assert economy.json()["entitlement"] == "carrier"
 
 
-def test_the_term_in_force_is_the_latest_started_and_a_contract_covers_its_local_days_inclusive():
-    from airside.events.carriers import ContractTerm
-    from lounge.carriers import rules
-
+def test_the_term_in_force_is_the_latest_started_and_a_contract_covers_its_local_days_inclusive():  # the shared rules
     start = datetime(2032, 3, 1, 16, tzinfo=UTC)
     terms = [ContractTerm.model_validate(lounge_term(version, start + timedelta(days=10 * (version - 1)))) for version in (1, 2, 3)]
-    assert rules.term_in_force(terms, start - timedelta(seconds=1)) is None
-    assert rules.term_in_force(terms, start).version == 1  # type: ignore[union-attr]
-    assert rules.term_in_force(terms, start + timedelta(days=10, seconds=-1)).version == 1  # type: ignore[union-attr]
-    assert rules.term_in_force(terms, start + timedelta(days=10)).version == 2  # type: ignore[union-attr]
-    assert rules.term_in_force(terms, start + timedelta(days=400)).version == 3  # type: ignore[union-attr]
+    assert term_in_force(terms, start - timedelta(seconds=1)) is None
+    assert term_in_force(terms, start).version == 1  # type: ignore[union-attr]
+    assert term_in_force(terms, start + timedelta(days=10, seconds=-1)).version == 1  # type: ignore[union-attr]
+    assert term_in_force(terms, start + timedelta(days=10)).version == 2  # type: ignore[union-attr]
+    assert term_in_force(terms, start + timedelta(days=400)).version == 3  # type: ignore[union-attr]
     first, last = date(2032, 3, 1), date(2032, 3, 31)
-    assert rules.valid_on(status="active", valid_from=first, valid_to=last, day=first)
-    assert rules.valid_on(status="active", valid_from=first, valid_to=last, day=last)
-    assert not rules.valid_on(status="active", valid_from=first, valid_to=last, day=last + timedelta(days=1))
-    assert not rules.valid_on(status="active", valid_from=first, valid_to=None, day=first - timedelta(days=1))
-    assert rules.valid_on(status="active", valid_from=first, valid_to=None, day=date(2040, 1, 1))
-    assert not rules.valid_on(status="ended", valid_from=first, valid_to=None, day=first)
+    assert valid_on(status="active", valid_from=first, valid_to=last, day=first)
+    assert valid_on(status="active", valid_from=first, valid_to=last, day=last)
+    assert not valid_on(status="active", valid_from=first, valid_to=last, day=last + timedelta(days=1))
+    assert not valid_on(status="active", valid_from=first, valid_to=None, day=first - timedelta(days=1))
+    assert valid_on(status="active", valid_from=first, valid_to=None, day=date(2040, 1, 1))
+    assert not valid_on(status="ended", valid_from=first, valid_to=None, day=first)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -47,6 +49,40 @@ class ContractTerm(BaseModel):
     effective_from: EventDateTime
     lounge: LoungeCover | None = None
     assist: list[AssistRate] = []
+
+
+ACTIVE = "active"
+
+
+def valid_on(*, status: str, valid_from: date, valid_to: date | None, day: date) -> bool:
+    """An active contract covers the station's local days from valid_from to valid_to, both included."""
+    return status == ACTIVE and valid_from <= day and (valid_to is None or day <= valid_to)
+
+
+class Effective(Protocol):
+    """A contract term as either side holds it: booking's row or the event's term."""
+
+    @property
+    def effective_from(self) -> datetime: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+TermT = TypeVar("TermT", bound=Effective)
+
+
+def term_in_force(terms: Iterable[TermT], at: datetime) -> TermT | None:
+    """The term in force at `at`: the one with the latest effective_from not after it, so a rate change is a new
+    term from its instant on (docs/carriers.md "Terms"). One rule for booking's prices and the lounge's door;
+    an effective_from sent without an offset is read as UTC."""
+
+    def start(term: TermT) -> datetime:
+        moment = term.effective_from
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+    started = [term for term in terms if start(term) <= at]
+    return max(started, key=lambda term: (start(term), term.version), default=None)
 
 
 class SettlementTerms(BaseModel):

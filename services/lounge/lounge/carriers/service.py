@@ -6,8 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from airside.events.carriers import ContractTerm, LoungeCover
-from lounge.carriers import rules
+from airside.events.carriers import ContractTerm, LoungeCover, term_in_force, valid_on
 from lounge.carriers.models import Contract
 
 
@@ -19,6 +18,10 @@ class LoungeContract:
     term: ContractTerm
     cover: LoungeCover
 
+    def covers_cabin(self, cabin: str | None) -> bool:
+        """The boarding pass's compartment code is one the carrier pays lounge access for."""
+        return cabin is not None and cabin.upper() in {code.upper() for code in self.cover.cabins}
+
 
 async def lounge_contract_at(*, session: AsyncSession, carrier: str, station: str, day: date, now: datetime) -> LoungeContract | None:
     """The carrier's contract at this station valid on the station's local `day` with lounge terms in force
@@ -26,9 +29,9 @@ async def lounge_contract_at(*, session: AsyncSession, carrier: str, station: st
     query = select(Contract).where(Contract.carrier == carrier, Contract.station == station)
     found = []
     for contract in (await session.execute(query)).scalars():
-        if not rules.valid_on(status=contract.status, valid_from=contract.valid_from, valid_to=contract.valid_to, day=day):
+        if not valid_on(status=contract.status, valid_from=contract.valid_from, valid_to=contract.valid_to, day=day):
             continue
-        term = rules.term_in_force([ContractTerm.model_validate(term) for term in contract.terms], now)
+        term = term_in_force([ContractTerm.model_validate(term) for term in contract.terms], now)
         if term is not None and term.lounge is not None:
             found.append(LoungeContract(contract, term, term.lounge))
     return max(found, key=lambda held: (held.contract.valid_from, held.contract.id), default=None)

@@ -19,7 +19,6 @@ from airside.problems import conflict, invalid, not_found
 from airside.statements import insert_ignoring_duplicates
 from lounge.access import may_see_visit
 from lounge.carriers import service as carriers
-from lounge.carriers.rules import covers_cabin
 from lounge.carriers.service import LoungeContract
 from lounge.flights.models import Flight, normal_flight_no
 from lounge.lounges.models import Lounge
@@ -125,7 +124,7 @@ async def check_in(*, session: AsyncSession, lounge: Lounge, body: CheckIn, now:
     member, order = arrival.member, arrival.order
     tier = member.tier if member is not None else None
     contract = await _carrier_contract(session, lounge, arrival, now) if order is None else None
-    carrier_pays = contract is not None and covers_cabin(contract.cover, arrival.cabin)
+    carrier_pays = contract is not None and contract.covers_cabin(arrival.cabin)
     if contract is not None and not carrier_pays and member is None:
         raise _refusal(lounge, arrival, contract, now)
     entitlement = rules.entitlement_for(has_order=order is not None, carrier_pays=carrier_pays, tier=tier)
