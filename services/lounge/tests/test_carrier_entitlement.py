@@ -186,6 +186,23 @@ async def test_members_keep_their_entitlement_and_carriers_without_a_contract_he
         assert (walk_in.json()["entitlement"], walk_in.json()["payer"], walk_in.json()["contract_id"]) == ("paid", "guest", None)
 
 
+async def test_a_member_in_a_covered_cabin_enters_on_the_carrier_and_keeps_the_tiers_free_guests(client, nats_server, frozen):
+    now = a_morning()
+    frozen(now)
+    carrier = a_designator()
+    flight_no, flight_date = await a_flight(client, nats_server.url, now + timedelta(hours=2), carrier=carrier)
+    await a_contract(client, nats_server.url, carrier, valid_from=local_day(now), terms=[lounge_term(1, now - timedelta(days=1))])
+    member_id = await a_member(client, nats_server.url, tier="platinum", name="Plat Member")  # 2 free guests; the contract allows 1
+    body = {"boarding_pass": boarding_pass("MEMBER/PLAT", flight_no, flight_date, cabin="C"), "member_id": member_id, "guests": 3}
+    response = await check_in(client, body)
+    assert response.status_code == 201, response.text
+    visit = response.json()
+    assert (visit["entitlement"], visit["payer"], visit["member_id"]) == ("carrier", "carrier", member_id)
+    assert (visit["free_guests"], visit["guests_carrier_paid"], visit["guests_billed"]) == (2, 1, 1)
+    bill = (await client.get(f"/v1/visits/{visit['id']}/bill", headers=PEK_STAFF)).json()
+    assert [(line["sku"], line["qty"]) for line in bill["lines"]] == [("GUEST_FEE", 1)]
+
+
 async def test_a_rate_change_bills_each_visit_at_the_term_in_force_at_its_check_in(client, nats_server, frozen):
     now = a_morning()
     change = now + timedelta(hours=1)

@@ -60,11 +60,11 @@ def payer_of(entitlement: Entitlement, *, is_member: bool) -> Payer:
 
 
 def free_guests(*, entitlement: Entitlement, tier: Tier | None, order_passengers: int = 1, carrier_allowance: int = 0) -> int:
-    """The contract's allowance on a carrier-paid visit; otherwise the tier's, and an order's own fellow
-    passengers are covered on top of it."""
-    if entitlement == Entitlement.carrier:
-        return carrier_allowance
+    """The tier's allowance, and an order's own fellow passengers on top of it; on a carrier-paid visit the
+    contract's allowance, or a member's tier allowance where that is more (a member never loses a free guest)."""
     allowance = guest_allowance(tier) if tier is not None else 0
+    if entitlement == Entitlement.carrier:
+        return max(carrier_allowance, allowance)
     if entitlement == Entitlement.order:
         return max(order_passengers - 1, 0) + allowance
     return allowance

@@ -180,8 +180,9 @@ async def _carrier_contract(session: AsyncSession, lounge: Lounge, arrival: Arri
 
 
 def _carrier_terms(arrival: Arrival, held: LoungeContract, *, guests: int, free: int) -> dict[str, object]:
-    """What a carrier-paid visit keeps of the contract in force at check-in: later terms never change it."""
-    carrier_paid = min(free, guests)
+    """What a carrier-paid visit keeps of the contract in force at check-in: later terms never change it. The
+    carrier pays for guests up to its allowance; a member's tier may let more in free; the rest are billed."""
+    carrier_paid = min(held.cover.guests_allowed, guests)
     return {
         "carrier": arrival.carrier,
         "contract_id": held.contract.id,
@@ -190,7 +191,7 @@ def _carrier_terms(arrival: Arrival, held: LoungeContract, *, guests: int, free:
         "currency": held.contract.currency,
         "cabin": arrival.cabin,
         "guests_carrier_paid": carrier_paid,
-        "guests_billed": guests - carrier_paid,
+        "guests_billed": guests - min(free, guests),
         "complimentary_menu": held.cover.complimentary_menu,
     }
 
