@@ -9,8 +9,10 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
+import nats
 import pytest
 from conftest import PROBE, ProbeSettings, probe_settings_on
+from nats.js.api import RawStreamMsg
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -21,7 +23,7 @@ from airside import tracing
 from airside.app import ServiceDefinition, create_service_app
 from airside.events import booking as booking_events
 from airside.logs import trace_id_var
-from airside.messaging.envelope import CloudEvent
+from airside.messaging.envelope import CloudEvent, parse_envelope
 from airside.messaging.streams import ConsumerSpec
 from airside.tracing import TracingMiddleware
 from airside_tools.testing.harness import InProcessService, in_process, wait_for
@@ -97,7 +99,18 @@ def span_id_in(traceparent: str) -> int:
     return int(traceparent.split("-")[2], 16)
 
 
-async def test_one_trace_runs_from_the_request_through_nats_to_the_other_services_consumer(writer_and_callbacks, spans):
+async def stream_message(nats_url: str, event_id: str) -> RawStreamMsg:
+    """The event's message as the stream holds it."""
+    connection = await nats.connect(nats_url)
+    try:
+        message = await connection.jetstream().get_last_msg("AIRSIDE_BOOKING", "airside.booking.station.upserted")
+    finally:
+        await connection.close()
+    assert message.headers and message.headers["Nats-Msg-Id"] == event_id
+    return message
+
+
+async def test_one_trace_runs_from_the_request_through_nats_to_the_other_services_consumer(writer_and_callbacks, spans, nats_server):
     writer, callbacks = writer_and_callbacks
     code = uuid.uuid4().hex[:8]
 
@@ -120,6 +133,10 @@ async def test_one_trace_runs_from_the_request_through_nats_to_the_other_service
     assert consumed.parent is not None and consumed.parent.span_id == publish.context.span_id
     assert publish.name == "airside.booking.station.upserted publish"
     assert request.attributes["http.response.status_code"] == 201
+    # On the wire: the envelope still names the request's span, the message's header the publish span.
+    message = await stream_message(nats_server.url, event_id)
+    assert span_id_in(parse_envelope(message.data).traceparent) == request.context.span_id
+    assert span_id_in(message.headers["traceparent"]) == publish.context.span_id
     # The callback was written inside the consumer's span, and its log lines carried the same trace.
     assert span_id_in(callback.traceparent) == consumed.context.span_id
     assert callback.log_trace_id == f"{trace_id:032x}"
