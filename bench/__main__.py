@@ -1,4 +1,4 @@
-"""`make bench`: ceilings C1-C6, then targets P1-P7, P9 and P10, booking's scale-out (P11) and
+"""`make bench`: ceilings C1-C6, then targets P1-P7, P9, P10 and P13 (a carrier-month's statement), booking's scale-out (P11) and
 tracing's cost (P12), in one run; one table, one JSON file.
 
 Order matters on a 2-core machine: ceilings first on a quiet machine, read-only targets (P5, P4)
@@ -21,7 +21,7 @@ from typing import Any
 from airside.settings import AirsideSettings
 from airside_tools.processes import ServiceProcess
 from airside_tools.webhook_receiver import Certificates, ReceiverProcess
-from bench import ceilings, datagen, feeds, makerun, pipeline, scaleout, stack, targets, tracing, webhooks
+from bench import ceilings, datagen, feeds, makerun, pipeline, scaleout, settlement, stack, targets, tracing, webhooks
 from bench.report import Row, machine, render, write
 
 SERVICES = ("booking", "lounge", "callcenter")
@@ -191,6 +191,10 @@ async def run(args: argparse.Namespace) -> int:
                     processes["lounge"], nats.url, clients=args.feed_clients, check_ins=args.feed_check_ins, rate=args.feed_rate
                 )
 
+            if wanted(args, "P13"):
+                log(f"P13 a carrier-month's statement: {settlement.VISITS:,} visits, built, issued, its CSV streamed")
+                raw["P13"] = await settlement.p13(processes["booking"], urls["booking"])
+
             if wanted(args, "P11", "P12"):
                 # Their booking processes start and stop per run: booking's own make way (its relay holds the
                 # relay lock for good), and the lounge and call center pause as in P1.
@@ -325,6 +329,8 @@ def table(raw: dict[str, Any]) -> list[Row]:
         growth = p10["rss_growth_mb"]
         what = f"lounge RSS growth, {p10['rss_before_mb']:.0f} MB idle -> peak with {p10['connected']:,} clients"
         rows.append(Row("P10", what, growth, "MB", target="< 100 MB", ok=p10["connected"] == p10["clients"] and growth < 100))
+    if "P13" in raw:
+        rows += settlement.rows(raw["P13"])
     if "P11" in raw:
         rows += scale_out_rows(raw["P11"])
     if "P12" in raw:

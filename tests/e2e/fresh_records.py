@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from e2e_steps import ADMIN, Airside, Concierge, Flight, Json, boarding_pass, iso, letters, now, parse, staff
-from world import OWN, webhook_body
+from world import OWN, carrier_paid_line, webhook_body
 
 Maker = Callable[[Airside, Json, str], Awaitable[Json]]
 
@@ -30,6 +30,24 @@ def _is_the_assigned_concierge(caller: str) -> bool:
 
 
 # --- booking ---------------------------------------------------------------------------------------
+
+
+async def carrier_line(airside: Airside, world: Json, caller: str) -> Json:
+    """A line of the world's airline no one disputed yet, on the month's open statement."""
+    line = await carrier_paid_line(airside, world["carrier_flight"])
+    return {"statement_id": line["statement_id"], "statement_line_id": line["id"]}
+
+
+async def draft_statement(airside: Airside, world: Json, caller: str) -> Json:
+    """The airline's open statement of the month (the world's is issued: a new line opens a supplementary one)."""
+    return {"statement_id": (await carrier_paid_line(airside, world["carrier_flight"]))["statement_id"]}
+
+
+async def issued_statement(airside: Airside, world: Json, caller: str) -> Json:
+    """An issued statement with 18000 outstanding."""
+    statement_id = (await draft_statement(airside, world, caller))["statement_id"]
+    await airside.booking.call("POST", f"/v1/statements/{statement_id}/issue", ADMIN, json={"early": True})
+    return {"statement_id": statement_id}
 
 
 async def _booked(airside: Airside, world: Json, flight: Flight | None = None) -> Json:

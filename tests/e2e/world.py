@@ -7,6 +7,7 @@ order is assigned to is `subject("concierge", "PEK")`, so a test's staff tokens 
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import timedelta
 
@@ -17,14 +18,19 @@ from e2e_steps import (
     Concierge,
     Flight,
     Json,
+    boarding_pass,
     eventually,
     iso,
+    letters,
     local_date,
     member_token,
     now,
     publish_raw,
     staff,
 )
+
+from airside_tools.testing.events import acknowledged_everything
+from airside_tools.testing.harness import auth
 
 OWN, FOREIGN = "PEK", "KMG"
 # A partner's webhook endpoint for the world's subscriptions: nothing listens on port 9, so the few deliveries
@@ -41,6 +47,70 @@ WEBHOOK_FILTERS = {
 
 def webhook_body(service: str) -> Json:
     return {"url": WEBHOOK_URL, "event_types": [WEBHOOK_FILTERS[service]], "description": "R8"}
+
+
+# The world's airline (docs/carriers.md): its lounge contract at PEK covers business class; "carrier" is a caller.
+CARRIER = "R8"
+CARRIER_LOUNGE = {"cabins": ["J", "C"], "rate_minor": 18000, "guests_allowed": 0, "complimentary_menu": True}
+_carrier_passengers = itertools.count()
+
+
+def carrier_token(designator: str = CARRIER) -> dict[str, str]:
+    return auth("carrier", stations=[], carrier=designator, sub=f"r8-carrier-{designator.lower()}")
+
+
+async def carrier_paid_line(airside: Airside, flight: Flight) -> Json:
+    """A business-class passenger of the world's airline in and out of PEK's lounge on the contract, and the
+    line booking's statement holds for the visit (its statement_id says which)."""
+    name = f"R{letters(next(_carrier_passengers))}/PAX"
+    visit = (await airside.lounge.check_in(boarding_pass=boarding_pass(name, flight, cabin="J"))).json()
+    await airside.lounge.check_out(visit)
+
+    async def billed() -> Json | None:
+        listed = (await airside.booking.call("GET", "/v1/statements", ADMIN, params={"carrier": CARRIER})).json()["items"]
+        for summary in listed:
+            statement = (await airside.booking.call("GET", f"/v1/statements/{summary['id']}", ADMIN, params={"limit": 1000})).json()
+            for line in statement["lines"]:
+                if line["reference"] == visit["id"]:
+                    return line
+        return None
+
+    line: Json = await eventually(billed, f"the statement line of visit {visit['id']}")
+    return line
+
+
+async def carrier_world(airside: Airside) -> Json:
+    """The world's airline, its contract at PEK (copied by the lounge), a flight of it in the lounge, and an issued
+    statement with two lines, one of them disputed by the carrier."""
+    await airside.booking.call("POST", "/v1/carriers", ADMIN, json={"designator": CARRIER, "name": "R8 Airways"}, expect=201)
+    body = {
+        "station": OWN,
+        "currency": "CNY",
+        "valid_from": local_date(now()).replace(day=1).isoformat(),
+        "settlement": {"frequency": "monthly", "payment_days": 30},
+        "lounge": CARRIER_LOUNGE,
+        "assist": [{"product_code": "DEP_ESCORT", "rate_minor": 15000}],
+    }
+    contract = (await airside.booking.call("POST", f"/v1/carriers/{CARRIER}/contracts", ADMIN, json=body, expect=201)).json()
+    await eventually(
+        lambda: acknowledged_everything(airside.nats_url, "AIRSIDE_BOOKING", "lounge-booking"), "the lounge's copy of the contract"
+    )
+    flight = Flight.departing(now() + timedelta(hours=2), carrier=CARRIER, destination="CTU")
+    await airside.airline.publish(flight)
+    await airside.flight_in_lounge(flight)
+    disputed, kept = [await carrier_paid_line(airside, flight) for _ in range(2)]
+    statement_id = disputed["statement_id"]
+    dispute = f"/v1/statements/{statement_id}/lines/{disputed['id']}/dispute"
+    await airside.booking.call("POST", dispute, carrier_token(), json={"reason": "R8: not ours"}, expect=201)
+    await airside.booking.call("POST", f"/v1/statements/{statement_id}/issue", ADMIN, json={"early": True})
+    return {
+        "carrier": CARRIER,
+        "contract_id": contract["id"],
+        "carrier_flight": flight,
+        "statement_id": statement_id,
+        "statement_line_id": kept["id"],
+        "disputed_line_id": disputed["id"],
+    }
 
 
 def subject(role: str, station: str) -> str:
@@ -138,6 +208,7 @@ async def pek_world(airside: Airside) -> Json:
         for key in (f"webhook_{name}", f"kept_webhook_{name}"):
             webhooks[key] = (await service.call("POST", "/v1/webhooks", ADMIN, json=webhook_body(name), expect=201)).json()["id"]
 
+    carriers = await carrier_world(airside)
     today = local_date(now())
     return {
         "own": OWN,
@@ -186,4 +257,5 @@ async def pek_world(airside: Airside) -> Json:
         **letters,
         **webhooks,
         "delivery_id": 2**31 - 1,  # no delivery has it: its replay answers 404
+        **carriers,
     }  # fmt: skip

@@ -24,6 +24,7 @@ from airside import clock
 from airside.events import lounge as lounge_events
 from airside_tools.testing.events import published_events
 from airside_tools.testing.harness import wait_for
+from booking.settlement import service as settlement_service
 
 
 async def statement_of(client, designator: str, *, lines: int, headers=PEK_MANAGER, sequence: int = 1) -> dict:
@@ -211,7 +212,8 @@ async def test_who_reads_statements(client, nats_server, carrier_month):
     assert (await client.get("/v1/statements", params={"month": "2026-13"}, headers=PEK_MANAGER)).status_code == 422
 
 
-async def test_the_csv_lists_every_line_with_text_made_safe(client, nats_server, carrier_month):
+async def test_the_csv_lists_every_line_with_text_made_safe(client, nats_server, carrier_month, monkeypatch):
+    monkeypatch.setattr(settlement_service, "CSV_BATCH", 2)  # three lines: read in two batches, the second after the first's last id
     designator, contract = carrier_month
     now = datetime.now(UTC)
     visits = [carrier_visit_at(contract, now - timedelta(seconds=index), rate=18000) for index in range(3)]
@@ -223,6 +225,7 @@ async def test_the_csv_lists_every_line_with_text_made_safe(client, nats_server,
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text)))
     assert rows[0][:3] == ["line_id", "day", "service"] and len(rows) == 4
+    assert sorted(row[7] for row in rows[1:]) == sorted(visit.id for visit in visits)  # each line once
     names = {row[3] for row in rows[1:]}
     assert "'=HYPERLINK(1)" in names and "ZHANG/WEI" in names
     assert (await client.get(f"/v1/statements/{statement['id']}/lines.csv", headers=carrier_token("Q3"))).status_code == 404

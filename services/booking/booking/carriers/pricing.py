@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, select
 
+from airside.events import carriers as events
 from airside.problems import conflict
 from booking.carriers.models import Contract, ContractTerm
 
@@ -57,24 +58,29 @@ class PartnerRates:
         }
 
 
+@dataclass(frozen=True)
+class _Term:
+    version: int
+    effective_from: datetime
+    row: dict[str, Any]
+
+
 def rates_in_force(rows: list[dict[str, Any]], *, carrier: str, at: datetime, zone: ZoneInfo) -> PartnerRates:
-    """The rates of the active contract covering `at`'s local day, in its term in force at `at` (else 409 no_contract)."""
+    """The rates of the active contract covering `at`'s local day, in its term in force at `at` (the rule the
+    lounge's door applies too, airside.events.carriers); else 409 no_contract."""
     day = at.astimezone(zone).date()
     covering = [
-        row
+        _Term(row["version"], row["effective_from"], row)
         for row in rows
-        if row["status"] == "active"
-        and row["valid_from"] <= day
-        and (row["valid_to"] is None or day <= row["valid_to"])
-        and row["effective_from"] <= at
+        if events.valid_on(status=row["status"], valid_from=row["valid_from"], valid_to=row["valid_to"], day=day)
     ]
-    if not covering:
+    term = events.term_in_force(covering, at)
+    if term is None:
         raise conflict("no_contract", f"carrier {carrier} has no contract here covering {day.isoformat()}", carrier=carrier)
-    term = max(covering, key=lambda row: row["effective_from"])
     return PartnerRates(
         carrier=carrier,
-        contract_id=term["contract_id"],
-        contract_version=term["version"],
-        currency=term["currency"],
-        rates={rate["product_code"]: rate["rate_minor"] for rate in term["assist"] or []},
+        contract_id=term.row["contract_id"],
+        contract_version=term.version,
+        currency=term.row["currency"],
+        rates={rate["product_code"]: rate["rate_minor"] for rate in term.row["assist"] or []},
     )

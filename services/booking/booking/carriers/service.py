@@ -2,7 +2,7 @@
 whole carrier or contract through the outbox in its transaction; lounge and callcenter keep the newest."""
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,16 +66,6 @@ async def update_carrier(*, session: AsyncSession, designator: str, expected_ver
 
 
 # --- contracts --------------------------------------------------------------------------------
-
-
-def term_in_force(terms: Sequence[ContractTerm], at: datetime) -> ContractTerm | None:
-    """The term with the greatest effective_from at or before `at` (docs/carriers.md "Terms")."""
-    in_force = [term for term in terms if term.effective_from <= at]
-    return max(in_force, key=lambda term: term.effective_from) if in_force else None
-
-
-def covers_day(contract: Contract, day: date) -> bool:
-    return contract.valid_from <= day and (contract.valid_to is None or day <= contract.valid_to)
 
 
 def snapshot_of(contract: Contract, terms: Sequence[ContractTerm]) -> events.ContractSnapshot:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from airside.auth import CARRIER_PATTERN, CurrentUser, Principal, Role, require
+from airside.auth import CARRIER_PATTERN, STAFF_ROLES, Principal, Role, require
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
@@ -18,6 +18,7 @@ router = APIRouter(tags=["carriers"])
 Designator = Annotated[str, Path(pattern=CARRIER_PATTERN, description="IATA designator, e.g. CA")]
 ContractId = Annotated[str, Path(pattern=r"^ctr_[0-9a-f]{16}$", description="e.g. ctr_6f3b2a9d1c7e4f08")]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
+Reader = Annotated[Principal, Depends(require(*STAFF_ROLES, Role.carrier))]
 
 
 def _check_read(principal: Principal, designator: str) -> None:
@@ -42,7 +43,7 @@ async def create_carrier(body: CarrierCreate, session: SessionDep, _admin: Admin
 
 @router.get("/v1/carriers", summary="List carriers")
 async def list_carriers(
-    session: SessionDep, principal: CurrentUser, cursor: Annotated[Keyset, keyset(str)], limit: LimitQuery = 200
+    session: SessionDep, principal: Reader, cursor: Annotated[Keyset, keyset(str)], limit: LimitQuery = 200
 ) -> Page[CarrierPublic]:
     """Staff see every carrier, a carrier token its own."""
     carriers = [
@@ -55,7 +56,7 @@ async def list_carriers(
 
 
 @router.get("/v1/carriers/{designator}", summary="Read a carrier")
-async def get_carrier(designator: Designator, session: SessionDep, principal: CurrentUser, response: Response) -> CarrierPublic:
+async def get_carrier(designator: Designator, session: SessionDep, principal: Reader, response: Response) -> CarrierPublic:
     """One carrier, with the ETag to send as If-Match when changing it."""
     _check_read(principal, designator)
     carrier = await service.get_carrier(session=session, designator=designator)
@@ -94,7 +95,7 @@ async def create_contract(
 async def list_contracts(
     designator: Designator,
     session: SessionDep,
-    principal: CurrentUser,
+    principal: Reader,
     cursor: Annotated[Keyset, keyset(str, str)],
     limit: LimitQuery = 200,
 ) -> Page[ContractPublic]:
@@ -111,7 +112,7 @@ async def list_contracts(
 
 
 @router.get("/v1/contracts/{contract_id}", summary="Read a contract")
-async def get_contract(contract_id: ContractId, session: SessionDep, principal: CurrentUser, response: Response) -> ContractPublic:
+async def get_contract(contract_id: ContractId, session: SessionDep, principal: Reader, response: Response) -> ContractPublic:
     """One contract with every term it ever had, oldest first."""
     contract, snapshot = await service.contract_snapshot(session=session, contract_id=contract_id)
     _check_read(principal, contract.carrier)

@@ -60,8 +60,20 @@ CSV_COLUMNS = (
 )
 
 
-def csv_row(line: StatementLine, dispute_reason: str | None, currency: str) -> list[Any]:
-    """One line as the CSV export writes it (every cell through airside.csv_export)."""
+LINE_TABLE = StatementLine.__table__  # type: ignore[attr-defined]
+# What the CSV reads of a line: plain columns, no ORM instance per line (a month holds 100,000 of them).
+CSV_LINE_COLUMNS = tuple(
+    LINE_TABLE.c[name]
+    for name in (
+        "id", "day", "service", "passenger_name", "flight_no", "flight_date", "cabin", "reference", "quantity", "rate_minor",
+        "amount_minor", "contract_id", "contract_version", "credit_for", "note",
+    )
+)  # fmt: skip
+
+
+def csv_row(line: Any, currency: str) -> list[Any]:
+    """One line (a row of CSV_LINE_COLUMNS and its dispute_reason) as the CSV export writes it (every cell
+    through airside.csv_export)."""
     return [
         line.id,
         line.day.isoformat(),
@@ -78,8 +90,8 @@ def csv_row(line: StatementLine, dispute_reason: str | None, currency: str) -> l
         line.contract_id,
         line.contract_version,
         line.credit_for,
-        dispute_reason is not None,
-        dispute_reason,
+        line.dispute_reason is not None,
+        line.dispute_reason,
         line.note,
     ]
 
@@ -234,31 +246,26 @@ async def list_statements(
     return list((await session.execute(query)).scalars().all())
 
 
-async def totals(*, session: AsyncSession, statement: Statement) -> list[events.ServiceTotal]:
-    """Per service: frozen at issue, else summed from the lines now."""
+async def totals(*, session: AsyncSession, statement: Statement) -> tuple[list[events.ServiceTotal], int]:
+    """Per service, and the line count: frozen at issue, else summed from the lines now, in one statement so
+    the two agree while lines keep arriving."""
     if statement.totals is not None:
-        return [events.ServiceTotal.model_validate(total) for total in statement.totals]
+        return [events.ServiceTotal.model_validate(total) for total in statement.totals], statement.line_count or 0
     query = (
-        select(StatementLine.service, func.sum(StatementLine.quantity), func.sum(StatementLine.amount_minor))
+        select(StatementLine.service, func.count(), func.sum(StatementLine.quantity), func.sum(StatementLine.amount_minor))
         .where(StatementLine.statement_id == statement.id)
         .group_by(StatementLine.service)
         .order_by(StatementLine.service)
     )
-    return [
-        events.ServiceTotal(service=service, quantity=int(quantity), amount_minor=int(amount))
-        for service, quantity, amount in (await session.execute(query)).all()
+    found = (await session.execute(query)).all()
+    per_service = [
+        events.ServiceTotal(service=service, quantity=int(quantity), amount_minor=int(amount)) for service, _, quantity, amount in found
     ]
+    return per_service, sum(int(count) for _, count, _, _ in found)
 
 
 def total_of(per_service: list[events.ServiceTotal]) -> int:
     return sum(total.amount_minor for total in per_service)
-
-
-async def line_count(*, session: AsyncSession, statement: Statement) -> int:
-    if statement.line_count is not None:
-        return statement.line_count
-    query = select(func.count()).select_from(StatementLine).where(StatementLine.statement_id == statement.id)
-    return int(await session.scalar(query) or 0)
 
 
 def _lines_query(statement_id: str, after: int | None, limit: int) -> Any:
@@ -277,17 +284,27 @@ async def lines_page(*, session: AsyncSession, statement_id: str, after: int | N
     return [(line, reason) for line, reason in (await session.execute(_lines_query(statement_id, after, limit))).all()]
 
 
-async def stream_lines(*, db: Database, statement_id: str) -> AsyncIterator[list[tuple[StatementLine, str | None]]]:
-    """Every line of a statement in batches, each read in a short session of its own: the connection is
-    not held while a slow reader takes the bytes, and no more than a batch is ever in memory."""
+async def stream_lines(*, db: Database, statement_id: str) -> AsyncIterator[list[Any]]:
+    """Every line of a statement in batches (rows of CSV_LINE_COLUMNS with their dispute_reason), each read in a
+    short session of its own: the connection is not held while a slow reader takes the bytes, and no more than
+    a batch is ever in memory."""
     after: int | None = None
     while True:
+        query = (
+            select(*CSV_LINE_COLUMNS, LineDispute.reason.label("dispute_reason"))  # type: ignore[attr-defined]
+            .outerjoin(LineDispute, LineDispute.line_id == LINE_TABLE.c.id)  # type: ignore[arg-type]
+            .where(LINE_TABLE.c.statement_id == statement_id)
+            .order_by(LINE_TABLE.c.id)
+            .limit(CSV_BATCH)
+        )
+        if after is not None:
+            query = query.where(LINE_TABLE.c.id > after)
         async with db.session() as session:
-            batch = await lines_page(session=session, statement_id=statement_id, after=after, limit=CSV_BATCH)
+            batch = list((await session.execute(query)).all())
         if not batch:
             return
         yield batch
-        after = batch[-1][0].id
+        after = batch[-1].id
         if len(batch) < CSV_BATCH:
             return
 
@@ -388,13 +405,13 @@ async def issue(*, session: AsyncSession, statement: Statement, early: bool, act
             f"{statement.station}'s month {statement.month} has not ended; send early: true to issue it now "
             "(what arrives later goes on a supplementary statement)",
         )
-    per_service = await totals(session=session, statement=statement)
+    per_service, count = await totals(session=session, statement=statement)
     now = clock.now()
     zone = await station_zone(session, statement.station)
     statement.number = statement_number(statement)
     statement.totals = [total.model_dump() for total in per_service]
     statement.total_minor = total_of(per_service)
-    statement.line_count = await line_count(session=session, statement=statement)
+    statement.line_count = count
     statement.status = StatementStatus.issued.value
     statement.issued_at, statement.issued_by = now, actor
     statement.due_on = now.astimezone(zone).date() + timedelta(days=statement.payment_days)

@@ -83,13 +83,13 @@ async def _summary(session: SessionDep, statement: Statement) -> StatementSummar
     total = (
         statement.total_minor
         if statement.total_minor is not None
-        else service.total_of(await service.totals(session=session, statement=statement))
+        else service.total_of((await service.totals(session=session, statement=statement))[0])
     )
     return StatementSummary.model_validate({**statement.model_dump(), "total_minor": total})
 
 
 async def _public(session: SessionDep, statement: Statement, *, after: int | None = None, limit: int = 200) -> StatementPublic:
-    per_service = await service.totals(session=session, statement=statement)
+    per_service, line_count = await service.totals(session=session, statement=statement)
     page = await service.lines_page(session=session, statement_id=statement.id, after=after, limit=limit + 1)
     next_cursor = str(page[limit - 1][0].id) if len(page) > limit else None
     return StatementPublic.model_validate(
@@ -97,7 +97,7 @@ async def _public(session: SessionDep, statement: Statement, *, after: int | Non
             **statement.model_dump(),
             "total_minor": service.total_of(per_service),
             "totals": per_service,
-            "line_count": await service.line_count(session=session, statement=statement),
+            "line_count": line_count,
             "lines": [line_public(line, reason) for line, reason in page[:limit]],
             "lines_next_cursor": next_cursor,
             "refusals": [
@@ -163,7 +163,7 @@ async def lines_csv(statement_id: StatementId, session: SessionDep, db: Database
     async def rows() -> AsyncIterator[str]:
         yield csv_text([service.CSV_COLUMNS])
         async for batch in service.stream_lines(db=db, statement_id=statement.id):
-            yield csv_text(service.csv_row(line, reason, currency) for line, reason in batch)
+            yield csv_text(service.csv_row(line, currency) for line in batch)
 
     filename = f"{statement.number or statement.id}.csv"
     return StreamingResponse(
