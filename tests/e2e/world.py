@@ -80,8 +80,8 @@ async def carrier_paid_line(airside: Airside, flight: Flight) -> Json:
 
 
 async def carrier_world(airside: Airside) -> Json:
-    """The world's airline, its contract at PEK (copied by the lounge), a flight of it in the lounge, and an issued
-    statement with two lines, one of them disputed by the carrier."""
+    """The world's airline, its contract at PEK (copied by the lounge), a flight of it in the lounge, an issued
+    statement with two lines, one of them disputed by the carrier, and the month's supplementary draft."""
     await airside.booking.call("POST", "/v1/carriers", ADMIN, json={"designator": CARRIER, "name": "R8 Airways"}, expect=201)
     body = {
         "station": OWN,
@@ -98,11 +98,19 @@ async def carrier_world(airside: Airside) -> Json:
     flight = Flight.departing(now() + timedelta(hours=2), carrier=CARRIER, destination="CTU")
     await airside.airline.publish(flight)
     await airside.flight_in_lounge(flight)
+    for passenger in ("ECONOMY/ONE", "ECONOMY/TWO"):  # refused (not covered): the lounge's list of refusals has a second page
+        await airside.lounge.check_in(boarding_pass=boarding_pass(passenger, flight, cabin="Y"), expect=409)
     disputed, kept = [await carrier_paid_line(airside, flight) for _ in range(2)]
     statement_id = disputed["statement_id"]
     dispute = f"/v1/statements/{statement_id}/lines/{disputed['id']}/dispute"
     await airside.booking.call("POST", dispute, carrier_token(), json={"reason": "R8: not ours"}, expect=201)
     await airside.booking.call("POST", f"/v1/statements/{statement_id}/issue", ADMIN, json={"early": True})
+    # Second pages for the lists: a later line opens the month's supplementary statement, a past contract at
+    # KMG, another carrier.
+    await carrier_paid_line(airside, flight)
+    past = {**body, "station": FOREIGN, "valid_from": "2026-01-01", "valid_to": "2026-01-31"}
+    await airside.booking.call("POST", f"/v1/carriers/{CARRIER}/contracts", ADMIN, json=past, expect=201)
+    await airside.booking.call("POST", "/v1/carriers", ADMIN, json={"designator": "R7", "name": "R7 Air"}, expect=201)
     return {
         "carrier": CARRIER,
         "contract_id": contract["id"],
