@@ -149,6 +149,11 @@ def world_path_values(world: Json, service: str) -> dict[str, str]:
         "slug": "not_found",
         "webhook_id": str(world[f"webhook_{service}"]),  # the fuzzing may delete it; kept_webhook_<service> it never names
         "delivery_id": str(world["delivery_id"]),
+        # booking's carriers (docs/carriers.md); a statement's line is booking's line_id, a sale line the lounge's
+        "designator": str(world["carrier"]),
+        "contract_id": str(world["contract_id"]),
+        "statement_id": str(world["statement_id"]),
+        **({"line_id": str(world["statement_line_id"])} if service == "booking" else {}),
     }
 
 

@@ -69,7 +69,7 @@ REPORTS = frozenset({"team_lead", "supervisor", "station_manager", "admin"})
 CARRIER_READERS = EVERY_STAFF | {"carrier"}
 STATEMENT_READERS = MANAGERS | {"carrier"}
 NEW_CONTRACT = {
-    "station": FOREIGN, "currency": "CNY", "valid_from": "2026-01-01", "settlement": {"payment_days": 30},
+    "station": FOREIGN, "currency": "CNY", "valid_from": "2026-02-01", "settlement": {"payment_days": 30},
     "assist": [{"product_code": "DEP_ESCORT", "rate_minor": 15000}],
 }  # fmt: skip
 

@@ -6,6 +6,7 @@ so a visit or an order priced under a term keeps its price whatever follows."""
 import re
 import secrets
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, model_validator
@@ -205,8 +206,26 @@ class TermCreate(Rates):
 # --- responses --------------------------------------------------------------------------------
 
 
+class ContractStatus(StrEnum):
+    active = "active"
+    ended = "ended"
+
+
 class CarrierPublic(CarrierSnapshot):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"designator": "CA", "name": "Air China", "version": 1}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "designator": "CA",
+                    "name": "Air China",
+                    "billing_contact": {"name": "Interline accounts", "email": "interline@airchina.example"},
+                    "version": 1,
+                    "created_at": "2026-11-28T02:00:00Z",
+                    "updated_at": "2026-11-28T02:00:00Z",
+                }
+            ]
+        }
+    )
 
     created_at: datetime
     updated_at: datetime
@@ -245,6 +264,8 @@ class ContractPublic(ContractSnapshot):
         }
     )
 
+    # The event keeps a string (a tolerant reader); the API names its values.
+    status: ContractStatus
     created_at: datetime
 
 

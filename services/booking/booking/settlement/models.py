@@ -169,7 +169,29 @@ class PaymentIn(BaseModel):
 # --- responses --------------------------------------------------------------------------------
 
 
+LINE_EXAMPLE: dict[str, Any] = {
+    "id": 41,
+    "statement_id": "stm_2b8e4c1a9f3d7e60",
+    "service": "LOUNGE",
+    "day": "2026-12-24",
+    "passenger_name": "ZHANG/WEI",
+    "flight_no": "CA1501",
+    "flight_date": "2026-12-24",
+    "cabin": "J",
+    "reference": "5b1e8d3c-7a2f-4c9e-8d6b-0e4f2a9c1b75",
+    "quantity": 2,
+    "rate_minor": 18000,
+    "amount_minor": 36000,
+    "contract_id": "ctr_6f3b2a9d1c7e4f08",
+    "contract_version": 1,
+    "disputed": True,
+    "dispute_reason": "The guest was not ours",
+}
+
+
 class LinePublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [LINE_EXAMPLE]})
+
     id: int
     statement_id: str
     service: str
@@ -238,6 +260,44 @@ class StatementSummary(BaseModel):
 
 
 class StatementPublic(StatementSummary):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "stm_2b8e4c1a9f3d7e60",
+                    "carrier": "CA",
+                    "station": "PEK",
+                    "month": "2026-12",
+                    "sequence": 1,
+                    "currency": "CNY",
+                    "status": "issued",
+                    "number": "PEK-CA-2026-12",
+                    "issued_at": "2026-12-31T16:05:00Z",
+                    "due_on": "2027-01-31",
+                    "total_minor": 36000,
+                    "paid_minor": 0,
+                    "version": 2,
+                    "totals": [{"service": "LOUNGE", "quantity": 2, "amount_minor": 36000}],
+                    "line_count": 1,
+                    "lines": [LINE_EXAMPLE],
+                    "lines_next_cursor": None,
+                    "refusals": [
+                        {
+                            "id": "e1c4b7a2-9d3f-4e8a-b6c0-2f5a8d1e7c39",
+                            "lounge_id": "PEK-T3-F",
+                            "flight_no": "CA1501",
+                            "flight_date": "2026-12-24",
+                            "cabin": "Y",
+                            "passenger_name": "LIN/TAO",
+                            "reason": "not_entitled",
+                            "refused_at": "2026-12-23T22:40:00Z",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     totals: list[ServiceTotal]
     line_count: int
     lines: list[LinePublic] = PydanticField(description="A page of the lines, oldest first; lines_next_cursor reads on")
