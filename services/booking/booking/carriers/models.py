@@ -85,18 +85,15 @@ class BillingContactIn(BaseModel):
     phone: Phone | None = None
 
 
+CARRIER_EXAMPLE: dict[str, Any] = {
+    "designator": "CA",
+    "name": "Air China",
+    "billing_contact": {"name": "Interline accounts", "email": "interline@airchina.example"},
+}
+
+
 class CarrierCreate(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "designator": "CA",
-                    "name": "Air China",
-                    "billing_contact": {"name": "Interline accounts", "email": "interline@airchina.example"},
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [CARRIER_EXAMPLE]})
 
     designator: str = PydanticField(pattern=CARRIER_PATTERN, description="The IATA designator: 2 letters or digits, upper case")
     name: str = PydanticField(min_length=1, max_length=100)
@@ -214,16 +211,7 @@ class ContractStatus(StrEnum):
 class CarrierPublic(CarrierSnapshot):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {
-                    "designator": "CA",
-                    "name": "Air China",
-                    "billing_contact": {"name": "Interline accounts", "email": "interline@airchina.example"},
-                    "version": 1,
-                    "created_at": "2026-11-28T02:00:00Z",
-                    "updated_at": "2026-11-28T02:00:00Z",
-                }
-            ]
+            "examples": [{**CARRIER_EXAMPLE, "version": 1, "created_at": "2026-11-28T02:00:00Z", "updated_at": "2026-11-28T02:00:00Z"}]
         }
     )
 

@@ -223,25 +223,22 @@ class RefusalPublic(BaseModel):
     refused_at: datetime
 
 
+SUMMARY_EXAMPLE: dict[str, Any] = {
+    "id": "stm_2b8e4c1a9f3d7e60",
+    "carrier": "CA",
+    "station": "PEK",
+    "month": "2026-12",
+    "sequence": 1,
+    "currency": "CNY",
+    "status": "draft",
+    "total_minor": 18000,
+    "paid_minor": 0,
+    "version": 3,
+}
+
+
 class StatementSummary(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "stm_2b8e4c1a9f3d7e60",
-                    "carrier": "CA",
-                    "station": "PEK",
-                    "month": "2026-12",
-                    "sequence": 1,
-                    "currency": "CNY",
-                    "status": "draft",
-                    "total_minor": 18000,
-                    "paid_minor": 0,
-                    "version": 3,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [SUMMARY_EXAMPLE]})
 
     id: str
     carrier: str
@@ -264,18 +261,12 @@ class StatementPublic(StatementSummary):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "stm_2b8e4c1a9f3d7e60",
-                    "carrier": "CA",
-                    "station": "PEK",
-                    "month": "2026-12",
-                    "sequence": 1,
-                    "currency": "CNY",
+                    **SUMMARY_EXAMPLE,
                     "status": "issued",
                     "number": "PEK-CA-2026-12",
                     "issued_at": "2026-12-31T16:05:00Z",
                     "due_on": "2027-01-31",
                     "total_minor": 36000,
-                    "paid_minor": 0,
                     "version": 2,
                     "totals": [{"service": "LOUNGE", "quantity": 2, "amount_minor": 36000}],
                     "line_count": 1,
