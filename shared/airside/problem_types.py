@@ -72,6 +72,7 @@ MEANINGS = {
     "carrier_exists": "A carrier with this designator is registered already: change it with PATCH.",
     "contract_overlaps": "Another contract of the carrier at the station covers part of that period (`contract_id` says which).",
     "term_order": "A new term starts after the contract's latest term (`latest_effective_from`).",
+    "contract_ended": "The contract has ended: it takes no new term and cannot end again.",
     "no_contract": "The paying carrier has no active contract at the station covering the service's day.",
     "not_covered": "The carrier's contract term does not cover these products (`products`).",
     "already_disputed": "The line is disputed already.",

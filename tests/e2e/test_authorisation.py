@@ -219,6 +219,7 @@ ROUTES = [
         "booking", "POST", "/v1/statements/{statement_id}/payments", MANAGERS, body=lambda w: {"amount_minor": 1, "paid_on": w["today"]},
         status=201, fresh=fresh.issued_statement,
     ),
+    Route("booking", "POST", "/v1/contracts/{contract_id}/end", ADMIN_ONLY, ANY, {"valid_to": "2030-12-31"}),
     # --- lounge ---
     Route("lounge", "GET", "/v1/lounges", EVERY_STAFF, ANY, unseen="lounge_id"),
     Route("lounge", "GET", "/v1/lounges/{lounge_id}", EVERY_STAFF),

@@ -103,6 +103,24 @@ async def test_a_rate_change_adds_a_term_and_never_rewrites_one(client, nats_ser
     assert [len(event.data["contract"]["terms"]) for event in events if event.subject == contract["id"]] == [1, 2]
 
 
+async def test_a_contract_ends_on_a_day_to_come_or_now_and_then_takes_no_term(client, nats_server):
+    designator = await new_carrier(client)
+    contract = await new_contract(client, designator)
+    base = f"/v1/contracts/{contract['id']}"
+    assert (await client.post(f"{base}/end", json={"valid_to": "2026-01-05"}, headers=ADMIN)).status_code == 422  # in the past
+    assert (await client.post(f"{base}/end", json={}, headers=AGENT)).status_code == 403
+    later = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+    dated = await client.post(f"{base}/end", json={"valid_to": later}, headers=ADMIN)
+    assert dated.status_code == 200 and dated.json()["valid_to"] == later and dated.json()["status"] == "active"
+    now = await client.post(f"{base}/end", json={}, headers=ADMIN)
+    assert now.status_code == 200 and now.json()["status"] == "ended" and now.json()["version"] == 3
+    assert (await client.post(f"{base}/end", json={}, headers=ADMIN)).status_code == 409
+    term = await client.post(f"{base}/terms", json={"lounge": contract_body()["lounge"]}, headers=ADMIN)
+    assert term.status_code == 409 and term.json()["type"].endswith("/contract_ended")
+    events = await published_events(nats_server.url, "airside.booking.contract.upserted", until=_of(contract["id"], 3))
+    assert [event.data["contract"]["status"] for event in events if event.subject == contract["id"]] == ["active", "active", "ended"]
+
+
 # --- partner orders ---------------------------------------------------------------------------
 
 

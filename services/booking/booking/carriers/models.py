@@ -200,6 +200,14 @@ class TermCreate(Rates):
     )
 
 
+class ContractEnd(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"valid_to": "2027-03-31"}, {}]})
+
+    valid_to: IsoDate | None = PydanticField(
+        default=None, description="The last local day it applies, today or later; absent: it ends now and applies no more"
+    )
+
+
 # --- responses --------------------------------------------------------------------------------
 
 

@@ -16,7 +16,18 @@ from airside.events import carriers as events
 from airside.messaging.outbox import record
 from airside.problems import conflict, invalid, not_found
 from airside.versioning import stale
-from booking.carriers.models import Carrier, CarrierCreate, CarrierUpdate, Contract, ContractCreate, ContractTerm, Rates, TermCreate
+from booking.carriers.models import (
+    Carrier,
+    CarrierCreate,
+    CarrierUpdate,
+    Contract,
+    ContractCreate,
+    ContractEnd,
+    ContractStatus,
+    ContractTerm,
+    Rates,
+    TermCreate,
+)
 from booking.products.models import Product
 from booking.stations.models import Station
 
@@ -173,6 +184,8 @@ async def add_term(*, session: AsyncSession, contract_id: str, body: TermCreate,
     """A rate change from `effective_from` on (now when absent): a new term after every other, never in the past,
     so nothing already billed under a term changes (docs/carriers.md "Terms")."""
     contract = await get_contract(session=session, contract_id=contract_id, for_update=True)
+    if contract.status == ContractStatus.ended:
+        raise conflict("contract_ended", f"contract {contract.id} has ended")
     await _check_products(session, body)
     now = clock.now()
     effective_from = body.effective_from or now
@@ -194,6 +207,25 @@ async def add_term(*, session: AsyncSession, contract_id: str, body: TermCreate,
             contract_id=contract.id, version=latest.version + 1, effective_from=effective_from, created_by=actor, **_rates_values(body)
         )
     )
+    contract.version += 1
+    contract.updated_at = utcnow()
+    await session.flush()
+    return await _publish(session, contract)
+
+
+async def end_contract(*, session: AsyncSession, contract_id: str, body: ContractEnd) -> events.ContractSnapshot:
+    """End a contract on a day to come (it applies through `valid_to`) or now (`ended`: the lounge admits no
+    one on it from the copy's arrival). Nothing billed under it changes; an ended contract stays ended."""
+    contract = await get_contract(session=session, contract_id=contract_id, for_update=True)
+    if contract.status == ContractStatus.ended:
+        raise conflict("contract_ended", f"contract {contract.id} has ended")
+    today = clock.now().astimezone(await _zone(session, contract.station)).date()
+    if body.valid_to is None:
+        contract.status, contract.valid_to = ContractStatus.ended.value, max(today, contract.valid_from)
+    else:
+        if body.valid_to < today or body.valid_to < contract.valid_from:
+            raise invalid("body.valid_to", f"a contract ends today ({today.isoformat()}) or later, and not before valid_from")
+        contract.valid_to = body.valid_to
     contract.version += 1
     contract.updated_at = utcnow()
     await session.flush()

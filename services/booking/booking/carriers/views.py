@@ -11,7 +11,16 @@ from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import not_found
 from airside.versioning import IfMatch, etag, set_etag
 from booking.carriers import service
-from booking.carriers.models import Carrier, CarrierCreate, CarrierPublic, CarrierUpdate, ContractCreate, ContractPublic, TermCreate
+from booking.carriers.models import (
+    Carrier,
+    CarrierCreate,
+    CarrierPublic,
+    CarrierUpdate,
+    ContractCreate,
+    ContractEnd,
+    ContractPublic,
+    TermCreate,
+)
 
 router = APIRouter(tags=["carriers"])
 
@@ -131,3 +140,16 @@ async def add_term(contract_id: ContractId, body: TermCreate, session: SessionDe
         return ContractPublic(**snapshot.model_dump(), created_at=contract.created_at)
 
     return await idempotency.execute(session, act, status_code=201, headers=lambda contract: {"ETag": etag(contract.version)})
+
+
+@router.post("/v1/contracts/{contract_id}/end", summary="End a contract")
+async def end_contract(
+    contract_id: ContractId, body: ContractEnd, session: SessionDep, _admin: Admin, response: Response
+) -> ContractPublic:
+    """End the contract on a day to come (`valid_to`) or now; what was billed under it stays as it was."""
+    snapshot = await service.end_contract(session=session, contract_id=contract_id, body=body)
+    contract = await service.get_contract(session=session, contract_id=snapshot.id)
+    public = ContractPublic(**snapshot.model_dump(), created_at=contract.created_at)
+    await session.commit()
+    set_etag(response, public.version)
+    return public
