@@ -1,4 +1,5 @@
-"""Local copies of other services' records, and the handlers that fill the copies of booking's stations and members.
+"""Local copies of other services' records, and the handlers that fill the copies of booking's stations, members,
+carriers and contracts.
 
 Newest version wins (docs/events.md, delivery rule 4): every copy of a versioned snapshot is written
 by keep_newest, so redelivered and out-of-order events never move a copy backwards.
@@ -6,15 +7,17 @@ by keep_newest, so redelivered and out-of-order events never move a copy backwar
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from pydantic import BaseModel
+from sqlalchemy import JSON, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime
 from airside.events import booking as booking_events
+from airside.events import carriers as carrier_events
 from airside.events.common import Tier
 from airside.messaging.envelope import CloudEvent
 from airside.messaging.streams import Handler
@@ -39,6 +42,31 @@ class MemberCopy(SQLModel):
     status: str = Field(max_length=20)
     version: int
     updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class CarrierCopy(SQLModel):
+    """Booking's carrier as each service keeps it; a service adds the fields it needs of the snapshot."""
+
+    __tablename__ = "carrier_copy"
+
+    designator: str = Field(primary_key=True, max_length=3)
+    name: str = Field(max_length=200)
+    version: int
+
+
+class ContractCopy(SQLModel):
+    """Booking's contract of a carrier at a station as each service keeps it (its table declares the index
+    ix_contract_copy_carrier_station: an index belongs to one table)."""
+
+    __tablename__ = "contract_copy"
+
+    id: str = Field(primary_key=True, max_length=64)
+    carrier: str = Field(max_length=3)
+    station: str = Field(max_length=3)
+    valid_from: date  # the station's local days, inclusive
+    valid_to: date | None = None
+    status: str = Field(max_length=20)  # active | ended, kept as a string (a tolerant reader)
+    version: int
 
 
 StationT = TypeVar("StationT", bound=StationCopy)
@@ -115,3 +143,26 @@ def copy_handlers(*, stations: type[StationT], members: type[MemberT]) -> dict[s
         booking_events.member_registered.type: apply_member,
         booking_events.member_updated.type: apply_member,
     }
+
+
+def snapshot_values(snapshot: BaseModel, table: Any) -> dict[str, Any]:
+    """The snapshot's fields the copy has columns for: each service keeps what it needs of the same event.
+    A JSON column takes its field as JSON (times and dates as ISO text), the others as Python values."""
+    columns = {column.name: column for column in table.__table__.c}
+    as_json = {name for name, column in columns.items() if isinstance(column.type, JSON)}
+    return snapshot.model_dump(include=set(columns) - as_json) | snapshot.model_dump(mode="json", include=as_json)
+
+
+def carrier_copy_handlers(*, carriers: type[CarrierCopy], contracts: type[ContractCopy]) -> dict[str, Handler]:
+    """The handlers of booking's carrier and contract events for a service keeping both copies (docs/carriers.md):
+    each keeps the fields its tables have columns for, newest version wins."""
+
+    async def apply_carrier(session: AsyncSession, event: CloudEvent) -> None:
+        carrier = carrier_events.carrier_upserted.parse(event).carrier
+        await keep_newest(session, carriers, snapshot_values(carrier, carriers), key="designator")
+
+    async def apply_contract(session: AsyncSession, event: CloudEvent) -> None:
+        contract = carrier_events.contract_upserted.parse(event).contract
+        await keep_newest(session, contracts, snapshot_values(contract, contracts))
+
+    return {carrier_events.carrier_upserted.type: apply_carrier, carrier_events.contract_upserted.type: apply_contract}

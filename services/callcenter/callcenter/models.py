@@ -6,6 +6,7 @@ from airside.messaging.outbox import OutboxEvent
 from airside.webhooks.models import WebhookDelivery, WebhookSubscription
 from callcenter.agents.models import Agent
 from callcenter.callbacks.models import Callback, CallbackAttempt, CsatScore
+from callcenter.carriers.models import Carrier, Contract
 from callcenter.copies import OrderCopy, VisitCopy
 from callcenter.members.models import Member
 from callcenter.sla.models import SlaPolicy
@@ -16,6 +17,8 @@ __all__ = [
     "Agent",
     "Callback",
     "CallbackAttempt",
+    "Carrier",
+    "Contract",
     "CsatScore",
     "DeadLetter",
     "IdempotencyRecord",
