@@ -113,7 +113,7 @@ async def move(
     """The one place a ticket's status changes: machine check, SLA clock, timestamps, history, event."""
     require_move(ticket.status, target)
     now = now or clock.now()
-    await sla_clock.advance(session, ticket, now)
+    calendar = await sla_clock.advance(session, ticket, now)
     before = ticket.status
     ticket.status = target.value
     if target == TicketStatus.resolved:
@@ -124,7 +124,7 @@ async def move(
         ticket.closed_at = now
     if TicketStatus(target) not in ACTIVE and ticket.origin in OPEN_ONLY_ORIGINS:
         ticket.origin_key = None  # a later event of the order may open a new one
-    await sla_clock.recompute(session, ticket)
+    await sla_clock.recompute(session, ticket, calendar)
     touch(ticket, now)
     log(session, ticket, actor, "status_changed", from_status=before, to_status=target.value, **detail)
     changed = cc_events.TicketStatusChanged(ticket=records.snapshot(ticket), from_status=before, to_status=target.value)
@@ -165,9 +165,9 @@ async def add_note(*, session: AsyncSession, ticket: Ticket, body: NoteCreate, a
             await move(session, ticket, TicketStatus.open, actor, now=now, reason="customer_reply")
             return note
     elif visibility == Visibility.public and ticket.first_responded_at is None:
-        await sla_clock.advance(session, ticket, now)
+        calendar = await sla_clock.advance(session, ticket, now)
         ticket.first_responded_at = now
-        await sla_clock.recompute(session, ticket)
+        await sla_clock.recompute(session, ticket, calendar)
         log(session, ticket, actor, "first_response")
     touch(ticket, now)
     log(session, ticket, actor, "note_added", visibility=visibility.value, note_id=note.id)
@@ -253,10 +253,10 @@ async def raise_priority(*, session: AsyncSession, ticket: Ticket, priority: str
     if priority >= ticket.priority:  # "P1" < "P2": lower string is more urgent
         return False
     now = clock.now()
-    await sla_clock.advance(session, ticket, now)
+    calendar = await sla_clock.advance(session, ticket, now)
     before = ticket.priority
     ticket.priority = priority
-    await sla_clock.recompute(session, ticket)
+    await sla_clock.recompute(session, ticket, calendar)
     touch(ticket, now)
     log(session, ticket, actor, "priority_raised", from_priority=before, to_priority=priority)
     return True
