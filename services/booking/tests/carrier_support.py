@@ -7,11 +7,11 @@ import uuid
 from datetime import date, datetime
 
 import nats
-from booking_support import ADMIN, iso
+from booking_support import ADMIN, act, assigned_order, iso, local, local_day, new_flight, new_member
 
 from airside.events import lounge as lounge_events
 from airside.messaging.envelope import EventDefinition
-from airside_tools.testing.harness import auth
+from airside_tools.testing.harness import auth, wait_for
 
 PEK_MANAGER = auth("station_manager", stations=["PEK"])
 KMG_MANAGER = auth("station_manager", stations=["KMG"])
@@ -47,6 +47,34 @@ async def new_contract(client, designator: str, **overrides) -> dict:
     response = await client.post(f"/v1/carriers/{designator}/contracts", json=contract_body(**overrides), headers=ADMIN)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def completed_partner_order(client, designator: str, *, passenger: str = "王芳") -> tuple[dict, dict]:
+    """A meet-and-assist order the carrier pays (at its contract's DEP_ESCORT rate), served and completed; and
+    the statement summary once booking's own consumer has put the order's line on the carrier's month."""
+    member = await new_member(client)
+    flight = new_flight(local(local_day(), 15))
+    flight["carrier"] = designator
+    order, _concierge = await assigned_order(
+        client,
+        member=member,
+        flight=flight,
+        items=[{"product": "DEP_ESCORT"}],
+        passengers=[{"name": passenger}],
+        channel="partner",
+        payer={"carrier": designator},
+    )
+    assert (await act(client, order, "start")).status_code == 200
+    assert (await act(client, order, "complete")).status_code == 200
+
+    async def statement():
+        found = (await client.get("/v1/statements", params={"carrier": designator}, headers=PEK_MANAGER)).json()["items"]
+        if not found:
+            return None
+        lines = (await client.get(f"/v1/statements/{found[0]['id']}", headers=PEK_MANAGER)).json()["lines"]
+        return found[0] if any(line["reference"] == order["ref"] for line in lines) else None
+
+    return order, await wait_for(statement, timeout=10, what="the partner order's line")
 
 
 async def publish(nats_url: str, definition: EventDefinition, payload, subject: str) -> None:

@@ -3,11 +3,10 @@ contract, a rate change adds a term and never edits one; partner orders are pric
 
 from datetime import UTC, datetime, timedelta
 
-from booking_support import ADMIN, AGENT, act, assigned_order, iso, local, local_day, new_flight, new_member, order_body
-from carrier_support import PEK_MANAGER, carrier_token, contract_body, new_carrier, new_contract
+from booking_support import ADMIN, AGENT, iso, local, local_day, new_flight, new_member, order_body
+from carrier_support import PEK_MANAGER, carrier_token, completed_partner_order, contract_body, new_carrier, new_contract
 
 from airside_tools.testing.events import published_events
-from airside_tools.testing.harness import wait_for
 
 
 def _of(subject: str, count: int):
@@ -177,20 +176,7 @@ async def test_a_partner_order_needs_a_payer_a_contract_and_covered_items(client
 async def test_a_completed_partner_order_is_a_line_of_the_carriers_statement(client):
     designator = await new_carrier(client)
     await new_contract(client, designator)
-    member = await new_member(client)
-    flight = new_flight(local(local_day(), 15))
-    flight["carrier"] = designator
-    order, _concierge = await assigned_order(
-        client, member=member, flight=flight, items=[{"product": "DEP_ESCORT"}], channel="partner", payer={"carrier": designator}
-    )
-    assert (await act(client, order, "start")).status_code == 200
-    assert (await act(client, order, "complete")).status_code == 200
-
-    async def statement():
-        found = (await client.get("/v1/statements", params={"carrier": designator}, headers=PEK_MANAGER)).json()["items"]
-        return found and found[0]["total_minor"] == 15000 and found[0]
-
-    summary = await wait_for(statement, timeout=10, what="the partner order's line")
+    order, summary = await completed_partner_order(client, designator)
     full = (await client.get(f"/v1/statements/{summary['id']}", headers=PEK_MANAGER)).json()
     (line,) = full["lines"]
     assert line["service"] == "DEP_ESCORT" and line["rate_minor"] == 15000 and line["reference"] == order["ref"]

@@ -1,6 +1,7 @@
 """Conditional GET over HTTP: every single-resource GET answers a strong ETag and 304 to If-None-Match (docs/http.md)."""
 
 from booking_support import ADMIN, AGENT, LEAD, new_concierge, new_order
+from carrier_support import PEK_MANAGER, completed_partner_order, new_carrier, new_contract
 
 from airside_tools.testing.conditional_get import (
     assert_a_patch_gives_a_new_etag,
@@ -16,11 +17,17 @@ async def test_every_single_resource_get_gives_an_etag_and_honours_if_none_match
     order = await new_order(client)
     concierge = await new_concierge(client)
     flight = order["flight"]
+    designator = await new_carrier(client)
+    contract = await new_contract(client, designator)
+    _partner_order, statement = await completed_partner_order(client, designator)
     samples = {
         "/v1/members/{member_id}": (f"/v1/members/{order['member_id']}", AGENT),
         "/v1/orders/{order_id}": (f"/v1/orders/{order['id']}", AGENT),
         "/v1/concierges/{concierge_id}": (f"/v1/concierges/{concierge['id']}", LEAD),
         "/v1/flights/{flight_no}/{flight_date}": (f"/v1/flights/{flight['flight_no']}/{flight['flight_date']}", ADMIN),
+        "/v1/carriers/{designator}": (f"/v1/carriers/{designator}", ADMIN),
+        "/v1/contracts/{contract_id}": (f"/v1/contracts/{contract['id']}", ADMIN),
+        "/v1/statements/{statement_id}": (f"/v1/statements/{statement['id']}", PEK_MANAGER),
     }
     assert sorted(samples) == single_resource_gets(document)  # a new route needs a sample here
     for route, (path, headers) in samples.items():

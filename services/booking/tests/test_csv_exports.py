@@ -6,6 +6,7 @@ import random
 
 import pytest
 from booking_support import AGENT, LEAD, act, assigned_order, local, local_day
+from carrier_support import PEK_MANAGER, completed_partner_order, new_carrier, new_contract
 
 from airside_tools.testing.spreadsheets import FORMULAS, csv_routes, formula_cells
 
@@ -31,8 +32,25 @@ async def daily_services_with_formulas(client) -> tuple[str, list[str]]:
     return response.text, planted
 
 
+async def statement_lines_with_formulas(client) -> tuple[str, list[str]]:
+    """Partner orders whose passengers are named like formulas, each a line of the carrier's month."""
+    designator = await new_carrier(client)
+    await new_contract(client, designator, assist=[{"product_code": "DEP_ESCORT", "rate_minor": 12_000}])
+    statement, planted = None, []
+    for formula in FORMULAS:
+        order, statement = await completed_partner_order(client, designator, passenger=formula)
+        planted.append(order["passengers"][0]["name"])  # as booking keeps it (blanks around a name are trimmed)
+    assert statement is not None
+    response = await client.get(f"/v1/statements/{statement['id']}/lines.csv", headers=PEK_MANAGER)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    return response.text, planted
+
+
 # Every CSV route of booking, with what plants formula-like text in each user field that reaches it.
-CSV_EXPORTS = {("get", "/v1/reports/daily-services"): daily_services_with_formulas}
+CSV_EXPORTS = {
+    ("get", "/v1/reports/daily-services"): daily_services_with_formulas,
+    ("get", "/v1/statements/{statement_id}/lines.csv"): statement_lines_with_formulas,
+}
 
 
 def test_every_csv_route_is_in_the_table(booking):

@@ -4,7 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from airside import conditional
 from airside.auth import CARRIER_PATTERN, STAFF_ROLES, Principal, Role, require
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
@@ -64,13 +66,12 @@ async def list_carriers(
     return Page(items=[_public(carrier) for carrier in kept], next_cursor=next_cursor)
 
 
-@router.get("/v1/carriers/{designator}", summary="Read a carrier")
-async def get_carrier(designator: Designator, session: SessionDep, principal: Reader, response: Response) -> CarrierPublic:
+@router.get("/v1/carriers/{designator}", summary="Read a carrier", response_model=CarrierPublic, responses=CONDITIONAL_GET)
+async def get_carrier(designator: Designator, session: SessionDep, principal: Reader, if_none_match: IfNoneMatch = None) -> Response:
     """One carrier, with the ETag to send as If-Match when changing it."""
     _check_read(principal, designator)
     carrier = await service.get_carrier(session=session, designator=designator)
-    set_etag(response, carrier.version)
-    return _public(carrier)
+    return conditional.answer(CarrierPublic, _public(carrier), if_none_match, version=carrier.version)
 
 
 @router.patch("/v1/carriers/{designator}", summary="Change a carrier")
@@ -120,13 +121,13 @@ async def list_contracts(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/v1/contracts/{contract_id}", summary="Read a contract")
-async def get_contract(contract_id: ContractId, session: SessionDep, principal: Reader, response: Response) -> ContractPublic:
+@router.get("/v1/contracts/{contract_id}", summary="Read a contract", response_model=ContractPublic, responses=CONDITIONAL_GET)
+async def get_contract(contract_id: ContractId, session: SessionDep, principal: Reader, if_none_match: IfNoneMatch = None) -> Response:
     """One contract with every term it ever had, oldest first."""
     contract, snapshot = await service.contract_snapshot(session=session, contract_id=contract_id)
     _check_read(principal, contract.carrier)
-    set_etag(response, contract.version)
-    return ContractPublic(**snapshot.model_dump(), created_at=contract.created_at)
+    public = ContractPublic(**snapshot.model_dump(), created_at=contract.created_at)
+    return conditional.answer(ContractPublic, public, if_none_match, version=contract.version)
 
 
 @router.post("/v1/contracts/{contract_id}/terms", summary="Change a contract's rates", status_code=201, response_model=ContractPublic)

@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from airside.db.columns import UtcDateTime, utcnow
 from airside.events.carriers import ServiceTotal
+from airside.types import IsoDate
 
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 LOUNGE_SERVICE, CREDIT_SERVICE, LATE_FEE_SERVICE = "LOUNGE", "CREDIT", "LATE_FEE"
@@ -162,7 +163,7 @@ class PaymentIn(BaseModel):
     )
 
     amount_minor: int = PydanticField(ge=1, le=10**12)
-    paid_on: date
+    paid_on: IsoDate  # ISO 8601 text only, as every date (docs/http.md, Dates and date-times)
     reference: str | None = PydanticField(default=None, max_length=100)
 
 

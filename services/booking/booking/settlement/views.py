@@ -4,10 +4,12 @@ a carrier token reads its own statements and disputes their lines."""
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
+from airside import conditional
 from airside.auth import CARRIER_PATTERN, Principal, Role, require
+from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.csv_export import csv_text
 from airside.db.dependencies import DatabaseDep, SessionDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
@@ -135,17 +137,20 @@ async def list_statements(
     return Page(items=[await _summary(session, statement) for statement in kept], next_cursor=next_cursor)
 
 
-@router.get("/{statement_id}", summary="Read a statement")
+@router.get("/{statement_id}", summary="Read a statement", response_model=StatementPublic, responses=CONDITIONAL_GET)
 async def get_statement(
     statement_id: StatementId,
     session: SessionDep,
     principal: Reader,
     lines_cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$", description="lines_next_cursor of the previous read")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Lines per page")] = 200,
-) -> StatementPublic:
-    """A statement with its totals per service, a page of its lines (disputes flagged) and the month's refusals."""
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """A statement with its totals per service, a page of its lines (disputes flagged) and the month's refusals; its
+    ETag is the page's content (a draft changes as lines arrive)."""
     statement = await _visible(session, principal, statement_id)
-    return await _public(session, statement, after=int(lines_cursor) if lines_cursor else None, limit=limit)
+    public = await _public(session, statement, after=int(lines_cursor) if lines_cursor else None, limit=limit)
+    return conditional.answer(StatementPublic, public, if_none_match)
 
 
 @router.get(
