@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -85,6 +86,15 @@ def load_service(name: str) -> ServiceDefinition:
     return definition
 
 
+@functools.cache
+def freeze_startup() -> None:
+    """What the first start-up built (modules, the app, its routes and models) lives as long as the process: frozen
+    out of the collector's reach, a full collection walks only what came since (docs/architecture.md). Once per
+    process: a test process starting app after app pays the collection (about 0.1 s) once, not per app."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_service_app(definition: ServiceDefinition, settings: AirsideSettings | None = None) -> FastAPI:
     settings = settings or definition.settings_class()
     # One service per process: its events' dataschema points at its own public URL (docs/events.md).
@@ -132,10 +142,7 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
         for job in (housekeeping, *((dispatch_webhooks,) if webhooks_here else ()), *definition.jobs):
             runtime.tasks.append(supervised(definition.name, getattr(job, "__name__", "job"), partial(job, runtime)))
         drain.install()
-        # What startup built (modules, the app, its routes and models) lives as long as the process: frozen out of
-        # the collector's reach, a full collection walks only what requests made since (docs/architecture.md).
-        gc.collect()
-        gc.freeze()
+        freeze_startup()
         log.info("service started", extra={"port": settings.port, "database": db.engine.dialect.name})
         try:
             yield
@@ -144,7 +151,6 @@ def create_service_app(definition: ServiceDefinition, settings: AirsideSettings 
             await runtime.stop()
             await bus.close()
             await db.dispose()
-            gc.unfreeze()  # a process that starts another app (a test's) can collect this one's cycles
 
     app = FastAPI(
         title=definition.title,
