@@ -21,7 +21,7 @@ BROWSER_DIR := clients/browser
 BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.installed-stamp
 CHROMIUM ?= $(or $(AIRSIDE_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: install browser promtool run test lint format typescript-client test-lane-packages test-shared test-services test-system test-e2e clean
+.PHONY: install browser promtool run test lint format typescript-client test-lane-packages test-shared test-services test-system test-fuzz test-e2e clean
 
 $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml tools/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airside needs Python 3.11 or newer")'
@@ -90,16 +90,17 @@ format: install
 	$(BIN)/ruff format .
 
 # Each service's tests run in their own interpreter: the services share table names by design.
-# Three lanes at once (most of the system and end-to-end tests wait on processes, not the CPU): the linters, the
-# shared and the services' tests in one, the system tests in another, the journeys in the third; each lane's
-# output is printed whole when it ends (--output-sync). Every wait in them is for a state, never for a time, so
-# they hold on a loaded machine (docs/testing.md).
-test: install
-	@$(MAKE) --no-print-directory -j3 --output-sync=target test-lane-packages test-system test-e2e
+# Five lanes at once, each printed whole when it ends (--output-sync): the linters and the shared package's tests;
+# the services' tests; the system tests in tests/; the fuzzing and the browser tests; the journeys. Most of them
+# wait on processes part of the time, so on two cores they keep both busy; no lane is much longer than the CPU
+# time of all of them over two cores. Every wait in them is for a state, never for a time, so they hold on a
+# loaded machine (docs/testing.md).
+# Chromium and promtool are installed before the lanes start (two apt-get at once would wait on each other's lock).
+test: install browser promtool
+	@$(MAKE) --no-print-directory -j5 --output-sync=target test-lane-packages test-services test-system test-fuzz test-e2e
 
 test-lane-packages: lint
 	@$(MAKE) --no-print-directory test-shared
-	@$(MAKE) --no-print-directory test-services
 
 test-shared: install
 	$(PYTEST) shared/tests
@@ -107,9 +108,13 @@ test-shared: install
 test-services: install
 	@for s in $(SERVICES); do echo "== $$s"; $(PYTEST) services/$$s/tests || exit 1; done
 
-# tests/browser among them: Chromium and the driver first (`browser`); promtool for the alert rules' tests.
-test-system: install browser promtool
-	$(PYTEST) tests --ignore=tests/e2e
+# promtool first, for the alert rules' tests.
+test-system: install promtool
+	$(PYTEST) tests --ignore=tests/e2e --ignore=tests/browser --ignore=tests/test_openapi_fuzz.py
+
+# R7's fuzzing, and the browser tests (Chromium and the driver first: `browser`).
+test-fuzz: install browser
+	$(PYTEST) tests/test_openapi_fuzz.py tests/browser
 
 # The journeys run in an interpreter of their own, with a service set of their own.
 test-e2e: install
