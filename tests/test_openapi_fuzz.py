@@ -83,6 +83,8 @@ CONFIG = {
     # choose per caller (schemathesis' check `ignored_auth` sends none, our strategies odd ones).
     "generation": {"allow-extra-parameters": False, "with-security-parameters": False},
     "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "412", "422", "428"]}},
+    # Patient on a machine running every lane of `make test` at once: slowness is the bench's to measure.
+    "request-timeout": 60,
 }
 FUZZ_SETTINGS = {"deadline": None, "suppress_health_check": list(HealthCheck), "database": None}
 
@@ -125,7 +127,10 @@ async def world(fuzz_services: ServiceSet, nats_server: NatsServer) -> AsyncIter
 def schemas(fuzz_services: ServiceSet, world: Json) -> dict[str, Any]:
     # The documents' servers are the embedded run's and the gateway's: here, each service's own port.
     configs = {name: schemathesis.Config.from_dict({**CONFIG, "base-url": fuzz_services[name].url}) for name in SERVICES}
-    return {name: schemathesis.openapi.from_url(f"{fuzz_services[name].url}/openapi.json", config=configs[name]) for name in SERVICES}
+    # Read here with a patient client: a service builds its document on the first request, which takes more than
+    # schemathesis's own 10 s on a machine running every lane of `make test` at once.
+    documents = {name: httpx.get(f"{fuzz_services[name].url}/openapi.json", timeout=120).raise_for_status().json() for name in SERVICES}
+    return {name: schemathesis.openapi.from_dict(documents[name], config=configs[name]) for name in SERVICES}
 
 
 def callers(world: Json) -> list[dict[str, str]]:
@@ -453,7 +458,7 @@ def test_tampered_next_cursors_are_refused_as_documented(schemas, fuzz_services,
         if "{webhook_id}" in operation.path:  # the fuzzing before may have deleted the one it names
             own = {"webhook_id": world[f"kept_webhook_{name}"]}
         url = f"{fuzz_services[name].url}{operation.path.format(**{**values, **own})}"
-        page = httpx.get(url, params={"limit": 1, **required}, headers=ADMIN).json()
+        page = httpx.get(url, params={"limit": 1, **required}, headers=ADMIN, timeout=60).json()
         if page["next_cursor"]:
             real[operation.path] = page["next_cursor"]
         else:
@@ -475,13 +480,13 @@ def test_tampered_next_cursors_are_refused_as_documented(schemas, fuzz_services,
 def test_every_route_but_the_platform_ones_needs_a_token(fuzz_services, name):
     """R8's first row for every route of every service, read from the service's own OpenAPI."""
     base = fuzz_services[name].url
-    document = httpx.get(f"{base}/openapi.json").json()
+    document = httpx.get(f"{base}/openapi.json", timeout=60).json()
     routes = [(method, path) for path, item in document["paths"].items() for method in item if path not in PLATFORM_PATHS]
     assert len(routes) > 5
     answers = {}
     for method, path in routes:
         concrete = re.sub(r"\{(\w+)\}", "1", path)
-        response = httpx.request(method.upper(), f"{base}{concrete}", json={} if method in ("post", "put", "patch") else None)
+        response = httpx.request(method.upper(), f"{base}{concrete}", json={} if method in ("post", "put", "patch") else None, timeout=60)
         answers[f"{method.upper()} {path}"] = response.status_code
     assert {route: status for route, status in answers.items() if status != 401} == {}
 
@@ -490,7 +495,7 @@ def test_every_route_but_the_platform_ones_needs_a_token(fuzz_services, name):
 def test_every_problem_type_a_document_names_resolves_at_its_type_uri(fuzz_services, name):
     """`GET /problems` lists what the document declares, and each `type` URI answers its entry (no token)."""
     base = fuzz_services[name].url
-    document = httpx.get(f"{base}/openapi.json").json()
+    document = httpx.get(f"{base}/openapi.json", timeout=60).json()
     declared = {
         kind
         for item in document["paths"].values()
@@ -499,10 +504,10 @@ def test_every_problem_type_a_document_names_resolves_at_its_type_uri(fuzz_servi
         if "application/problem+json" in response.get("content", {})
         for kind in response["content"]["application/problem+json"]["schema"]["properties"]["type"]["enum"]
     }
-    listed = httpx.get(f"{base}/problems").json()["items"]
+    listed = httpx.get(f"{base}/problems", timeout=60).json()["items"]
     assert declared <= {entry["type"] for entry in listed}
     for entry in listed:
-        answer = httpx.get(f"{base}{entry['type']}")
+        answer = httpx.get(f"{base}{entry['type']}", timeout=60)
         assert answer.status_code == 200 and answer.json() == entry and entry["meaning"], entry
-    unknown = httpx.get(f"{base}/problems/no_such_problem")
+    unknown = httpx.get(f"{base}/problems/no_such_problem", timeout=60)
     assert unknown.status_code == 404 and unknown.json()["type"] == "/problems/not_found"

@@ -24,7 +24,7 @@ import nats
 from airside.events import flights as flight_events
 from airside.messaging.envelope import CloudEvent
 from airside_tools.testing import passes
-from airside_tools.testing.events import published_events
+from airside_tools.testing.events import acknowledged_everything, published_events
 from airside_tools.testing.harness import auth, wait_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -599,3 +599,18 @@ class Airside:
 
     async def tickets_of(self, order: Json, **filters: str) -> list[Json]:
         return await self.callcenter.tickets(at=order["station"], order_id=order["id"], **filters)
+
+
+async def contract_copied(airside: Airside, contract_id: str, *, version: int) -> None:
+    """The contract's event is on booking's stream (its relay has published it) and the lounge's consumer has
+    acknowledged all of that stream (after its commit): the lounge's copy holds `version`. The ack floor alone
+    could be read before the relay published, and pass with the copy still missing."""
+
+    async def published() -> bool:
+        events = await events_about(airside.nats_url, "airside.booking.contract.upserted", contract_id, count=1)
+        return any(event.data["contract"]["version"] >= version for event in events)
+
+    await eventually(published, f"contract {contract_id} v{version} on booking's stream")
+    await eventually(
+        lambda: acknowledged_everything(airside.nats_url, "AIRSIDE_BOOKING", "lounge-booking"), "the lounge's copy of the contract"
+    )

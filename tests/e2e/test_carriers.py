@@ -18,6 +18,7 @@ from e2e_steps import (
     Headers,
     Json,
     boarding_pass,
+    contract_copied,
     events_about,
     eventually,
     local_date,
@@ -26,7 +27,6 @@ from e2e_steps import (
     staff,
 )
 
-from airside_tools.testing.events import acknowledged_everything
 from airside_tools.testing.harness import auth
 
 MANAGER = staff("station_manager")
@@ -55,19 +55,6 @@ async def a_contract_in_the_lounge(airside: Airside, designator: str, name: str)
     contract = (await airside.booking.call("POST", f"/v1/carriers/{designator}/contracts", ADMIN, json=body, expect=201)).json()
     await contract_copied(airside, contract["id"], version=contract["version"])
     return contract
-
-
-async def contract_copied(airside: Airside, contract_id: str, *, version: int) -> None:
-    """The contract's event is on booking's stream and the lounge's consumer has acknowledged all of it (after its commit)."""
-
-    async def published() -> bool:
-        events = await events_about(airside.nats_url, "airside.booking.contract.upserted", contract_id, count=1)
-        return any(event.data["contract"]["version"] >= version for event in events)
-
-    await eventually(published, f"contract {contract_id} v{version} on booking's stream")
-    await eventually(
-        lambda: acknowledged_everything(airside.nats_url, "AIRSIDE_BOOKING", "lounge-booking"), "the lounge's copy of the contract"
-    )
 
 
 async def a_departure(airside: Airside, carrier: str) -> Flight:

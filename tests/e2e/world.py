@@ -19,6 +19,7 @@ from e2e_steps import (
     Flight,
     Json,
     boarding_pass,
+    contract_copied,
     eventually,
     iso,
     letters,
@@ -29,7 +30,6 @@ from e2e_steps import (
     staff,
 )
 
-from airside_tools.testing.events import acknowledged_everything
 from airside_tools.testing.harness import auth
 
 OWN, FOREIGN = "PEK", "KMG"
@@ -92,9 +92,7 @@ async def carrier_world(airside: Airside) -> Json:
         "assist": [{"product_code": "DEP_ESCORT", "rate_minor": 15000}],
     }
     contract = (await airside.booking.call("POST", f"/v1/carriers/{CARRIER}/contracts", ADMIN, json=body, expect=201)).json()
-    await eventually(
-        lambda: acknowledged_everything(airside.nats_url, "AIRSIDE_BOOKING", "lounge-booking"), "the lounge's copy of the contract"
-    )
+    await contract_copied(airside, contract["id"], version=contract["version"])
     flight = Flight.departing(now() + timedelta(hours=2), carrier=CARRIER, destination="CTU")
     await airside.airline.publish(flight)
     await airside.flight_in_lounge(flight)
