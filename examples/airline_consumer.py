@@ -45,7 +45,7 @@ async def read_orders(js: nats.js.JetStreamContext, *, idle_seconds: float) -> N
     while True:
         try:
             batch = await orders.fetch(batch=50, timeout=idle_seconds)
-        except NatsTimeout:  # nothing new for that long
+        except (NatsTimeout, TimeoutError):  # nothing new for that long (nats-py raises either, by where the wait ended)
             return
         for message in batch:
             event = json.loads(message.data)
