@@ -21,7 +21,7 @@ BROWSER_DIR := clients/browser
 BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.installed-stamp
 CHROMIUM ?= $(or $(AIRSIDE_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: install browser promtool run test lint format typescript-client test-lane-packages test-shared test-services test-system test-fuzz test-e2e clean
+.PHONY: install browser promtool run test lint format typescript-client test-lane-packages test-shared test-processes test-services test-system test-fuzz test-e2e clean
 
 $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml tools/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airside needs Python 3.11 or newer")'
@@ -100,7 +100,7 @@ test: install browser promtool
 	@$(MAKE) --no-print-directory -j5 --output-sync=target test-lane-packages test-services test-system test-fuzz test-e2e
 
 test-lane-packages: lint
-	@$(MAKE) --no-print-directory test-shared
+	@$(MAKE) --no-print-directory test-shared test-processes
 
 test-shared: install
 	$(PYTEST) shared/tests
@@ -108,9 +108,16 @@ test-shared: install
 test-services: install
 	@for s in $(SERVICES); do echo "== $$s"; $(PYTEST) services/$$s/tests || exit 1; done
 
+# The cross-service tests in two lanes of about equal length: those that run the command line, compose's
+# environment and the external relay as processes (test-processes) beside the shared tests; the rest.
+PROCESS_TESTS := tests/test_cli.py tests/test_compose.py tests/test_external_relay.py
+
+test-processes: install
+	$(PYTEST) $(PROCESS_TESTS)
+
 # promtool first, for the alert rules' tests.
 test-system: install promtool
-	$(PYTEST) tests --ignore=tests/e2e --ignore=tests/browser --ignore=tests/test_openapi_fuzz.py
+	$(PYTEST) tests --ignore=tests/e2e --ignore=tests/browser --ignore=tests/test_openapi_fuzz.py $(foreach t,$(PROCESS_TESTS),--ignore=$(t))
 
 # R7's fuzzing, and the browser tests (Chromium and the driver first: `browser`).
 test-fuzz: install browser

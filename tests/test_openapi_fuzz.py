@@ -213,7 +213,13 @@ def test_chains_of_operations_by_their_links_answer_as_documented(schemas, name)
             return {"headers": ADMIN}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
-            super().validate_response(response, case, additional_checks=[problem_details_on_refusals], **kwargs)
+            try:
+                super().validate_response(response, case, additional_checks=[problem_details_on_refusals], **kwargs)
+            except (Exception, FailureGroup) as failure:
+                # A chain's steps draw on the services' answers, so hypothesis's replay of a failing chain may
+                # draw another chain and report only "inconsistent data generation": say what failed first.
+                print(f"failed in a chain: {case.as_curl_command()}\n{failure}")
+                raise
 
     Chains.run(settings=settings(max_examples=EXAMPLES * 3, stateful_step_count=6, **FUZZ_SETTINGS))
 

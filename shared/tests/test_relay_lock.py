@@ -44,7 +44,8 @@ async def test_the_relay_keeps_its_lock_through_an_idle_in_transaction_timeout(o
                     """The same session holds the lock through three of the leader's checks, never inside a transaction."""
                     now = await admin.fetchrow(LOCK_HOLDER, database)
                     assert now is not None and now["pid"] == holder["pid"], f"the lock moved: {holder} -> {now}"
-                    assert now["state"] == "idle", f"the lock connection is {now['state']!r}"
+                    # 'active' while a check runs (a sample may land on it); never a transaction left open
+                    assert now["state"] in ("idle", "active"), f"the lock connection is {now['state']!r}"
                     checks.add(now["query_start"])
                     return len(checks) >= 3
 
