@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from airside.flight_numbers import CARRIER_PATTERN
 from airside.problems import Problem, forbidden, not_found
 from airside.settings import AirsideSettings
 from airside.types import RecordId, StationCode
@@ -37,7 +38,6 @@ class Role(StrEnum):
 # The roles that are not staff: a member acts for themself, a carrier for its own designator; neither has stations.
 PARTY_ROLES = frozenset({Role.member, Role.carrier})
 STAFF_ROLES = frozenset(Role) - PARTY_ROLES
-CARRIER_PATTERN = "^[A-Z0-9]{2}$"
 VERIFIED_CACHE_SIZE = 4096
 ALL_STATIONS = "*"
 

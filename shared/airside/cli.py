@@ -13,7 +13,8 @@ from typing import Annotated
 import httpx
 import typer
 
-from airside.auth import CARRIER_PATTERN, Role, issue_token
+from airside.auth import Role, issue_token
+from airside.flight_numbers import CARRIER_PATTERN
 from airside.settings import AirsideSettings, SettingsError
 
 app = typer.Typer(help="Airside operations and development commands.", no_args_is_help=True, add_completion=False)

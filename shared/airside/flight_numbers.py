@@ -7,6 +7,9 @@ pydantic validates patterns with). A route takes one `{flight_no}` and splits it
 """
 
 import re
+from typing import Annotated
+
+from fastapi import Path
 
 _CARRIER = "[A-Z0-9]{2}"
 _NUMBER = "[0-9]{1,4}[A-Z]?"
@@ -14,6 +17,8 @@ _NUMBER = "[0-9]{1,4}[A-Z]?"
 CARRIER_PATTERN = f"^{_CARRIER}$"
 NUMBER_PATTERN = f"^{_NUMBER}$"
 FLIGHT_NO_PATTERN = f"^{_CARRIER}{_NUMBER}$"
+# A carrier's IATA designator in a route (booking's carriers and the call center's copies).
+Designator = Annotated[str, Path(pattern=CARRIER_PATTERN, description="IATA designator, e.g. CA")]
 # fullmatch, not match: `$` in Python's re also matches before a final newline.
 _FLIGHT_NO = re.compile(f"({_CARRIER})({_NUMBER})")
 

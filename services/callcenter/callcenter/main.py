@@ -6,6 +6,7 @@ from airside.jobs import periodic
 from callcenter import models  # noqa: F401 - registers every table
 from callcenter.agents.views import router as agents_router
 from callcenter.callbacks.views import router as callbacks_router
+from callcenter.carriers.views import router as carriers_router
 from callcenter.complaints.views import router as complaints_router
 from callcenter.config import Settings
 from callcenter.members.views import router as members_router
@@ -27,6 +28,7 @@ SERVICE = ServiceDefinition(
         console_router(Path(__file__).resolve().parent / "console"),
         agents_router,
         members_router,
+        carriers_router,
         sla_router,
         tickets_router,
         queue_feed_router,

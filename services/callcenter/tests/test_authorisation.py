@@ -1,6 +1,8 @@
 """Routes by roles exactly as docs/callcenter.md's table: staff only at their stations (a foreign record
 404, creating elsewhere 403), members their own tickets only."""
 
+import random
+import string
 import uuid
 
 import pytest
@@ -8,6 +10,7 @@ from cc_support import DAY, local, new_station
 
 from airside_tools.testing.harness import auth
 from callcenter.callbacks.models import Callback
+from callcenter.carriers.models import Carrier
 
 ROLES = [
     "member",
@@ -31,6 +34,7 @@ ROUTES = [
     ("create agent", "POST", "/v1/agents", {"name": "N", "station": "{station}", "role": "agent"}, {"supervisor", "admin"}),
     ("list agents", "GET", "/v1/agents", None, CALL_CENTER | {"service"}),
     ("member copy", "GET", "/v1/members/{member_id}", None, CALL_CENTER | {"service"}),
+    ("carrier copy", "GET", "/v1/carriers/{carrier}", None, CALL_CENTER),
     (
         "create ticket",
         "POST",
@@ -108,6 +112,9 @@ async def world(callcenter):
             occurred_at=local(DAY, 9),
         )
         session.add(callback)
+        carrier = "".join(random.choices(string.ascii_uppercase, k=2))
+        if await session.get(Carrier, carrier) is None:
+            session.add(Carrier(designator=carrier, name="Authz Air", version=1))
         await session.commit()
     return {
         "station": station,
@@ -120,6 +127,7 @@ async def world(callcenter):
         "agent_id": someone["id"],
         "callback": callback.id,
         "order": str(uuid.uuid4()),
+        "carrier": carrier,
     }
 
 

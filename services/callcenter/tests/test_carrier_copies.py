@@ -15,7 +15,7 @@ from airside.messaging.envelope import CloudEvent
 from airside_tools.testing.carrier_news import NEWS, carrier_copy_world, carrier_news, check_carrier_copies_converge, contract_news
 from airside_tools.testing.convergence import examples, in_order
 from airside_tools.testing.events import acknowledged_everything
-from airside_tools.testing.harness import wait_for
+from airside_tools.testing.harness import auth, wait_for
 from callcenter.carriers.models import Carrier, Contract
 
 CONSUMER = "callcenter-booking"
@@ -79,3 +79,36 @@ async def test_r10_in_order_the_copies_hold_the_newest_version(callcenter):
         "status": "ended",
         "version": 3,
     }
+
+
+async def test_an_agent_reads_the_carrier_with_its_contracts_at_the_agents_stations(client, callcenter, nats_server):
+    """What booking announced, over HTTP: the carrier and whom to write about billing, its contracts at the stations
+    the token covers (another station's stay out), and 404 for a carrier no event has named yet."""
+    carrier_v1, _, _ = carrier_news("Q7")
+    here, elsewhere = contract_news("ctr_cc_read_0000001", "Q7")[0], contract_news("ctr_cc_read_0000002", "Q7")[0]
+    elsewhere_snapshot = carrier_events.contract_upserted.parse(elsewhere).contract.model_copy(update={"station": "KMG"})
+    await publish_as_booking(nats_server.url, carrier_v1)
+    await publish_as_booking(nats_server.url, here)
+    await publish(
+        nats_server.url,
+        carrier_events.contract_upserted,
+        carrier_events.ContractEvent(contract=elsewhere_snapshot),
+        subject=elsewhere.subject,
+    )
+    await wait_for(
+        lambda: acknowledged_everything(nats_server.url, "AIRSIDE_BOOKING", CONSUMER), timeout=10, what="the KMG contract applied"
+    )
+
+    at_pek = await client.get("/v1/carriers/Q7", headers=auth("agent", stations=["PEK"]))
+    assert at_pek.status_code == 200 and at_pek.headers["etag"]
+    carrier = at_pek.json()
+    assert (carrier["designator"], carrier["name"], carrier["version"]) == ("Q7", "Air R10", 1)
+    assert [(contract["id"], contract["station"], contract["status"]) for contract in carrier["contracts"]] == [
+        ("ctr_cc_read_0000001", "PEK", "active")
+    ]
+    everywhere = (await client.get("/v1/carriers/Q7", headers=auth("supervisor", stations=["*"]))).json()
+    assert {contract["station"] for contract in everywhere["contracts"]} == {"PEK", "KMG"}
+    unknown = await client.get("/v1/carriers/Q8", headers=auth("agent", stations=["PEK"]))
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/problem+json")
+    assert (await client.get("/v1/carriers/Q7", headers=auth("lounge_staff", stations=["PEK"]))).status_code == 403
+    assert (await client.get("/v1/carriers/cab", headers=auth("agent", stations=["PEK"]))).status_code == 422

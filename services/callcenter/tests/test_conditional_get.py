@@ -1,8 +1,10 @@
 """Conditional GET over HTTP: every single-resource GET answers a strong ETag and 304 to If-None-Match, and the
 agents' queue (the ticket search an agent console polls) answers 304 while it reads the same (docs/http.md)."""
 
+import random
+import string
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from cc_support import new_station, open_ticket, order_snapshot, publish
 
@@ -14,6 +16,7 @@ from airside_tools.testing.conditional_get import (
     single_resource_gets,
 )
 from airside_tools.testing.harness import auth, wait_for
+from callcenter.carriers.models import Carrier, Contract
 
 
 async def a_member_copy(client, nats_url: str, headers: dict[str, str]) -> str:
@@ -41,6 +44,25 @@ async def a_callback(client, nats_url: str, station: str, headers: dict[str, str
     return await wait_for(made, timeout=5, what="the callback")
 
 
+async def a_carrier_copy(callcenter, station: str) -> str:
+    designator = f"{station[0]}{random.choice(string.digits)}"
+    async with callcenter.runtime.db.session() as session:
+        if await session.get(Carrier, designator) is None:
+            session.add(Carrier(designator=designator, name="Conditional Air", version=1))
+            session.add(
+                Contract(
+                    id=f"ctr_{uuid.uuid4().hex[:16]}",
+                    carrier=designator,
+                    station=station,
+                    valid_from=date(2030, 3, 1),
+                    status="active",
+                    version=1,
+                )
+            )
+            await session.commit()
+    return designator
+
+
 async def test_every_single_resource_get_gives_an_etag_and_honours_if_none_match(client, callcenter, nats_server):
     document = (await client.get("/openapi.json")).json()
     station = await new_station(callcenter)
@@ -51,6 +73,7 @@ async def test_every_single_resource_get_gives_an_etag_and_honours_if_none_match
         "/v1/sla-policies/{priority}": "/v1/sla-policies/P2",
         "/v1/tickets/{ticket_id}": f"/v1/tickets/{ticket['id']}",
         "/v1/callbacks/{callback_id}": f"/v1/callbacks/{(await a_callback(client, nats_server.url, station, agent))['id']}",
+        "/v1/carriers/{designator}": f"/v1/carriers/{await a_carrier_copy(callcenter, station)}",
     }
     assert sorted(samples) == single_resource_gets(document)  # a new route needs a sample here
     samples["/v1/stations/{code}/calendar"] = f"/v1/stations/{station}/calendar"  # one record, the station's calendar

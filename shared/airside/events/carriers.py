@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -51,7 +52,12 @@ class ContractTerm(BaseModel):
     assist: list[AssistRate] = []
 
 
-ACTIVE = "active"
+class ContractStatus(StrEnum):
+    active = "active"
+    ended = "ended"
+
+
+ACTIVE = ContractStatus.active.value
 
 
 def valid_on(*, status: str, valid_from: date, valid_to: date | None, day: date) -> bool:

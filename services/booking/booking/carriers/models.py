@@ -6,7 +6,6 @@ so a visit or an order priced under a term keeps its price whatever follows."""
 import re
 import secrets
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, model_validator
@@ -16,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from airside.auth import CARRIER_PATTERN
 from airside.db.columns import UtcDateTime, utcnow
-from airside.events.carriers import CarrierSnapshot, ContractSnapshot
+from airside.events.carriers import CarrierSnapshot, ContractSnapshot, ContractStatus
 from airside.types import IsoDate, IsoDateTime, PersonName, Phone, StationCode
 
 PRODUCT_CODE = r"^[A-Z][A-Z0-9_]{1,29}$"
@@ -209,11 +208,6 @@ class ContractEnd(BaseModel):
 
 
 # --- responses --------------------------------------------------------------------------------
-
-
-class ContractStatus(StrEnum):
-    active = "active"
-    ended = "ended"
 
 
 class CarrierPublic(CarrierSnapshot):

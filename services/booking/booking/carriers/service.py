@@ -23,7 +23,6 @@ from booking.carriers.models import (
     Contract,
     ContractCreate,
     ContractEnd,
-    ContractStatus,
     ContractTerm,
     Rates,
     TermCreate,
@@ -184,7 +183,7 @@ async def add_term(*, session: AsyncSession, contract_id: str, body: TermCreate,
     """A rate change from `effective_from` on (now when absent): a new term after every other, never in the past,
     so nothing already billed under a term changes (docs/carriers.md "Terms")."""
     contract = await get_contract(session=session, contract_id=contract_id, for_update=True)
-    if contract.status == ContractStatus.ended:
+    if contract.status == events.ContractStatus.ended:
         raise conflict("contract_ended", f"contract {contract.id} has ended")
     await _check_products(session, body)
     now = clock.now()
@@ -217,11 +216,11 @@ async def end_contract(*, session: AsyncSession, contract_id: str, body: Contrac
     """End a contract on a day to come (it applies through `valid_to`) or now (`ended`: the lounge admits no
     one on it from the copy's arrival). Nothing billed under it changes; an ended contract stays ended."""
     contract = await get_contract(session=session, contract_id=contract_id, for_update=True)
-    if contract.status == ContractStatus.ended:
+    if contract.status == events.ContractStatus.ended:
         raise conflict("contract_ended", f"contract {contract.id} has ended")
     today = clock.now().astimezone(await _zone(session, contract.station)).date()
     if body.valid_to is None:
-        contract.status, contract.valid_to = ContractStatus.ended.value, max(today, contract.valid_from)
+        contract.status, contract.valid_to = events.ContractStatus.ended.value, max(today, contract.valid_from)
     else:
         if body.valid_to < today or body.valid_to < contract.valid_from:
             raise invalid("body.valid_to", f"a contract ends today ({today.isoformat()}) or later, and not before valid_from")

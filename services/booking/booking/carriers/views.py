@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from airside import conditional
-from airside.auth import CARRIER_PATTERN, STAFF_ROLES, Principal, Role, require
+from airside.auth import STAFF_ROLES, Principal, Role, require
 from airside.conditional import CONDITIONAL_GET, IfNoneMatch
 from airside.db.dependencies import SessionDep
+from airside.flight_numbers import Designator
 from airside.idempotency import IdempotencyDep
 from airside.pagination import Keyset, LimitQuery, Page, keyset
 from airside.problems import not_found
@@ -26,7 +27,6 @@ from booking.carriers.models import (
 
 router = APIRouter(tags=["carriers"])
 
-Designator = Annotated[str, Path(pattern=CARRIER_PATTERN, description="IATA designator, e.g. CA")]
 ContractId = Annotated[str, Path(pattern=r"^ctr_[0-9a-f]{16}$", description="e.g. ctr_6f3b2a9d1c7e4f08")]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 Reader = Annotated[Principal, Depends(require(*STAFF_ROLES, Role.carrier))]

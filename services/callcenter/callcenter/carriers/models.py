@@ -6,12 +6,16 @@ Rates and terms stay with booking and the lounge. Each copy holds the snapshot a
 it, newest version wins (airside.copies.carrier_copy_handlers).
 """
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Index
 from sqlmodel import Field
 
 from airside.copies import CarrierCopy, ContractCopy
+from airside.events.carriers import BillingContact, ContractStatus
+from airside.types import OpenEnum
 
 
 class Carrier(CarrierCopy, table=True):
@@ -20,3 +24,47 @@ class Carrier(CarrierCopy, table=True):
 
 class Contract(ContractCopy, table=True):
     __table_args__ = (Index("ix_contract_copy_carrier_station", "carrier", "station"),)
+
+
+class ContractSummary(BaseModel):
+    """A contract as the call center knows it: where and on which local days it covers the carrier's passengers."""
+
+    id: str
+    station: str
+    valid_from: date
+    valid_to: date | None
+    status: Annotated[ContractStatus | str, OpenEnum(ContractStatus)]
+    version: int
+
+
+class CarrierDetail(BaseModel):
+    """A carrier as booking last announced it, with its contracts at the caller's stations."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "designator": "CA",
+                    "name": "Air China",
+                    "billing_contact": {"name": "Interline accounts", "email": "interline@airchina.example", "phone": "+861061620000"},
+                    "version": 2,
+                    "contracts": [
+                        {
+                            "id": "ctr_0f3a9b2c4d5e6f70",
+                            "station": "PEK",
+                            "valid_from": "2026-12-01",
+                            "valid_to": None,
+                            "status": "active",
+                            "version": 1,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    designator: str
+    name: str
+    billing_contact: BillingContact | None
+    version: int
+    contracts: list[ContractSummary]
