@@ -1,5 +1,5 @@
-"""Boarding passes real issuers print, taken from the test suites of other BCBP parsers, and
-properties over every well-formed pass and every string.
+"""Boarding passes real issuers print, taken from the test suites of other BCBP parsers, their frequent-flyer
+items, and properties over every well-formed pass (with and without conditional items) and every string.
 
 Sources of the real passes (personal data redacted by their authors):
 - martinmroz/iata_bcbp (MIT), tests/real_world.rs: the Alaska and Air Canada passes;
@@ -10,11 +10,13 @@ Sources of the real passes (personal data redacted by their authors):
 """
 
 import string
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from airside_tools.testing import passes
 from lounge.visits.bcbp import BcbpError, BoardingPass, Leg, parse
 
 # (pass, passenger name, e-ticket, [(pnr, from, to, flight_no, day, compartment, seat, sequence, status)] per leg)
@@ -129,6 +131,92 @@ def test_the_qatar_conditional_items_belong_to_its_leg():
     assert leg.variable.startswith(">2180") and leg.variable.endswith("0")
 
 
+# Conditional items that stop early, as real issuers print them (jklausa/swift-bcbp's samples, redacted there).
+AIR_FRANCE_TWO_LEGS = (
+    "M2GUY/SOME            EABC123 LAXCDGAF 4097 356J070A0174 347>2180      B                29             0"
+    "                           ABC123 CDGTLSAF 7794 357Y006A0006 32B29             0    AF 1112223334/P        "
+)
+SAS_THROUGH_FREQUENT_FLYER = (
+    "M1DOE/JOHN            EXXX007 ARNCPHSK 1403 120C004C0011 343>50B1WM7308BSK 2511733333333330 SK TK 555555555       N*3000500TKG1"
+)
+KLM_STOPS_AFTER_THE_SELECTEE = "M1DOE/JOHN            EXXX007 AMSLHRKL 1007 120Y023A0042 11F>60B        KL 0E05799999999990"
+
+
+@pytest.mark.parametrize(
+    ("raw", "frequent_flyers"),
+    [
+        pytest.param(REAL_PASSES[0].values[0], [("AS", "XXXXX55200000000")], id="alaska"),
+        pytest.param(REAL_PASSES[1].values[0], [("AC", "AC000000000")], id="air-canada-stops-after-the-number"),
+        pytest.param(REAL_PASSES[2].values[0], [(None, None)], id="qatar-after-size-00"),
+        pytest.param(REAL_PASSES[3].values[0], [(None, None)], id="easyjet-no-conditional-items"),
+        pytest.param(REAL_PASSES[4].values[0], [("LH", "123456789012345")], id="brussels-partner-programme"),
+        pytest.param(REAL_PASSES[6].values[0], [(None, None)], id="wizz-blank"),
+        pytest.param(REAL_PASSES[7].values[0], [(None, None)], id="norwegian-empty-sections"),
+        pytest.param(REAL_PASSES[9].values[0], [("LH", "112233445566778")], id="avianca-with-security-data"),
+        pytest.param(REAL_PASSES[10].values[0], [(None, None), (None, None)], id="air-france-japan-airlines"),
+        pytest.param(AIR_FRANCE_TWO_LEGS, [(None, None), ("AF", "1112223334/P")], id="air-france-second-leg-only"),
+        pytest.param(SAS_THROUGH_FREQUENT_FLYER, [("TK", "555555555")], id="sas-airline-data-after-the-number"),
+        pytest.param(KLM_STOPS_AFTER_THE_SELECTEE, [(None, None)], id="klm-stops-before-the-frequent-flyer"),
+    ],
+)
+def test_each_leg_carries_its_own_frequent_flyer_items(raw, frequent_flyers):
+    legs = parse(raw).legs
+    assert [(leg.frequent_flyer_airline, leg.frequent_flyer_number) for leg in legs] == frequent_flyers
+
+
+def _single(variable: str) -> str:
+    """A single-leg pass whose leg's variable field is `variable`, its size given right."""
+    return f"M1LI/WEI              EXYZ789 PEKKMGCA 1831 120F002A0012 1{len(variable):02X}{variable}"
+
+
+def _with_repeated(items: str) -> str:
+    """A single-leg pass whose first leg carries `items` as its repeated conditional items (sized)."""
+    return _single(f">6{len(passes.UNIQUE_ITEMS):02X}{passes.UNIQUE_ITEMS}{len(items):02X}{items}")
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        # The repeated items stop inside the frequent-flyer number: the number printed, or a longer one cut?
+        pytest.param(_with_repeated("9991234567890 0   CA 1234567"), "frequent flyer number", id="number-cut"),
+        pytest.param(_with_repeated("9991234567890 0   CA"), "frequent flyer airline designator", id="designator-cut"),
+        # Air Berlin printed `AB` without its blank, so the number starts a character early (swift-bcbp).
+        pytest.param(
+            _with_repeated("9991234567890 0   AB123456789            "), "frequent flyer airline designator", id="designator-unpadded"
+        ),
+        pytest.param(_with_repeated("9991234567890 0   CA 1234 5678           "), "frequent flyer number", id="blank-inside-the-number"),
+        pytest.param(_with_repeated("9991234567890 0   CA  123456789          "), "frequent flyer number", id="number-not-left-aligned"),
+        pytest.param(
+            _with_repeated("9991234567890 0   12 123456789           "), "frequent flyer airline designator", id="two-digit-designator"
+        ),
+        # A section announcing more than its leg's field holds: where the airline's own data starts is unknown.
+        pytest.param(_single(">60B1WW6225BCA 2A999"), "field size of repeated conditional items", id="repeated-past-the-field"),
+        pytest.param(_single(">6181WW62"), "field size of unique conditional items", id="unique-past-the-field"),
+        pytest.param(_single(">60"), "field size of unique conditional items", id="size-cut"),
+        pytest.param(_single(">6G01W"), "field size of unique conditional items", id="size-not-hex"),
+        pytest.param(_single(">X0"), "version number", id="version-not-a-digit"),
+        pytest.param(
+            "M2LI/WEI              EXYZ789 PEKKMGCA 1831 120F002A0012 104>600XYZ789 KMGCTUCA 4402 121Y030C0044 102ZZ",
+            "field size of repeated conditional items",
+            id="second-leg-size-not-hex",
+        ),
+    ],
+)
+def test_conditional_items_that_read_two_ways_are_refused_naming_the_item(raw, field):
+    with pytest.raises(BcbpError) as error:
+        parse(raw)
+    assert error.value.field == field, str(error.value)
+
+
+def test_an_error_in_a_later_legs_conditional_items_names_that_leg_and_its_position():
+    second = "XYZ789 KMGCTUCA 4402 121Y030C0044 1" + "0B" + "0A999123456"  # announces 10, 9 follow in a field of 11
+    raw = "M2LI/WEI              E" + "XYZ789 PEKKMGCA 1831 120F002A0012 104>600" + second
+    with pytest.raises(BcbpError) as error:
+        parse(raw)
+    assert (error.value.field, error.value.leg) == ("field size of repeated conditional items", 2)
+    assert f"position {raw.index('0A999') + 1}" in error.value.message, error.value.message
+
+
 @pytest.mark.parametrize(("raw", "field"), AMBIGUOUS_PASSES)
 def test_real_passes_that_read_two_ways_are_refused_naming_the_item(raw, field):
     with pytest.raises(BcbpError) as error:
@@ -195,13 +283,34 @@ def encode(boarding_pass: BoardingPass, *, number_style: str, day_style: str) ->
     return "".join(out)
 
 
-boarding_passes = st.builds(
-    BoardingPass, passenger_name=names, electronic_ticket=st.booleans(), legs=st.lists(legs(), min_size=1, max_size=4).map(tuple)
-)
+ff_numbers = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=16)
+frequent_flyers = st.one_of(st.none(), st.tuples(carriers, st.one_of(st.just(""), ff_numbers)))
+
+
+@st.composite
+def boarding_passes(draw: st.DrawFn) -> BoardingPass:
+    """A pass without conditional items (every leg's field the airline's own data), or with them: each leg
+    its own frequent-flyer items or none, all ten repeated items or only as far as the number."""
+    drawn = draw(st.lists(legs(), min_size=1, max_size=4))
+    if not draw(st.booleans()):
+        drawn[0] = replace(drawn[0], variable=drawn[0].variable.lstrip(">"))  # a `>` would open conditional items
+    else:
+        for index, leg in enumerate(drawn):
+            frequent_flyer = draw(frequent_flyers)
+            variable = passes.conditional_items(
+                frequent_flyer,
+                first_leg=index == 0,
+                version=draw(st.integers(1, 9)),
+                through_frequent_flyer=draw(st.booleans()),
+                airline_data=leg.variable,
+            )
+            airline, number = frequent_flyer or (None, None)
+            drawn[index] = replace(leg, variable=variable, frequent_flyer_airline=airline, frequent_flyer_number=number or None)
+    return BoardingPass(passenger_name=draw(names), electronic_ticket=draw(st.booleans()), legs=tuple(drawn))
 
 
 @given(
-    boarding_pass=boarding_passes,
+    boarding_pass=boarding_passes(),
     number_style=st.sampled_from(NUMBER_STYLES),
     day_style=st.sampled_from(DAY_STYLES),
     security=st.one_of(st.just(""), variable_text.map(lambda data: f"^1{data}")),

@@ -1,10 +1,18 @@
-"""IATA Resolution 792 bar-coded boarding pass, format `M`: the mandatory items of every leg.
+"""IATA Resolution 792 bar-coded boarding pass, format `M`: the mandatory items of every leg, and the
+frequent-flyer airline and number of each leg's conditional items.
 
 Pure parsing, no I/O. Layout by position (docs/lounge.md): format code (1), number of legs (1),
 passenger name (20), e-ticket indicator (1); then per leg PNR (7), from (3), to (3),
 operating carrier (3), flight number (5), date of flight as day of year (3), compartment (1),
 seat (4), check-in sequence (5), passenger status (1), size of the variable field in hex (2)
 and that field; the next leg starts right after it. Security data may follow, after `^`.
+
+The first leg's field may open with the conditional items (docs/lounge.md "Conditional items"): `>`, the
+version (1), the size in hex (2) of the unique items and those items, then the size (2) of the leg's
+repeated items and those items; every further leg's field opens with the size of its own repeated items.
+Of those, the frequent-flyer airline designator (3) and number (16) are read; what follows the sized
+sections is the airline's own data. A section may stop after any item (many issuers print only the first
+few); it may not run past its leg's field, nor stop inside the frequent-flyer items.
 
 Beyond the letter of the standard, what real issuers print and can be read one way only is read:
 a mixed-case or non-ASCII name, a blank PNR, compartment, seat or sequence (an itinerary document
@@ -47,6 +55,9 @@ class Leg:
     check_in_sequence: str | None
     passenger_status: str
     variable: str
+    # From the leg's repeated conditional items, blanks stripped; None when not printed or blank.
+    frequent_flyer_airline: str | None = None
+    frequent_flyer_number: str | None = None
 
     @property
     def flight_no(self) -> str:
@@ -75,6 +86,7 @@ PNR = re.compile(r"^([A-Z0-9]{0,7}) *$")
 AIRPORT = re.compile(r"^[A-Z]{3}$")
 # A 2-character IATA designator and a blank (not two digits), or a 3-letter ICAO one (easyJet prints EZY).
 CARRIER = re.compile(r"^(?:(?![0-9]{2})([A-Z0-9]{2}) |([A-Z]{3}))$")
+FF_DESIGNATOR = re.compile(r"^(?:(?![0-9]{2})([A-Z0-9]{2}) |([A-Z]{3})|   )$")  # the same, or blank: no programme
 # Up to 4 digits and an optional letter, left-aligned, or zero-padded to five (`01831`). Five digits that
 # do not start with 0 are refused: 18310 may be flight 1831 or a number no airline has.
 FLIGHT_NUMBER = re.compile(r"^0?([0-9]{1,4})([A-Z]?) *$")
@@ -86,20 +98,36 @@ SEQUENCE = re.compile(r"^ *([0-9]{1,5}[A-Z]?)? *$")
 STATUS = re.compile(r"^[0-9A-Z]$")
 HEX = re.compile(r"^[0-9A-Fa-f]{2}$")
 CONDITIONAL = ">"  # the version indicator opening the conditional items
+VERSION = re.compile(r"^[1-9]$")
+# Left-aligned and blank-padded: a number of letters, digits and the marks issuers add (Air France's `/P`).
+FF_NUMBER = re.compile(r"^(?:([!-~]+) *| +)$")
+# The repeated items before the frequent-flyer airline: airline numeric code (3), document form and serial
+# number (10), selectee indicator (1), international documentation verification (1), marketing carrier (3).
+BEFORE_FREQUENT_FLYER = 18
+FF_AIRLINE_SIZE = 3
+FF_NUMBER_SIZE = 16
 SECURITY = "^"
 
 
 class _Reader:
-    def __init__(self, raw: str) -> None:
+    """Fixed-width items of `raw`, which starts at `offset` in the pass: positions in errors are the pass's."""
+
+    def __init__(self, raw: str, *, offset: int = 0, what: str = "the string") -> None:
         self.raw = raw
         self.pos = 0
+        self.offset = offset
+        self.what = what
+
+    def more(self) -> bool:
+        return self.pos < len(self.raw)
 
     def take(self, size: int, field: str, pattern: re.Pattern[str] | None, leg: int | None = None, hint: str = "") -> str:
         if self.pos + size > len(self.raw):
-            raise BcbpError(field, f"the string ends at position {len(self.raw)}, before this field (needs {size} characters)", leg=leg)
+            end = self.offset + len(self.raw)
+            raise BcbpError(field, f"{self.what} ends at position {end}, before this field ends (needs {size} characters)", leg=leg)
         value = self.raw[self.pos : self.pos + size]
         if pattern is not None and pattern.match(value) is None:
-            raise BcbpError(field, f"{value!r} at position {self.pos + 1} is not valid{hint}", leg=leg)
+            raise BcbpError(field, f"{value!r} at position {self.offset + self.pos + 1} is not valid{hint}", leg=leg)
         self.pos += size
         return value
 
@@ -118,7 +146,10 @@ def parse(raw: str) -> BoardingPass:
     if NAME.match(name) is None:
         raise BcbpError("passenger name", f"{name!r} is not SURNAME/GIVEN in letters")
     ticket = reader.take(1, "electronic ticket indicator", re.compile("^[E ]$"), hint=" (E or blank)")
-    legs = [_leg(reader, number) for number in range(1, legs_count + 1)]
+    legs, starts = [], []
+    for number in range(1, legs_count + 1):
+        legs.append(_leg(reader, number))
+        starts.append(reader.pos - len(legs[-1].variable))
     rest = raw[reader.pos :]
     if rest and not rest.startswith(SECURITY):
         if not (legs_count == 1 and not legs[0].variable and rest.startswith(CONDITIONAL)):
@@ -127,7 +158,54 @@ def parse(raw: str) -> BoardingPass:
         # unambiguous: nothing but security data may follow the last leg. With more, the next leg's
         # start is unknown, and its PNR is refused above.
         legs[0] = replace(legs[0], variable=rest.split(SECURITY, 1)[0])
+        starts[0] = reader.pos
+    if legs[0].variable.startswith(CONDITIONAL):
+        # Only a pass whose first leg opens the conditional items has them; without, every leg's field is the
+        # airline's own data, read as before.
+        legs = [_with_conditional_items(leg, number, start) for number, (leg, start) in enumerate(zip(legs, starts, strict=True), start=1)]
     return BoardingPass(passenger_name=name.upper(), electronic_ticket=ticket == "E", legs=tuple(legs))
+
+
+def _with_conditional_items(leg: Leg, number: int, start: int) -> Leg:
+    """The leg with its frequent-flyer items, read from the sized sections of its variable field (which starts
+    at `start` in the pass, for the positions errors give)."""
+    reader = _Reader(leg.variable, offset=start, what="the leg's variable field")
+    if number == 1:
+        reader.pos = len(CONDITIONAL)
+        if not reader.more():
+            return leg
+        reader.take(1, "version number", VERSION, hint=" (1 to 9)")
+        if not reader.more():
+            return leg
+        _section(reader, "field size of unique conditional items", number)
+    if not reader.more():
+        return leg
+    section_start = reader.offset + reader.pos + 2
+    repeated = _Reader(
+        _section(reader, "field size of repeated conditional items", number), offset=section_start, what="the repeated conditional items"
+    )
+    if len(repeated.raw) <= BEFORE_FREQUENT_FLYER:
+        return leg
+    repeated.pos = BEFORE_FREQUENT_FLYER
+    hint = " (a 2-character designator and a blank, 3 letters, or blank)"
+    designator = repeated.match(FF_AIRLINE_SIZE, "frequent flyer airline designator", FF_DESIGNATOR, number, hint)
+    ff_number = None
+    if repeated.more():
+        ff_number = repeated.match(FF_NUMBER_SIZE, "frequent flyer number", FF_NUMBER, number, " (left-aligned, no blank inside)").group(1)
+    return replace(leg, frequent_flyer_airline=designator.group(1) or designator.group(2), frequent_flyer_number=ff_number)
+
+
+def _section(reader: _Reader, field: str, leg: int) -> str:
+    """A section with its size in hex before it, whole within the leg's variable field."""
+    size = int(reader.take(2, field, HEX, leg, " (2 hexadecimal digits)"), 16)
+    remaining = len(reader.raw) - reader.pos
+    if size > remaining:
+        raise BcbpError(
+            field,
+            f"{size} characters announced at position {reader.offset + reader.pos - 1}, {remaining} left in the leg's variable field",
+            leg=leg,
+        )
+    return reader.take(size, field, None, leg)
 
 
 def _leg(reader: _Reader, leg: int) -> Leg:
