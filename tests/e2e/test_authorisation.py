@@ -126,6 +126,34 @@ class Route:
         return self.fresh is not None and self.expected(caller) == (self.status,) and caller not in ("nobody", "other_member")
 
 
+async def _enrolled_by_the_carrier(airside: Airside, world: Json) -> Json:
+    """A passenger the world's airline enrols itself (docs/carriers.md "Partner orders"): tier standard."""
+    body = {"name": "Passenger Lin", "phone": world["new_phone"]()}
+    member: Json = (await airside.booking.call("POST", "/v1/members", carrier_token(), json=body, expect=201)).json()
+    return member
+
+
+async def carriers_passenger(airside: Airside, world: Json, caller: str) -> Json:
+    """The carrier reads a member it enrolled; everyone else the world's."""
+    return {"member_id": (await _enrolled_by_the_carrier(airside, world))["id"]} if caller == "carrier" else {}
+
+
+def partner_order_for_the_carrier(otherwise: fresh.Maker | None = None) -> fresh.Maker:
+    """The carrier acts on a partner order it pays, for a passenger it enrolled; everyone else on `otherwise`'s
+    record (none: the world's)."""
+
+    async def make(airside: Airside, world: Json, caller: str) -> Json:
+        if caller != "carrier":
+            return await otherwise(airside, world, caller) if otherwise else {}
+        passenger = await _enrolled_by_the_carrier(airside, world)
+        order = await airside.booking.book(
+            passenger, world["flight"], products=("DEP_ESCORT",), channel="partner", payer={"carrier": world["carrier"]}, by=carrier_token()
+        )
+        return {"order_id": order["id"]}
+
+    return make
+
+
 def today_range(world: Json) -> dict[str, str]:
     return {"station": OWN, "from": world["today"], "to": world["today"]}
 
@@ -140,23 +168,33 @@ ROUTES = [
         {"name": "R8 escort", "kind": "escort", "prices": {"standard": 100, "gold": 100, "platinum": 100, "vip": 100}},
         ids={"code": "product"},
     ),
+    # A carrier enrols its passengers, at standard only (docs/carriers.md).
     Route(
-        "booking", "POST", "/v1/members", MEMBER_DESK, ANY, lambda w: {"name": "New Member", "phone": w["new_phone"](), "tier": "gold"},
-        status=201,
+        "booking", "POST", "/v1/members", MEMBER_DESK | {"carrier"}, ANY,
+        lambda w: {"name": "New Member", "phone": w["new_phone"](), "tier": "standard"}, status=201,
     ),
     # Other airline systems (the service role) may look a member up; they change nothing.
     Route("booking", "GET", "/v1/members", MEMBER_DESK | {"service"}, ANY, query={"q": "Owner"}),
-    Route("booking", "GET", "/v1/members/{member_id}", MEMBER_DESK | {"member", "service"}, ANY),
+    Route("booking", "GET", "/v1/members/{member_id}", MEMBER_DESK | {"member", "service", "carrier"}, ANY, fresh=carriers_passenger),
     Route("booking", "PATCH", "/v1/members/{member_id}", MEMBER_DESK | {"member"}, ANY, {"email": "owner@example.com"}, if_match=True),
     Route("booking", "GET", "/v1/flights/{flight_no}/{flight_date}", EVERYONE, ANY, other_member=SAME),  # the app shows it
     Route("booking", "PUT", "/v1/flights/{flight_no}/{flight_date}", LEADS | {"service"}, STATION, lambda w: w["flight_body"]),
     Route("booking", "POST", "/v1/flights/{flight_no}/{flight_date}/status", LEADS | {"service"}, STATION, {"status": "scheduled"}),
     Route("booking", "POST", "/v1/orders", ORDER_DESK | {"member"}, STATION, lambda w: w["order_body"], other_member=403, status=201),
-    Route("booking", "GET", "/v1/orders", EVERY_STAFF | {"member"}, ANY, query={"station": OWN}, other_member=SAME, unseen="order_id"),
-    Route("booking", "GET", "/v1/orders/{order_id}", EVERY_STAFF | {"member"}),
-    Route("booking", "GET", "/v1/orders/{order_id}/stream", EVERY_STAFF | {"member"}, stream=True),
+    # A carrier lists, reads, follows and cancels the partner orders it pays (docs/carriers.md).
+    Route(
+        "booking", "GET", "/v1/orders", EVERY_STAFF | {"member", "carrier"}, ANY, query={"station": OWN}, other_member=SAME,
+        unseen="order_id",
+    ),
+    Route("booking", "GET", "/v1/orders/{order_id}", EVERY_STAFF | {"member", "carrier"}, fresh=partner_order_for_the_carrier()),
+    Route(
+        "booking", "GET", "/v1/orders/{order_id}/stream", EVERY_STAFF | {"member", "carrier"}, stream=True,
+        fresh=partner_order_for_the_carrier(),
+    ),
     Route("booking", "GET", "/v1/stations/{code}/orders/stream", LEADS | {"concierge"}, STATION, ids={"code": "own"}, stream=True),
-    Route("booking", "GET", "/v1/orders/{order_id}/history", EVERY_STAFF | {"member"}),
+    Route(
+        "booking", "GET", "/v1/orders/{order_id}/history", EVERY_STAFF | {"member", "carrier"}, fresh=partner_order_for_the_carrier()
+    ),
     Route("booking", "PATCH", "/v1/orders/{order_id}", ORDER_DESK | {"member"}, body={"notes": "window seat"}, if_match=True),
     Route("booking", "POST", "/v1/orders/{order_id}/confirm", ORDER_DESK, body={"notes": "confirmed"}, fresh=fresh.requested_order),
     Route("booking", "GET", "/v1/orders/{order_id}/candidates", LEADS),
@@ -171,8 +209,8 @@ ROUTES = [
     ),
     Route("booking", "POST", "/v1/orders/{order_id}/complete", LEADS | {"concierge"}, fresh=fresh.order_in_service),
     Route(
-        "booking", "POST", "/v1/orders/{order_id}/cancel", ORDER_DESK | {"member"}, body={"reason": "plans changed"},
-        fresh=fresh.requested_order,
+        "booking", "POST", "/v1/orders/{order_id}/cancel", ORDER_DESK | {"member", "carrier"}, body={"reason": "plans changed"},
+        fresh=partner_order_for_the_carrier(fresh.requested_order),
     ),
     Route(
         "booking", "POST", "/v1/concierges", LEADS, STATION, {"name": "礼宾 新", "station": OWN, "phone": "+8613700137001"}, status=201

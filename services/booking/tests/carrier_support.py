@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 
 import nats
-from booking_support import ADMIN, act, assigned_order, iso, local, local_day, new_flight, new_member
+from booking_support import ADMIN, act, assigned_order, iso, local, local_day, new_flight, new_member, order_body
 
 from airside.events import lounge as lounge_events
 from airside.messaging.envelope import EventDefinition
@@ -47,6 +47,15 @@ async def new_contract(client, designator: str, **overrides) -> dict:
     response = await client.post(f"/v1/carriers/{designator}/contracts", json=contract_body(**overrides), headers=ADMIN)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def partner_body(member_id: str, designator: str, **overrides) -> dict:
+    """A meet-and-assist order the carrier pays, on a flight of its own."""
+    flight = new_flight(local(local_day(), 15))
+    flight["carrier"] = designator
+    return order_body(
+        member_id, flight, **{"items": [{"product": "DEP_ESCORT"}], "channel": "partner", "payer": {"carrier": designator}, **overrides}
+    )
 
 
 async def completed_partner_order(client, designator: str, *, passenger: str = "王芳") -> tuple[dict, dict]:

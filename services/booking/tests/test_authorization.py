@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from booking_support import iso, local, local_day, new_concierge, new_flight, new_member, new_order, order_body
+from carrier_support import carrier_token, new_carrier, new_contract
 
 from airside_tools.testing.harness import auth
 
@@ -22,7 +23,8 @@ CALLERS = [
     "station_manager@KMG",
     "admin",
     "service",
-    "carrier",  # an airline's token (docs/carriers.md): none of these routes is its own
+    "carrier",  # an airline's token (docs/carriers.md): the world's partner order is the one it pays, the passenger its own
+    "carrier_other",  # another airline's token: the same records are not its own
 ]
 
 
@@ -45,6 +47,9 @@ def expect(ok: set[str], *, foreign: int = 404, default: int = 403, member_other
 DESK = {"agent@PEK", "team_lead@PEK", "concierge_lead@PEK", "station_manager@PEK", "admin"}
 LEADS = {"concierge_lead@PEK", "station_manager@PEK", "admin"}
 EVERY_STAFF_PEK = {f"{role}@PEK" for role in STAFF_PEK} | {"admin", "service"}
+# members have no station: the desk roles of either station enrol, read and change them
+MEMBER_ROLES = ("agent", "team_lead", "supervisor", "concierge_lead", "station_manager")
+MEMBER_DESK = {caller for caller in CALLERS if caller.split("@")[0] in MEMBER_ROLES} | {"admin"}
 
 MATRIX: dict[str, dict[str, object]] = {
     "read order": expect({"member_own", *EVERY_STAFF_PEK}, default=404),
@@ -68,10 +73,28 @@ MATRIX: dict[str, dict[str, object]] = {
     "read products": expect(set(CALLERS)),
     "write product": expect({"admin"}, foreign=403, member_other=403),
     "reannounce": expect({"admin"}, foreign=403, member_other=403),
+    # the partner order the world's carrier pays, for the passenger it enrolled (docs/carriers.md "Partner orders")
+    "create partner order": expect({"carrier", *DESK}, foreign=403, member_other=403),
+    "read partner order": expect({"carrier", *EVERY_STAFF_PEK}, default=404),
+    "partner order history": expect({"carrier", *EVERY_STAFF_PEK}, default=404),
+    "list orders": expect(set(CALLERS)),  # each caller's own: a carrier's holds only the orders it pays
+    "change partner order": expect(DESK),
+    "cancel partner order": expect({"carrier", *DESK}),
+    "enrol member": expect({"carrier", "carrier_other", *MEMBER_DESK}, member_other=403),
+    "search members": expect({*MEMBER_DESK, "service"}, member_other=403),
+    "read enrolled member": expect({"carrier", *MEMBER_DESK, "service"}, member_other=403),
+    "change enrolled member": expect(MEMBER_DESK, member_other=403),
 }
 # a member acting on another member's order: it does not exist for them (404) where members may act at all
 for route in ("cancel", "change"):
     MATRIX[route]["member_other"] = 404
+# ... and the partner order (its passenger is not theirs), the carrier's passenger likewise
+for route in ("change partner order", "cancel partner order", "read enrolled member", "change enrolled member"):
+    MATRIX[route]["member_own"] = MATRIX[route]["member_other"] = 404
+# a carrier may cancel the orders it pays: a member's, or another carrier's, does not exist for it
+MATRIX["cancel"]["carrier"] = MATRIX["cancel"]["carrier_other"] = 404
+for route in ("read partner order", "partner order history", "cancel partner order", "read enrolled member"):
+    MATRIX[route]["carrier_other"] = 404
 # the order's flight is PEK→KMG: KMG's leads may enter its status (the PEK→CTU upsert above stays 403)
 for caller in ("concierge_lead@KMG", "station_manager@KMG"):
     MATRIX["flight status"][caller] = OK
@@ -88,7 +111,34 @@ async def world(booking):
     order = await new_order(client, member=member, std=local(day, 15))
     concierge = await new_concierge(client, shifts=[(day, "06:00", "22:00")])
     flight = order["flight"]
-    return {"client": client, "member": member, "other": other, "order": order, "concierge": concierge, "flight": flight, "day": day}
+    carrier, carrier_other = await new_carrier(client), await new_carrier(client)
+    await new_contract(client, carrier)
+    await new_contract(client, carrier_other)
+    enrolled = await client.post("/v1/members", json={"name": "张伟", "phone": "+8613600136000"}, headers=carrier_token(carrier))
+    assert enrolled.status_code == 201, enrolled.text
+    passenger = enrolled.json()
+    partner = await new_order(
+        client,
+        member=passenger,
+        std=local(day, 18),
+        headers=carrier_token(carrier),
+        items=[{"product": "DEP_ESCORT"}],
+        channel="partner",
+        payer={"carrier": carrier},
+    )
+    return {
+        "client": client,
+        "member": member,
+        "other": other,
+        "order": order,
+        "concierge": concierge,
+        "flight": flight,
+        "day": day,
+        "carrier": carrier,
+        "carrier_other": carrier_other,
+        "passenger": passenger,
+        "partner_order": partner,
+    }
 
 
 def headers_for(caller: str, world) -> dict[str, str]:
@@ -96,8 +146,8 @@ def headers_for(caller: str, world) -> dict[str, str]:
         return auth("member", member_id=world["member"]["id"])
     if caller == "member_other":
         return auth("member", member_id=world["other"]["id"])
-    if caller == "carrier":
-        return auth("carrier", stations=[], carrier="CA")
+    if caller in ("carrier", "carrier_other"):
+        return carrier_token(world[caller])
     if caller in ("admin", "service"):
         return auth(caller, stations=["*"] if caller == "admin" else [])
     role, station = caller.split("@")
@@ -151,6 +201,41 @@ async def call(route: str, world, headers: dict[str, str]):
         return await client.put("/v1/products/MATRIX_TEST", json={"name": "m", "kind": "escort", "prices": prices}, headers=headers)
     if route == "reannounce":
         return await client.post("/v1/ops/reannounce", headers=headers)
+    return await partner_call(route, world, headers)
+
+
+async def partner_call(route: str, world, headers: dict[str, str]):
+    """The carrier's rows: its partner order and its passenger."""
+    client, day, passenger = world["client"], world["day"], world["passenger"]
+    partner = f"/v1/orders/{world['partner_order']['id']}"
+    member = f"/v1/members/{passenger['id']}"
+    if route == "create partner order":
+        body = order_body(
+            passenger["id"],
+            new_flight(local(day, 17)),
+            items=[{"product": "DEP_ESCORT"}],
+            channel="partner",
+            payer={"carrier": world["carrier"]},
+        )
+        return await client.post("/v1/orders", json=body, headers=headers)
+    if route == "read partner order":
+        return await client.get(partner, headers=headers)
+    if route == "partner order history":
+        return await client.get(f"{partner}/history", headers=headers)
+    if route == "list orders":
+        return await client.get("/v1/orders", headers=headers)
+    if route == "change partner order":
+        return await client.patch(partner, json={"notes": "matrix"}, headers={**headers, "If-Match": '"1"'})
+    if route == "cancel partner order":
+        return await client.post(f"{partner}/cancel", json={"reason": "matrix"}, headers=headers)
+    if route == "enrol member":
+        return await client.post("/v1/members", json={"name": "Matrix", "phone": "+8613500135000", "tier": "standard"}, headers=headers)
+    if route == "search members":
+        return await client.get("/v1/members", params={"q": "张伟"}, headers=headers)
+    if route == "read enrolled member":
+        return await client.get(member, headers=headers)
+    if route == "change enrolled member":
+        return await client.patch(member, json={"email": "zhang.wei@example.com"}, headers={**headers, "If-Match": '"1"'})
     raise AssertionError(route)
 
 

@@ -4,7 +4,7 @@ contract, a rate change adds a term and never edits one; partner orders are pric
 from datetime import UTC, datetime, timedelta
 
 from booking_support import ADMIN, AGENT, iso, local, local_day, new_flight, new_member, order_body
-from carrier_support import PEK_MANAGER, carrier_token, completed_partner_order, contract_body, new_carrier, new_contract
+from carrier_support import PEK_MANAGER, carrier_token, completed_partner_order, contract_body, new_carrier, new_contract, partner_body
 
 from airside_tools.testing.events import published_events
 
@@ -121,14 +121,6 @@ async def test_a_contract_ends_on_a_day_to_come_or_now_and_then_takes_no_term(cl
 
 
 # --- partner orders ---------------------------------------------------------------------------
-
-
-def partner_body(member_id: str, designator: str, **overrides) -> dict:
-    flight = new_flight(local(local_day(), 15))
-    flight["carrier"] = designator
-    return order_body(
-        member_id, flight, **{"items": [{"product": "DEP_ESCORT"}], "channel": "partner", "payer": {"carrier": designator}, **overrides}
-    )
 
 
 async def test_a_partner_order_is_priced_at_the_contract_rate_and_names_its_payer(client):

@@ -24,6 +24,8 @@ class MemberCreate(MemberBase):
     )
 
     card_no: str | None = Field(default=None, min_length=4, max_length=32, schema_extra={"pattern": r"^[A-Z0-9-]+$"})
+    # Staff must state it; a carrier enrolling its passenger may leave it out: standard, the only tier it may give (docs/carriers.md).
+    tier: Tier | None = Field(default=None, description="Required from staff; a carrier's passengers are standard")
 
 
 class MemberUpdate(SQLModel):
@@ -45,6 +47,7 @@ class Member(MemberBase, table=True):
     phone: str = Field(max_length=32, index=True)
     email: str | None = Field(default=None, max_length=200)
     status: str = Field(default="active", max_length=20)
+    enrolled_by_carrier: str | None = Field(default=None, max_length=2, description="The carrier that enrolled its passenger, if one did")
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -76,6 +79,7 @@ class MemberPublic(MemberBase):
     id: str
     card_no: str
     status: MemberStatus
+    enrolled_by_carrier: str | None = Field(default=None, description="The carrier that enrolled its passenger (docs/carriers.md)")
     version: int
     created_at: datetime
     updated_at: datetime

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from airside.db.columns import utcnow
 from airside.events import booking as events
+from airside.events.common import Tier
 from airside.messaging.outbox import record
 from airside.problems import conflict, not_found
 from airside.search import contains_text
@@ -19,11 +20,12 @@ def _new_card_no() -> str:
     return "AS" + "".join(secrets.choice("0123456789") for _ in range(10))
 
 
-async def create_member(*, session: AsyncSession, body: MemberCreate) -> Member:
+async def create_member(*, session: AsyncSession, body: MemberCreate, tier: Tier, enrolled_by_carrier: str | None = None) -> Member:
+    """The tier is the enroller's to decide (views.enrolment); a carrier's passenger records the carrier."""
     card_no = body.card_no or _new_card_no()
     if await session.scalar(select(func.count()).where(Member.card_no == card_no)):
         raise conflict("card_no_taken", f"card number {card_no} belongs to another member")
-    member = Member(name=body.name, phone=body.phone, tier=body.tier, email=body.email, card_no=card_no)
+    member = Member(name=body.name, phone=body.phone, tier=tier, email=body.email, card_no=card_no, enrolled_by_carrier=enrolled_by_carrier)
     session.add(member)
     try:
         await session.flush()

@@ -17,12 +17,14 @@ LEADS = (Role.concierge_lead, Role.station_manager)
 Creator = Annotated[Principal, Depends(require(Role.member, Role.carrier, *ORDER_DESK))]  # a carrier: partner orders it pays
 Confirmer = Annotated[Principal, Depends(require(*ORDER_DESK))]
 Changer = Annotated[Principal, Depends(require(Role.member, *ORDER_DESK))]
+Canceller = Annotated[Principal, Depends(require(Role.member, Role.carrier, *ORDER_DESK))]  # a carrier: partner orders it pays
 Lead = Annotated[Principal, Depends(require(*LEADS))]
 Worker = Annotated[Principal, Depends(require(Role.concierge, *LEADS))]
 
 
 async def visible_order(session: AsyncSession, principal: Principal, order_id: str) -> Order:
-    """A member sees only their own orders; staff only those of their stations; else 404."""
+    """A member sees only their own orders; staff only those of their stations; a carrier only the partner
+    orders it pays; else 404."""
     order = await get_order(session=session, order_id=order_id)
     ensure_visible(principal, order)
     return order
@@ -34,7 +36,7 @@ def ensure_visible(principal: Principal, order: Order) -> None:
             raise not_found("order")
     elif principal.is_staff:
         principal.require_station_to_see(order.station, "order")
-    else:
+    elif order.payer_carrier is None or not principal.is_carrier(order.payer_carrier):  # docs/carriers.md "Partner orders"
         raise not_found("order")
 
 

@@ -91,7 +91,7 @@ async def order_stream(
     resume_after: LastEventId,
     access_token: AccessToken = None,  # read by airside.auth; declared so the documents list it
 ) -> FeedResponse:
-    """One order's changes, for whoever may read the order (its member, staff of its station; docs/feeds.md):
+    """One order's changes, for whoever may read the order (its member, staff of its station, the carrier paying it; docs/feeds.md):
     load it with GET /v1/orders/{order_id} after `ready`, then apply the frames."""
     async with db.session() as session:  # not the request's session: the stream would hold its connection
         order = await visible_order(session, principal, order_id)

@@ -10,7 +10,7 @@ from airside.db.dependencies import DatabaseDep, SessionDep
 from airside.idempotency import Idempotency, IdempotencyDep
 from airside.versioning import etag
 from booking.orders import lifecycle, snapshots
-from booking.orders.access import Changer, Confirmer, Lead, Worker, order_for_worker, visible_order
+from booking.orders.access import Canceller, Confirmer, Lead, Worker, order_for_worker, visible_order
 from booking.orders.models import AssignBody, CancelBody, CompleteBody, ConfirmBody, NoShowBody, Order, OrderPublic
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -68,7 +68,7 @@ async def no_show(order_id: str, body: NoShowBody, session: SessionDep, principa
 
 
 @router.post("/{order_id}/cancel", summary="Cancel an order", response_model=OrderPublic)
-async def cancel(order_id: str, body: CancelBody, session: SessionDep, principal: Changer, idempotency: IdempotencyDep) -> JSONResponse:
-    """Cancel an order that has not started, with a reason."""
+async def cancel(order_id: str, body: CancelBody, session: SessionDep, principal: Canceller, idempotency: IdempotencyDep) -> JSONResponse:
+    """Cancel an order that has not started, with a reason (a carrier: a partner order it pays)."""
     order = await visible_order(session, principal, order_id)
     return await _run(session, idempotency, lambda: lifecycle.cancel(session=session, order=order, actor=principal.sub, body=body))

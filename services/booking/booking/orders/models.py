@@ -45,6 +45,7 @@ class Order(SQLModel, table=True):
         Index("ix_service_order_concierge", "concierge_id", "status"),
         Index("ix_service_order_overdue", "status", "overdue_notified_at", "confirm_by"),
         Index("ix_service_order_member", "member_id", "meet_at"),
+        Index("ix_service_order_payer_carrier", "payer_carrier", "meet_at", "id"),  # a carrier's listing (GET /v1/orders)
     )
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
@@ -81,6 +82,8 @@ class Order(SQLModel, table=True):
     fees_method: str | None = Field(default=None, max_length=20)
     # Who pays when not the member: {carrier, contract_id, contract_version, rates} (docs/carriers.md "Partner orders").
     payer: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # payer's carrier as a plain column, written with payer (rules.partner_values): what a carrier token sees and lists.
+    payer_carrier: str | None = Field(default=None, max_length=2)
     overdue_notified_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -1,4 +1,4 @@
-"""Reading orders: one order (else 404), GET /v1/orders (station, local date, status, member, flight; keyset
+"""Reading orders: one order (else 404), GET /v1/orders (station, local date, status, member, flight, paying carrier; keyset
 by (meet_at, id)), an order's history, and what its shapes and times name: its concierge, its station's zone."""
 
 from datetime import date, datetime
@@ -32,6 +32,7 @@ async def search_orders(
     flight_no: str | None,
     after: tuple[datetime, str] | None,
     limit: int,
+    payer_carrier: str | None = None,
 ) -> list[Order]:
     query = select(Order).order_by(Order.meet_at, Order.id).limit(limit + 1)  # type: ignore[arg-type]
     if stations is not None:
@@ -51,6 +52,8 @@ async def search_orders(
         query = query.where(Order.member_id == member_id)
     if flight_no is not None:
         query = query.where(Order.flight_no == flight_no)
+    if payer_carrier is not None:
+        query = query.where(Order.payer_carrier == payer_carrier)
     if after is not None:
         last_meet_at, last_id = after
         query = query.where(or_(Order.meet_at > last_meet_at, and_(Order.meet_at == last_meet_at, Order.id > last_id)))  # type: ignore[operator]

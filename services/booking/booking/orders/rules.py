@@ -141,10 +141,11 @@ def order_times(meet_at: datetime, zone: ZoneInfo, chosen: list[Product]) -> tim
 
 
 def partner_values(partner: PartnerRates | None, chosen: list[Product]) -> dict[str, Any]:
-    """The payer and the currency of an order a carrier pays; nothing for a member's."""
+    """The payer (and its carrier, the column a carrier's reads filter on) and the currency of an order a carrier
+    pays; nothing for a member's."""
     if partner is None:
         return {}
-    return {"payer": partner.payer([product.code for product in chosen]), "currency": partner.currency}
+    return {"payer": partner.payer([product.code for product in chosen]), "payer_carrier": partner.carrier, "currency": partner.currency}
 
 
 def new_order_values(

@@ -50,14 +50,16 @@ async def search_orders(
     flight_no: Annotated[str | None, Query(pattern=FLIGHT_NO_PATTERN)] = None,
     limit: LimitQuery = 50,
 ) -> Page[OrderPublic]:
-    """Orders visible to the caller (by station, member, status or time)."""
-    stations = principal.station_filter()
+    """Orders visible to the caller (by station, member, status or time); a carrier's are the partner orders it pays."""
+    stations, payer_carrier = principal.station_filter(), None
     if principal.is_member_only:
         if member_id is not None and not principal.owns_member(member_id):
             return Page(items=[], next_cursor=None)
         member_id, stations = principal.member_id, None
     elif not principal.is_staff:
-        raise forbidden("your role may not list orders")
+        if principal.carrier is None:
+            raise forbidden("your role may not list orders")
+        payer_carrier, stations = principal.carrier, None  # docs/carriers.md "Partner orders"
     if station is not None:
         stations = frozenset({station}) & stations if stations is not None else frozenset({station})
     orders = await reads.search_orders(
@@ -67,6 +69,7 @@ async def search_orders(
         status=status.value if status else None,
         member_id=member_id,
         flight_no=flight_no,
+        payer_carrier=payer_carrier,
         after=cursor.after,
         limit=limit,
     )
