@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -602,15 +603,14 @@ class Airside:
 
 
 async def contract_copied(airside: Airside, contract_id: str, *, version: int) -> None:
-    """The contract's event is on booking's stream (its relay has published it) and the lounge's consumer has
-    acknowledged all of that stream (after its commit): the lounge's copy holds `version`. The ack floor alone
-    could be read before the relay published, and pass with the copy still missing."""
+    """The contract's event is on booking's stream (its relay has published it) and the lounge's and the call
+    center's consumers have acknowledged all of that stream (after their commits): both copies hold `version`.
+    The ack floors alone could be read before the relay published, and pass with the copies still missing."""
 
     async def published() -> bool:
         events = await events_about(airside.nats_url, "airside.booking.contract.upserted", contract_id, count=1)
         return any(event.data["contract"]["version"] >= version for event in events)
 
     await eventually(published, f"contract {contract_id} v{version} on booking's stream")
-    await eventually(
-        lambda: acknowledged_everything(airside.nats_url, "AIRSIDE_BOOKING", "lounge-booking"), "the lounge's copy of the contract"
-    )
+    for durable in ("lounge-booking", "callcenter-booking"):
+        await eventually(partial(acknowledged_everything, airside.nats_url, "AIRSIDE_BOOKING", durable), f"{durable}'s copy")

@@ -314,6 +314,7 @@ ROUTES = [
     Route("callcenter", "GET", "/v1/agents", CALL_CENTER | {"service"}, ANY, unseen="agent_id"),
     Route("callcenter", "GET", "/v1/members", CALL_CENTER | {"service"}, ANY, query={"phone": "{member_phone}"}),
     Route("callcenter", "GET", "/v1/members/{member_id}", CALL_CENTER | {"service"}, ANY),
+    Route("callcenter", "GET", "/v1/carriers/{designator}", CALL_CENTER, ANY, ids={"designator": "carrier"}),
     Route("callcenter", "GET", "/v1/sla-policies", EVERY_STAFF, ANY),
     Route("callcenter", "GET", "/v1/sla-policies/{priority}", EVERY_STAFF, ANY),
     Route("callcenter", "PUT", "/v1/sla-policies/{priority}", ADMIN_ONLY, ANY, lambda w: w["sla_policy"]),
