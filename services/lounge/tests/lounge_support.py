@@ -184,10 +184,13 @@ async def expected_visit(client, order_id: str, *, version: int = 1, lounge: str
 
 
 def boarding_pass(
-    name: str, flight_no: str, flight_date: date, *, origin: str = "PEK", destination: str = "KMG", seat: str = "002A", cabin: str = "Y"
-) -> str:
-    """The pass of a passenger of `flight_no` (a two-character carrier and its number); `cabin` is the compartment code."""
+    name: str, flight_no: str, flight_date: date, *, origin: str = "PEK", destination: str = "KMG", seat: str = "002A", cabin: str = "Y",
+    frequent_flyer: tuple[str, str] | None = None,
+) -> str:  # fmt: skip
+    """The pass of a passenger of `flight_no` (a two-character carrier and its number); `cabin` is the compartment code,
+    `frequent_flyer` the (airline designator, number) its conditional items carry."""
     carrier, number = flight_no[:2], flight_no[2:]
     return passes.boarding_pass(
-        name, carrier=carrier, number=number, flight_date=flight_date, origin=origin, destination=destination, cabin=cabin, seat=seat
-    )
+        name, carrier=carrier, number=number, flight_date=flight_date, origin=origin, destination=destination, cabin=cabin, seat=seat,
+        frequent_flyer=frequent_flyer,
+    )  # fmt: skip

@@ -17,7 +17,7 @@ IATA_TWO_LEGS = (
 )
 
 
-async def test_the_desk_sees_every_leg_with_its_inferred_date(client, frozen):
+async def test_the_desk_sees_every_leg_with_its_inferred_date_and_frequent_flyer_items(client, frozen):
     frozen(datetime(2031, 11, 20, 9, 0, tzinfo=BEIJING).astimezone(UTC))
     response = await client.post(DECODE, json={"boarding_pass": IATA_TWO_LEGS}, headers=PEK_STAFF)
     assert response.status_code == 200, response.text
@@ -25,9 +25,11 @@ async def test_the_desk_sees_every_leg_with_its_inferred_date(client, frozen):
     assert (body["passenger_name"], body["electronic_ticket"]) == ("DESMARAIS/LUC", True)
     assert body["legs"] == [
         {"pnr": "ABC123", "from": "YUL", "to": "FRA", "carrier": "AC", "number": "834", "flight_no": "AC834", "day_of_year": 326,
-         "flight_date": "2031-11-22", "compartment": "J", "seat": "001A", "sequence": "0025", "passenger_status": "1"},
+         "flight_date": "2031-11-22", "compartment": "J", "seat": "001A", "sequence": "0025", "passenger_status": "1",
+         "frequent_flyer_airline": "AC", "frequent_flyer_number": "1234567890123"},
         {"pnr": "DEF456", "from": "FRA", "to": "GVA", "carrier": "LH", "number": "3664", "flight_no": "LH3664", "day_of_year": 327,
-         "flight_date": "2031-11-23", "compartment": "C", "seat": "012C", "sequence": "0002", "passenger_status": "1"},
+         "flight_date": "2031-11-23", "compartment": "C", "seat": "012C", "sequence": "0002", "passenger_status": "1",
+         "frequent_flyer_airline": "AC", "frequent_flyer_number": "1234567890123"},
     ]  # fmt: skip
 
 

@@ -1,5 +1,6 @@
-"""Carrier-paid entitlement at the door: contract copies from booking's events, the cabin a contract covers,
-the rate in force at check-in, guests beyond the allowance, complimentary drinks, and refusals recorded once."""
+"""Carrier-paid entitlement at the door: contract copies from booking's events, the cabin or frequent-flyer tier a
+contract covers, the rate in force at check-in, guests beyond the allowance, complimentary drinks, and refusals
+recorded once."""
 
 import itertools
 import random
@@ -160,6 +161,82 @@ async def test_an_uncovered_cabin_without_membership_is_refused_once_recorded_an
     )
     published = [event.data for event in seen if event.type == lounge_events.entry_refused.type and event.data["flight_no"] == flight_no]
     assert len(published) == 1 and published[0] | {"refused_at": None} == {**mine[0], "refused_at": None}
+
+
+async def test_a_frequent_flyer_of_the_carrier_on_a_covered_tier_enters_carrier_paid_whatever_the_cabin(client, nats_server, frozen):
+    now = a_morning()
+    frozen(now)
+    carrier = a_designator()
+    flight_no, flight_date = await a_flight(client, nats_server.url, now + timedelta(hours=2), carrier=carrier)
+    terms = [lounge_term(1, now - timedelta(days=1), cabins=("F",), ff_tiers=["Platinum", "Gold"], rate_minor=15000)]
+    contract_id = await a_contract(client, nats_server.url, carrier, valid_from=local_day(now), terms=terms)
+    economy = boarding_pass("HU/JING", flight_no, flight_date, cabin="Y", frequent_flyer=(carrier, "8800123456"))
+
+    response = await check_in(client, {"boarding_pass": economy, "frequent_flyer_tier": "  platinum "})  # as the desk types it
+    assert response.status_code == 201, response.text
+    visit = response.json()
+    assert (visit["entitlement"], visit["payer"], visit["contract_id"], visit["rate_minor"], visit["cabin"]) == (
+        "carrier", "carrier", contract_id, 15000, "Y",
+    )  # fmt: skip
+    assert (visit["frequent_flyer_tier"], visit["frequent_flyer_number"]) == ("Platinum", "8800123456")  # the contract's spelling
+    bill = (await client.get(f"/v1/visits/{visit['id']}/bill", headers=PEK_STAFF)).json()
+    assert bill["lines"] == []  # no day pass: the carrier pays the entry
+    events = await published_events(
+        nats_server.url, lounge_events.visit_checked_in.type, until=lambda seen: any(event.subject == visit["id"] for event in seen)
+    )
+    (data,) = [event.data["visit"] for event in events if event.subject == visit["id"]]
+    assert (data["payer"], data["rate_minor"], data["frequent_flyer_tier"], data["frequent_flyer_number"]) == (
+        "carrier", 15000, "Platinum", "8800123456",
+    )  # fmt: skip
+
+    # The cabin entitles on its own: such a visit names no tier, though the desk stated one.
+    first = boarding_pass("HU/MIN", flight_no, flight_date, cabin="F", frequent_flyer=(carrier, "8800999999"))
+    by_cabin = (await check_in(client, {"boarding_pass": first, "frequent_flyer_tier": "Gold"})).json()
+    assert (by_cabin["entitlement"], by_cabin["frequent_flyer_tier"], by_cabin["frequent_flyer_number"]) == ("carrier", None, None)
+
+
+async def test_a_tier_without_the_carriers_own_number_or_outside_the_term_is_refused_and_recorded(client, nats_server, frozen):
+    now = a_morning()
+    frozen(now)
+    carrier, partner = a_designator(), a_designator()
+    flight_no, flight_date = await a_flight(client, nats_server.url, now + timedelta(hours=2), carrier=carrier)
+    terms = [lounge_term(1, now - timedelta(days=1), cabins=("J",), ff_tiers=["Platinum"])]
+    contract_id = await a_contract(client, nats_server.url, carrier, valid_from=local_day(now), terms=terms)
+    cases = {  # passenger: (the pass's frequent-flyer items, the tier stated, what the refusal says)
+        "LOW/TIER": ((carrier, "111222333"), "Gold", "nor frequent-flyer tier Gold"),
+        "PARTNER/CARD": ((partner, "444555666"), "Platinum", f"carries no {carrier} frequent-flyer number"),
+        "NO/NUMBER": (None, "Platinum", f"carries no {carrier} frequent-flyer number"),
+        "NO/TIER": ((carrier, "777888999"), None, "does not cover cabin Y, and no membership was found"),
+    }
+    for name, (frequent_flyer, tier, said) in cases.items():
+        body = {"boarding_pass": boarding_pass(name, flight_no, flight_date, cabin="Y", frequent_flyer=frequent_flyer)}
+        if tier is not None:
+            body["frequent_flyer_tier"] = tier
+        refused = await check_in(client, body)
+        assert refused.status_code == 409, (name, refused.text)
+        assert refused.json()["type"] == "/problems/not_entitled" and said in refused.json()["detail"], (name, refused.json())
+    occupancy = (await client.get(f"/v1/lounges/{PEK}/occupancy", headers=PEK_STAFF)).json()
+    assert occupancy["occupied"] == 0
+    mine = [row for row in await refusals(client) if row["flight_no"] == flight_no]
+    assert sorted((row["passenger_name"], row["carrier"], row["contract_id"], row["cabin"], row["reason"]) for row in mine) == sorted(
+        (name, carrier, contract_id, "Y", "not_entitled") for name in cases
+    )
+
+
+async def test_a_tier_is_free_text_of_1_to_30_characters_stated_with_a_boarding_pass_only(client, nats_server, frozen):
+    now = a_morning()
+    frozen(now)
+    flight_no, flight_date = await a_flight(client, nats_server.url, now + timedelta(hours=2))
+    scanned = boarding_pass("FANG/YI", flight_no, flight_date)
+    for body in (
+        {"boarding_pass": scanned, "frequent_flyer_tier": "   "},
+        {"boarding_pass": scanned, "frequent_flyer_tier": "P" * 31},
+        {"order_id": str(uuid.uuid4()), "frequent_flyer_tier": "Platinum"},
+    ):
+        response = await check_in(client, body)
+        assert response.status_code == 422, (body, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "frequent_flyer_tier" in response.text, response.text
 
 
 async def test_members_keep_their_entitlement_and_carriers_without_a_contract_here_today_stay_paid_walk_ins(client, nats_server, frozen):

@@ -16,7 +16,8 @@ class EntryPayer(BaseModel):
     """Who pays for a visit's entry (docs/lounge.md "Carrier-paid entitlement"): member, carrier or guest;
     absent on visits from before carriers (a member's, or a walk-in's). When the carrier pays: the contract
     and the version of its term in force at check-in, its rate per passenger, the cabin (BCBP compartment
-    code) and the guests within and beyond the contract's allowance."""
+    code) and the guests within and beyond the contract's allowance; when the carrier's frequent-flyer tier
+    entitled the passenger rather than the cabin, the tier the desk read and the frequent-flyer number on the pass."""
 
     payer: str | None = None
     carrier: str | None = None
@@ -27,6 +28,8 @@ class EntryPayer(BaseModel):
     cabin: str | None = None
     guests_carrier_paid: int | None = None
     guests_billed: int | None = None
+    frequent_flyer_tier: str | None = None
+    frequent_flyer_number: str | None = None
 
 
 class VisitSnapshot(EntryPayer):

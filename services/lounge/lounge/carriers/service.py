@@ -22,6 +22,18 @@ class LoungeContract:
         """The boarding pass's compartment code is one the carrier pays lounge access for."""
         return cabin is not None and cabin.upper() in {code.upper() for code in self.cover.cabins}
 
+    def frequent_flyer_tier_covered(self, *, airline: str | None, number: str | None, tier: str | None) -> str | None:
+        """The term's tier, as the contract spells it, when the pass's leg carries a frequent-flyer number of this
+        contract's own carrier (a partner's programme does not count) and the tier the desk read off the card is
+        one of the term's, in any case. A pass carries no tier (Resolution 792 has none): the number proves the
+        membership, the desk the tier."""
+        if tier is None or not self.carries_own_number(airline=airline, number=number):
+            return None
+        return next((covered for covered in self.cover.ff_tiers if covered.strip().casefold() == tier.casefold()), None)
+
+    def carries_own_number(self, *, airline: str | None, number: str | None) -> bool:
+        return number is not None and airline is not None and airline.upper() == self.contract.carrier.upper()
+
 
 async def lounge_contract_at(*, session: AsyncSession, carrier: str, station: str, day: date, now: datetime) -> LoungeContract | None:
     """The carrier's contract at this station valid on the station's local `day` with lounge terms in force

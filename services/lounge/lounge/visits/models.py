@@ -1,7 +1,8 @@
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
 from sqlalchemy import Index, false
 from sqlmodel import Field, SQLModel
 
@@ -70,6 +71,9 @@ class Visit(SQLModel, table=True):
     cabin: str | None = Field(default=None, max_length=1)
     guests_carrier_paid: int | None = None
     guests_billed: int | None = None
+    # Entered on the carrier's frequent-flyer tier (docs/lounge.md): the tier the desk read and the pass's number.
+    frequent_flyer_tier: str | None = Field(default=None, max_length=30)
+    frequent_flyer_number: str | None = Field(default=None, max_length=16)
     complimentary_menu: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
@@ -88,6 +92,16 @@ class FlightRef(BaseModel):
     flight_date: IsoDate
 
 
+def _trimmed(value: str) -> str:
+    if not value.strip():
+        raise ValueError("the tier is blank")
+    return value.strip()
+
+
+# The tier the desk reads off the member's card or app: a boarding pass carries the number, not the tier.
+FrequentFlyerTier = Annotated[str, StringConstraints(min_length=1, max_length=30), AfterValidator(_trimmed)]
+
+
 class CheckIn(BaseModel):
     """One of: an order; a member with their flight; a scanned boarding pass (optionally with the member)."""
 
@@ -98,6 +112,11 @@ class CheckIn(BaseModel):
     flight: FlightRef | None = None
     boarding_pass: str | None = Field(default=None, min_length=1, max_length=2000)
     guests: int | None = Field(default=None, ge=0, le=20)
+    frequent_flyer_tier: FrequentFlyerTier | None = Field(
+        default=None,
+        description="With boarding_pass: the carrier's frequent-flyer tier as the member card or app shows it (e.g. Platinum); "
+        "it entitles when the pass carries that carrier's frequent-flyer number and the contract covers the tier",
+    )
 
     @model_validator(mode="after")
     def _one_way_in(self) -> "CheckIn":
@@ -108,6 +127,8 @@ class CheckIn(BaseModel):
             raise ValueError("flight needs member_id")
         if self.order_id is not None and self.member_id is not None:
             raise ValueError("order_id identifies the member already")
+        if self.frequent_flyer_tier is not None and self.boarding_pass is None:
+            raise ValueError("frequent_flyer_tier goes with boarding_pass, whose frequent-flyer number it is matched with")
         return self
 
 
@@ -239,6 +260,8 @@ class ScannedLeg(BaseModel):
     seat: str | None
     sequence: str | None
     passenger_status: str
+    frequent_flyer_airline: str | None = None
+    frequent_flyer_number: str | None = None
 
 
 class ScannedBoardingPass(BaseModel):

@@ -45,6 +45,9 @@ class Arrival:
     passenger_name: str | None = None
     carrier: str | None = None  # the boarding pass's operating carrier and compartment code
     cabin: str | None = None
+    frequent_flyer_airline: str | None = None  # the leg's frequent-flyer items, and the tier the desk read
+    frequent_flyer_number: str | None = None
+    frequent_flyer_tier: str | None = None
 
 
 async def local_today(session: AsyncSession, station: str, now: datetime) -> date:
@@ -89,7 +92,16 @@ async def _identify(session: AsyncSession, lounge: Lounge, body: CheckIn, now: d
         if leg is None:
             raise conflict("not_entitled", f"no leg of this boarding pass departs from {lounge.station}")
         flight_date = bcbp.infer_date(leg.day_of_year, await local_today(session, lounge.station, now))
-    arrival = Arrival(leg.flight_no, flight_date, passenger_name=boarding_pass.passenger_name, carrier=leg.carrier, cabin=leg.compartment)
+    arrival = Arrival(
+        leg.flight_no,
+        flight_date,
+        passenger_name=boarding_pass.passenger_name,
+        carrier=leg.carrier,
+        cabin=leg.compartment,
+        frequent_flyer_airline=leg.frequent_flyer_airline,
+        frequent_flyer_number=leg.frequent_flyer_number,
+        frequent_flyer_tier=body.frequent_flyer_tier,
+    )
     if body.member_id is not None:
         arrival.member = await _member(session, body.member_id)
     else:
@@ -124,7 +136,9 @@ async def check_in(*, session: AsyncSession, lounge: Lounge, body: CheckIn, now:
     member, order = arrival.member, arrival.order
     tier = member.tier if member is not None else None
     contract = await _carrier_contract(session, lounge, arrival, now) if order is None else None
-    carrier_pays = contract is not None and contract.covers_cabin(arrival.cabin)
+    by_cabin = contract is not None and contract.covers_cabin(arrival.cabin)
+    tier_covered = None if contract is None or by_cabin else contract.frequent_flyer_tier_covered(**_frequent_flyer(arrival))
+    carrier_pays = by_cabin or tier_covered is not None
     if contract is not None and not carrier_pays and member is None:
         raise _refusal(lounge, arrival, contract, now)
     entitlement = rules.entitlement_for(has_order=order is not None, carrier_pays=carrier_pays, tier=tier)
@@ -158,7 +172,11 @@ async def check_in(*, session: AsyncSession, lounge: Lounge, body: CheckIn, now:
         open_key=open_key,
         bill_id=str(uuid.uuid4()),
         payer=rules.payer_of(entitlement, is_member=member is not None).value,
-        **(_carrier_terms(arrival, contract, guests=guests, free=free) if carrier_pays and contract is not None else {}),
+        **(
+            _carrier_terms(arrival, contract, guests=guests, free=free, tier_covered=tier_covered)
+            if carrier_pays and contract is not None
+            else {}
+        ),
     )
     session.add(visit)
     try:
@@ -179,11 +197,18 @@ async def _carrier_contract(session: AsyncSession, lounge: Lounge, arrival: Arri
     return await carriers.lounge_contract_at(session=session, carrier=arrival.carrier, station=lounge.station, day=today, now=now)
 
 
-def _carrier_terms(arrival: Arrival, held: LoungeContract, *, guests: int, free: int) -> dict[str, object]:
+def _frequent_flyer(arrival: Arrival) -> dict[str, str | None]:
+    return {"airline": arrival.frequent_flyer_airline, "number": arrival.frequent_flyer_number, "tier": arrival.frequent_flyer_tier}
+
+
+def _carrier_terms(arrival: Arrival, held: LoungeContract, *, guests: int, free: int, tier_covered: str | None) -> dict[str, object]:
     """What a carrier-paid visit keeps of the contract in force at check-in: later terms never change it. The
-    carrier pays for guests up to its allowance; a member's tier may let more in free; the rest are billed."""
+    carrier pays for guests up to its allowance; a member's tier may let more in free; the rest are billed.
+    Entered on a frequent-flyer tier rather than the cabin: the term's tier and the pass's number, for the carrier to check."""
     carrier_paid = min(held.cover.guests_allowed, guests)
     return {
+        "frequent_flyer_tier": tier_covered,
+        "frequent_flyer_number": arrival.frequent_flyer_number if tier_covered is not None else None,
         "carrier": arrival.carrier,
         "contract_id": held.contract.id,
         "contract_version": held.term.version,
@@ -210,8 +235,14 @@ def _refusal(lounge: Lounge, arrival: Arrival, held: LoungeContract, now: dateti
         passenger_name=arrival.passenger_name or "",
         refused_at=now,
     )
-    detail = f"{held.contract.carrier}'s contract at {lounge.station} does not cover cabin {cabin}, and no membership was found"
-    return NotEntitled(refusal, detail)
+    carrier = held.contract.carrier
+    detail = f"{carrier}'s contract at {lounge.station} does not cover cabin {cabin}"
+    if (tier := arrival.frequent_flyer_tier) is not None:
+        if held.carries_own_number(airline=arrival.frequent_flyer_airline, number=arrival.frequent_flyer_number):
+            detail += f" nor frequent-flyer tier {tier}"
+        else:  # the tier alone proves nothing: the pass must carry the carrier's own programme number
+            detail += f"; tier {tier} was stated, but the boarding pass carries no {carrier} frequent-flyer number"
+    return NotEntitled(refusal, f"{detail}, and no membership was found")
 
 
 async def _take_places(session: AsyncSession, lounge: Lounge, places: int) -> None:

@@ -174,6 +174,8 @@ async def decode_boarding_pass(body: BoardingPassScan, session: SessionDep, _pri
                 seat=leg.seat,
                 sequence=leg.check_in_sequence,
                 passenger_status=leg.passenger_status,
+                frequent_flyer_airline=leg.frequent_flyer_airline,
+                frequent_flyer_number=leg.frequent_flyer_number,
             )
             for leg in boarding_pass.legs
         ]
