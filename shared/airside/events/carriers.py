@@ -32,7 +32,7 @@ class LoungeCover(BaseModel):
     """Who of the carrier's passengers the lounge admits at its cost, and at what rate per passenger."""
 
     cabins: list[str] = []  # BCBP compartment codes, e.g. F, A, J, C, D
-    ff_tiers: list[str] = []  # the carrier's frequent-flyer tiers, as its boarding passes carry them
+    ff_tiers: list[str] = []  # the carrier's frequent-flyer tiers, as the desk reads them off the card (docs/lounge.md)
     rate_minor: int
     guests_allowed: int = 0
     complimentary_menu: bool = False
