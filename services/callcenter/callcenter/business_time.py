@@ -5,6 +5,7 @@ minus the station's holidays. Every instant in and out is UTC-aware; the local c
 applied through the station's time zone.
 """
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,16 +31,74 @@ class BusinessCalendar:
 
     def windows_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Business-hour windows (UTC) that end after `start`, the first one clipped to `start`."""
-        zone = self.zone
-        day = start.astimezone(zone).date()
+        days = _days(self)
+        day = start.astimezone(self.zone).date()
         for _ in range(MAX_DAYS):
-            if day not in self.holidays:
-                open_at = datetime.combine(day, self.opens, tzinfo=zone).astimezone(UTC)
-                close_at = datetime.combine(day, self.closes, tzinfo=zone).astimezone(UTC)
-                if close_at > start:
-                    yield max(open_at, start), close_at
+            window = days.window(day)
+            if window is not None and window[1] > start:
+                yield max(window[0], start), window[1]
             day += timedelta(days=1)
         raise ValueError("no business hours within ten years: check the station calendar")
+
+    def window(self, day: date) -> tuple[datetime, datetime] | None:
+        """A local day's business hours in UTC; None on a holiday."""
+        if day in self.holidays:
+            return None
+        zone = self.zone
+        return datetime.combine(day, self.opens, tzinfo=zone).astimezone(UTC), datetime.combine(day, self.closes, tzinfo=zone).astimezone(
+            UTC
+        )
+
+
+class _Days:
+    """A calendar's days as worked out so far, a contiguous run, with the business seconds before each: the
+    clock of a ticket a year old is read at every change of the ticket, and walking its year (two time-zone
+    conversions a day) was most of a claim's CPU (bench/PROFILE.md, P4)."""
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self.calendar = calendar
+        self.first: date | None = None
+        self.windows: list[tuple[datetime, datetime] | None] = []
+        self.before: list[float] = [0.0]  # before[i]: business seconds of the days first .. first + i - 1
+
+    def _index(self, day: date) -> int:
+        if self.first is None or day < self.first:
+            self._extend_back(day)
+        assert self.first is not None
+        index = (day - self.first).days
+        while index >= len(self.windows):
+            window = self.calendar.window(self.first + timedelta(days=len(self.windows)))
+            self.windows.append(window)
+            self.before.append(self.before[-1] + _seconds(window))
+        return index
+
+    def _extend_back(self, day: date) -> None:
+        count = (self.first - day).days if self.first is not None else 0
+        added = [self.calendar.window(day + timedelta(days=offset)) for offset in range(count)]
+        self.first, self.windows = day, added + self.windows
+        self.before = [0.0]
+        for window in self.windows:
+            self.before.append(self.before[-1] + _seconds(window))
+
+    def window(self, day: date) -> tuple[datetime, datetime] | None:
+        index = self._index(day)  # first: it may rebuild the lists
+        return self.windows[index]
+
+    def seconds_between_days(self, first: date, last: date) -> float:
+        """Business seconds of the whole days from `first` up to, not including, `last` (a later day)."""
+        start = self._index(first)  # first: reaching back rebuilds the lists, reaching forward only appends
+        end = self._index(last)
+        return self.before[end] - self.before[start]
+
+
+def _seconds(window: tuple[datetime, datetime] | None) -> float:
+    return 0.0 if window is None else (window[1] - window[0]).total_seconds()
+
+
+@functools.lru_cache(maxsize=256)
+def _days(calendar: BusinessCalendar) -> _Days:
+    """One per calendar: a changed calendar is another key, so nothing stale is read."""
+    return _Days(calendar)
 
 
 def add_business_minutes(start: datetime, minutes: float, calendar: BusinessCalendar) -> datetime:
@@ -59,12 +118,21 @@ def business_minutes_between(start: datetime, end: datetime, calendar: BusinessC
     """Business minutes elapsed from `start` to `end` (0 when end is not after start)."""
     if end <= start:
         return 0.0
-    total = timedelta(0)
-    for window_start, window_end in calendar.windows_from(start):
-        if window_start >= end:
-            break
-        total += min(window_end, end) - window_start
-    return total.total_seconds() / 60
+    days, zone = _days(calendar), calendar.zone
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+
+    def within(day: date) -> float:
+        window = days.window(day)
+        if window is None:
+            return 0.0
+        return max(0.0, (min(window[1], end) - max(window[0], start)).total_seconds())
+
+    if (last - first).days >= MAX_DAYS:
+        raise ValueError("no business hours within ten years: check the station calendar")
+    if first == last:
+        return within(first) / 60
+    whole_days = days.seconds_between_days(first + timedelta(days=1), last)
+    return (within(first) + whole_days + within(last)) / 60
 
 
 def _local_at(day: date, at: time, zone: ZoneInfo) -> datetime:

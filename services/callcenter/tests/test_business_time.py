@@ -1,8 +1,11 @@
 """Business minutes: 09:00-22:00 Beijing time, holidays skipped; the calling window 09:00-21:00."""
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from cc_support import DAY, local
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from callcenter.business_time import (
     BusinessCalendar,
@@ -77,3 +80,32 @@ def test_calling_hours_push_to_the_next_window():
     assert within_calling_hours(local(DAY, 21), "Asia/Shanghai") == local(NEXT, 9)
     assert next_calling_window(local(DAY, 12), "Asia/Shanghai") == local(NEXT, 9)
     assert next_calling_window(local(DAY, 6), "Asia/Shanghai") == local(DAY, 9)
+
+
+def walked_minutes(start: datetime, end: datetime, calendar: BusinessCalendar) -> float:
+    """The definition: every business-hour window from `start` on, clipped to `end`, one day at a time."""
+    total = timedelta(0)
+    for window_start, window_end in calendar.windows_from(start):
+        if window_start >= end:
+            break
+        total += min(window_end, end) - window_start
+    return total.total_seconds() / 60
+
+
+INSTANTS = st.datetimes(min_value=datetime(2029, 1, 1), max_value=datetime(2031, 12, 31), timezones=st.just(UTC))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=INSTANTS,
+    end=INSTANTS,
+    zone=st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]),
+    opens=st.integers(0, 11),
+    hours=st.integers(1, 12),
+    holidays=st.sets(st.dates(min_value=date(2029, 1, 1), max_value=date(2031, 12, 31)), max_size=40),
+)
+def test_business_minutes_between_two_instants_are_the_windows_walked_day_by_day(start, end, zone, opens, hours, holidays):
+    """The counted sum (whole days at once) equals the walk over every day's window, across DST changes
+    (Lord Howe moves by half an hour) and holidays, whichever instant comes first."""
+    calendar = BusinessCalendar(zone, time(opens), time(opens + hours), frozenset(holidays))
+    assert business_minutes_between(start, end, calendar) == pytest.approx(walked_minutes(start, end, calendar) if end > start else 0.0)
