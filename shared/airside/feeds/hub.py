@@ -29,20 +29,23 @@ from airside.metrics import FEED_CLIENTS, FEED_DROPPED
 
 log = logging.getLogger("airside.feeds")
 
-# Derived keys a service adds to an event once per process (the "feed" object of a frame), e.g. SLA due times.
+# Derived keys a service adds to an event once per process (the "feed" object of a frame), e.g. SLA due times:
+# worked out as the event is taken while any client is connected, else when a client resuming is first sent it
+# (FeedHub.complete), never for events no client is sent.
 Enricher = Callable[[CloudEvent], Awaitable[dict[str, Any]]]
 # A client's view of one event: None when the client may not see it, else keys it adds to "feed" (e.g. leaves).
 View = Callable[["FeedEvent"], dict[str, Any] | None]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class FeedEvent:
     sequence: int  # the stream sequence: the frame's id, what Last-Event-ID sends back
     event: CloudEvent
-    feed: dict[str, Any]
     envelope: dict[str, Any]  # the envelope as published, parsed once
+    feed: dict[str, Any] = field(default_factory=dict)  # what the service's enricher adds, once `enriched`
+    enriched: bool = False
     # The frame as sent, by the keys a view added: encoded once for every client whose view adds the same.
-    frames: dict[bytes, bytes] = field(default_factory=dict, compare=False, repr=False)
+    frames: dict[bytes, bytes] = field(default_factory=dict, repr=False)
 
     def data(self, extra: dict[str, Any]) -> str:
         derived = {**self.feed, **extra}
@@ -210,18 +213,27 @@ class FeedHub:
         except EnvelopeError:
             self.position = sequence  # not an event: nothing to show, but its id is a position all the same
             return
-        feed: dict[str, Any] = {}
-        if self.enrich is not None:
-            try:
-                feed = await self.enrich(event)
-            except Exception:
-                log.exception("feed enrichment failed", extra={"event_type": event.type})
-        item = FeedEvent(sequence=sequence, event=event, feed=feed, envelope=orjson.loads(raw))
+        item = FeedEvent(sequence=sequence, event=event, envelope=orjson.loads(raw))
+        if self.clients:  # read now, as the event is taken: what it describes is what the service holds (an occupancy after it)
+            await self.complete(item)
         if len(self.window) == self.window.maxlen:
             self.floor = self.window[0].sequence
         self.window.append(item)
         self.position = sequence
         self._offer(item)
+
+    async def complete(self, item: FeedEvent) -> FeedEvent:
+        """The event with what the service adds to it, worked out once. An event taken while no client was connected
+        costs no read until a resuming client is sent it (the call center's enricher reads the ticket, and a claim
+        makes several events); two clients resuming at once may both read it, and the later read is kept."""
+        if self.enrich is None or item.enriched:
+            return item
+        try:
+            item.feed = await self.enrich(item.event)
+        except Exception:
+            log.exception("feed enrichment failed", extra={"event_type": item.event.type})
+        item.enriched = True
+        return item
 
     async def close(self) -> None:
         """End every client's stream (the process stops): they reconnect elsewhere with their Last-Event-ID."""

@@ -122,14 +122,15 @@ async def _frames(
         for event in resume.backlog:
             extra = client.view(event)
             if extra is not None:
-                yield _frame(event, extra)
+                yield _frame(await hub.complete(event), extra)
         while True:
             queued = await client.queue.get()
             if isinstance(queued, End):
                 if queued is End.expired:
                     yield _mark("expired", hub.position, with_id=False)
                 return  # closed or dropped, without a frame: the client reconnects with its Last-Event-ID
-            yield _frame(*queued)
+            event, extra = queued
+            yield _frame(await hub.complete(event), extra)
     finally:
         timer.cancel()
         hub.leave(client)

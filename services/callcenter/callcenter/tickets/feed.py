@@ -23,7 +23,8 @@ WHOLE_QUEUE = (Role.team_lead, Role.supervisor, Role.station_manager, Role.admin
 
 
 async def sla_due_times(db: Database, event: CloudEvent) -> dict[str, Any]:
-    """The ticket's SLA due times as the ticket holds them now, read once per ticket event in this process."""
+    """The ticket's SLA due times as the ticket holds them, read once per event in this process, and only for events
+    a client is sent (airside.feeds.hub.FeedHub.complete)."""
     ticket_id = (event.data.get("ticket") or {}).get("id")
     if ticket_id is None:
         return {}
