@@ -129,8 +129,7 @@ async def _frames(
                 if queued is End.expired:
                     yield _mark("expired", hub.position, with_id=False)
                 return  # closed or dropped, without a frame: the client reconnects with its Last-Event-ID
-            event, extra = queued
-            yield _frame(await hub.complete(event), extra)
+            yield _frame(*queued)  # offered live, so completed as the hub took it (FeedHub._take)
     finally:
         timer.cancel()
         hub.leave(client)
