@@ -85,8 +85,9 @@ NAME = re.compile(rf"^{_LETTER}(?:{_LETTER}|[' .\-])*(?:/(?:{_LETTER}|[' .\-])*)
 PNR = re.compile(r"^([A-Z0-9]{0,7}) *$")
 AIRPORT = re.compile(r"^[A-Z]{3}$")
 # A 2-character IATA designator and a blank (not two digits), or a 3-letter ICAO one (easyJet prints EZY).
-CARRIER = re.compile(r"^(?:(?![0-9]{2})([A-Z0-9]{2}) |([A-Z]{3}))$")
-FF_DESIGNATOR = re.compile(r"^(?:(?![0-9]{2})([A-Z0-9]{2}) |([A-Z]{3})|   )$")  # the same, or blank: no programme
+_DESIGNATOR = r"(?![0-9]{2})([A-Z0-9]{2}) |([A-Z]{3})"
+CARRIER = re.compile(f"^(?:{_DESIGNATOR})$")
+FF_DESIGNATOR = re.compile(f"^(?:{_DESIGNATOR}|   )$")  # the same, or blank: no programme
 # Up to 4 digits and an optional letter, left-aligned, or zero-padded to five (`01831`). Five digits that
 # do not start with 0 are refused: 18310 may be flight 1831 or a number no airline has.
 FLIGHT_NUMBER = re.compile(r"^0?([0-9]{1,4})([A-Z]?) *$")
