@@ -6,6 +6,7 @@ applied through the station's time zone.
 """
 
 import functools
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -44,10 +45,8 @@ class BusinessCalendar:
         """A local day's business hours in UTC; None on a holiday."""
         if day in self.holidays:
             return None
-        zone = self.zone
-        return datetime.combine(day, self.opens, tzinfo=zone).astimezone(UTC), datetime.combine(day, self.closes, tzinfo=zone).astimezone(
-            UTC
-        )
+        opens, closes = (datetime.combine(day, at, tzinfo=self.zone).astimezone(UTC) for at in (self.opens, self.closes))
+        return opens, closes
 
 
 class _Days:
@@ -76,9 +75,7 @@ class _Days:
         count = (self.first - day).days if self.first is not None else 0
         added = [self.calendar.window(day + timedelta(days=offset)) for offset in range(count)]
         self.first, self.windows = day, added + self.windows
-        self.before = [0.0]
-        for window in self.windows:
-            self.before.append(self.before[-1] + _seconds(window))
+        self.before = list(itertools.accumulate(map(_seconds, self.windows), initial=0.0))
 
     def window(self, day: date) -> tuple[datetime, datetime] | None:
         index = self._index(day)  # first: it may rebuild the lists
