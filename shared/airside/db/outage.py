@@ -37,8 +37,11 @@ def is_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    if any(isinstance(cause, ConnectionError | asyncpg.ConnectionDoesNotExistError) for cause in (exc, exc.__cause__)):
+    chain = (exc, exc.__cause__, exc.__context__)
+    if any(isinstance(cause, ConnectionError | asyncpg.ConnectionDoesNotExistError) for cause in chain):
         return True  # the raw driver paths (`driver_connection`) see the socket's own error
+    if any(isinstance(cause, asyncpg.InterfaceError) and "connection is closed" in str(cause) for cause in chain):
+        return True  # ... or, once the server has dropped the connection, asyncpg's refusal to use it (no subclass says so)
     code = sqlstate_of(exc)
     return code is not None and code.startswith(_UNAVAILABLE_SQLSTATES)
 
