@@ -7,7 +7,6 @@ applied events (a redelivery shows as `duplicate`, never as a second `applied`).
 
 import asyncio
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -70,11 +69,10 @@ async def applied_counts(http, services) -> dict[str, float]:
     return {name: await applied(http, services[name].url, consumer) for name, consumer in COPIES.items()}
 
 
-async def test_a_member_registered_in_booking_is_in_lounge_and_callcenter_within_a_second(services, http):
-    started = time.monotonic()
+async def test_a_member_registered_in_booking_is_in_lounge_and_callcenter(services, http):
+    # How fast is bench's business (P2 measures an event end to end against C5); here only that it arrives.
     member_id = await register(http, services["booking"].url, uuid.uuid4().hex)
-    await wait_for(lambda: copies_present(http, services, [member_id]), timeout=1.0, what="both copies", interval=0.01)
-    assert time.monotonic() - started < 1.0
+    await wait_for(lambda: copies_present(http, services, [member_id]), timeout=30, what="both copies", interval=0.01)
 
 
 async def test_nats_killed_during_500_registrations_loses_and_doubles_nothing(services, http, nats_server):
