@@ -260,7 +260,30 @@ async def _throughput(booking_db: str, receiver: ReceiverProcess, events: list[d
         "missing": len(events) - len(held),
         "seconds_to_last": last - committed,
         "cpu_ms_per_event": cpu,
+        "stages": await stage_spans(booking_db, [event["id"] for event in events], committed),
     }
+
+
+async def stage_spans(booking_db: str, event_ids: list[str], committed: float) -> dict[str, list[float]]:
+    """For where the time goes: seconds after the commit at which the backlog's first and last event were
+    published (the relay), owed (the fan-out's delivery rows) and recorded delivered (the dispatcher)."""
+    conn = await asyncpg.connect(booking_db)
+    try:
+        row = await conn.fetchrow(
+            """SELECT min(o.published_at) AS published_first, max(o.published_at) AS published_last,
+                      min(d.created_at) AS owed_first, max(d.created_at) AS owed_last,
+                      min(d.delivered_at) AS delivered_first, max(d.delivered_at) AS delivered_last
+               FROM outbox_event o JOIN webhook_delivery d ON d.event_id = o.event_id
+               WHERE o.event_id = ANY($1::text[])""",
+            event_ids,
+        )
+    finally:
+        await conn.close()
+    spans = {}
+    for stage in ("published", "owed", "delivered"):
+        first, last = row[f"{stage}_first"], row[f"{stage}_last"]
+        spans[stage] = [round(moment.timestamp() - committed, 3) for moment in (first, last)] if first and last else []
+    return spans
 
 
 async def measure(booking: ServiceProcess, booking_db: str, receiver: ReceiverProcess, data: datagen.BookingData, *,

@@ -46,7 +46,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("airside.webhooks")
 
-# A claim outlasts its POST (the whole timeout) by this much before another worker may take the delivery.
+# Deliveries a worker holds per slot (sending or waiting for a slot): with fewer, the slots went idle between
+# claims and outcome writes, and the dispatcher kept one core two-thirds busy (bench/PROFILE.md, P9).
+HELD_PER_SLOT = 4
+# A claim outlasts the POSTs ahead of it and its own (each at most the whole timeout) by this much before
+# another worker may take the delivery.
 LEASE_MARGIN_SECONDS = 5.0
 # What a receiver answers is read up to this much, so its connection can be reused; more is not wanted.
 RESPONSE_READ_LIMIT = 64 * 1024
@@ -97,8 +101,8 @@ async def dispatch_webhooks(runtime: Runtime) -> None:
 
 
 class Dispatcher:
-    """Up to `webhook_concurrency` POSTs at once, and as many claimed deliveries again waiting for a slot, so a
-    claim takes a batch and a slot never waits for the database."""
+    """Up to `webhook_concurrency` POSTs at once, and claimed deliveries waiting for a slot up to HELD_PER_SLOT
+    per slot in all, so a claim takes a batch and a slot never waits for the database."""
 
     def __init__(self, db: Database, settings: AirsideSettings) -> None:
         self.db = db
@@ -127,7 +131,7 @@ class Dispatcher:
     def lease_for(self, count: int) -> datetime | None:
         """A lease for `count` deliveries the fan-out is owing now, when this worker has room for them; else None
         and they are due for any worker's claim."""
-        if len(self._claimed) + len(self._handed) + self._reserved + count > 2 * self.slots:
+        if len(self._claimed) + len(self._handed) + self._reserved + count > HELD_PER_SLOT * self.slots:
             return None
         self._reserved += count
         return clock.now() + timedelta(seconds=self.lease_seconds)
@@ -144,8 +148,9 @@ class Dispatcher:
 
     @property
     def lease_seconds(self) -> float:
-        """A claim waits at most one request for its slot, then takes at most one itself."""
-        return 2 * self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
+        """A claim waits for its slot at most while the deliveries held before it are sent (a round of
+        requests per slot's worth), then takes at most one request itself."""
+        return HELD_PER_SLOT * self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
 
     async def run(self) -> None:
         stop_listening = serve(self.db.engine, self)
@@ -175,7 +180,7 @@ class Dispatcher:
             return
         interval = self.settings.scheduler_interval_seconds
         # Outcomes not yet written count against the room: a slow database slows the claims, it does not pile them up.
-        room = 2 * self.slots - len(self._claimed) - len(self._outcomes)
+        room = HELD_PER_SLOT * self.slots - len(self._claimed) - len(self._outcomes)
         if room > 0 and (self._claim_asked or time.monotonic() - self._claimed_at >= interval):
             self._claim_asked = False
             self._claimed_at = time.monotonic()
