@@ -111,13 +111,23 @@ def _field_name(loc: Sequence[Any]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
+# The errors a validation problem's detail spells out; `errors` holds them all.
+DETAILED_ERRORS = 3
+
+
+def _message(err: Any) -> str:
+    # pydantic words a validator's ValueError as "Value error, <its text>": the text is the message.
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 def _validation_problem(exc: RequestValidationError) -> Problem:
-    errors = [
-        FieldError(field=_field_name(err.get("loc", ())), message=str(err.get("msg", "invalid")), type=str(err.get("type", "")))
-        for err in exc.errors()
-    ]
-    named = ", ".join(sorted({error.field for error in errors}))
-    return Problem(422, "validation_error", f"Invalid fields: {named}", title="Invalid request", errors=errors)
+    errors = [FieldError(field=_field_name(err.get("loc", ())), message=_message(err), type=str(err.get("type", ""))) for err in exc.errors()]
+    # Each field with what is wrong with it, as `invalid` words one: a rule over the whole body (a model
+    # validator, located at "body") is read from the detail too, not only from `errors`.
+    detail = "; ".join(f"{error.field}: {error.message}" for error in errors[:DETAILED_ERRORS])
+    if len(errors) > DETAILED_ERRORS:
+        detail += f"; and {len(errors) - DETAILED_ERRORS} more (errors)"
+    return Problem(422, "validation_error", detail, title="Invalid request", errors=errors)
 
 
 _SLUGS = {

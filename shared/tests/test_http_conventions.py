@@ -6,7 +6,7 @@ import jwt
 import pytest
 from fastapi import Depends, FastAPI
 from httpx import ASGITransport, AsyncClient
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from airside.auth import CurrentUser, Principal, Role, TokenVerifier, issue_token, require
@@ -20,6 +20,25 @@ class Body(BaseModel):
     name: str
 
 
+class Period(BaseModel):
+    start: int
+    end: int
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Period":
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class Many(BaseModel):
+    a: int
+    b: int
+    c: int
+    d: int
+    e: int
+
+
 def build_app() -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
@@ -28,6 +47,14 @@ def build_app() -> FastAPI:
     @app.post("/things")
     async def things(body: Body, _user: CurrentUser) -> dict[str, int]:
         return {"count": body.count}
+
+    @app.post("/periods")
+    async def periods(body: Period) -> dict[str, int]:
+        return {"start": body.start}
+
+    @app.post("/many")
+    async def many(body: Many) -> dict[str, int]:
+        return {"a": body.a}
 
     @app.get("/agents-only")
     async def agents_only(principal: Principal = Depends(require(Role.agent))) -> dict[str, str]:
@@ -96,6 +123,20 @@ async def test_validation_errors_name_every_bad_field(client):
     body = response.json()
     assert body["type"] == "/problems/validation_error"
     assert {error["field"] for error in body["errors"]} == {"body.count", "body.name"}
+    assert "body.count: Input should be a valid integer" in body["detail"] and "body.name: Field required" in body["detail"]
+
+
+async def test_a_rule_over_the_whole_body_is_named_in_the_detail(client):
+    # Regression: a model validator's refusal is located at "body" and the detail said only "Invalid fields: body".
+    body = (await client.post("/periods", json={"start": 5, "end": 1})).json()
+    assert body["detail"] == "body: end is before start"
+    assert body["errors"] == [{"field": "body", "message": "end is before start", "type": "value_error"}]
+
+
+async def test_a_detail_spells_out_the_first_errors_and_counts_the_rest(client):
+    body = (await client.post("/many", json={})).json()
+    assert len(body["errors"]) == 5
+    assert body["detail"] == "body.a: Field required; body.b: Field required; body.c: Field required; and 2 more (errors)"
 
 
 async def test_malformed_json_is_a_422_problem(client):

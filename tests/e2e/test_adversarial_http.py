@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from airside.events import booking as booking_events
 from airside.events import flights as flight_events
 from airside.settings import AirsideSettings
+from airside_tools.testing.carriers import new_carrier
 from airside_tools.testing.harness import TEST_JWT_SECRET
 
 SERVICES = ("booking", "lounge", "callcenter")
@@ -351,24 +352,13 @@ class Editable:
     body: Json
 
 
-async def a_new_carrier(airside: Airside, name: str) -> str:
-    """A carrier of this test's own: a designator (a digit and a letter) nobody registered yet."""
-    for designator in (f"{digit}{letter}" for digit in "98765" for letter in "QWXYZ"):
-        body = {"designator": designator, "name": name}
-        response = await airside.http.post(f"{airside.booking.url}/v1/carriers", json=body, headers=ADMIN)
-        if response.status_code == 201:
-            return designator
-        assert response.status_code == 409, response.text
-    raise AssertionError("every designator tried is taken")
-
-
 async def editables(airside: Airside) -> dict[tuple[str, str], Editable]:
     tag = uuid.uuid4().hex[:8]
     member = await airside.booking.register_member(f"IfMatch {tag}")
     order = await airside.booking.book(member, Flight.departing(now() + timedelta(hours=30)))
     ticket = await airside.callcenter.open_ticket(type="inquiry", subject=f"If-Match {tag}")
     lounge = (await airside.lounge.lounge(PEK_LOUNGE)).json()
-    carrier = await a_new_carrier(airside, f"If-Match {tag}")
+    carrier = await new_carrier(airside.http, ADMIN, booking_url=airside.booking.url, name=f"If-Match {tag}")
     return {
         ("booking", "/v1/carriers/{designator}"): Editable("booking", f"/v1/carriers/{carrier}", ADMIN, {"name": f"R12 {tag}"}),
         ("booking", "/v1/orders/{order_id}"): Editable("booking", f"/v1/orders/{order['id']}", staff("agent"), {"notes": f"R12 {tag}"}),

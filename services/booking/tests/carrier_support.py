@@ -1,8 +1,6 @@
 """Builders for the carrier and settlement tests: a carrier of its own per test, its contract at PEK, and
 lounge's carrier-paid visit and refusal events as lounge publishes them."""
 
-import random
-import string
 import uuid
 from datetime import date, datetime
 
@@ -11,6 +9,7 @@ from booking_support import ADMIN, act, assigned_order, iso, local, local_day, n
 
 from airside.events import lounge as lounge_events
 from airside.messaging.envelope import EventDefinition
+from airside_tools.testing import carriers
 from airside_tools.testing.harness import auth, wait_for
 
 PEK_MANAGER = auth("station_manager", stations=["PEK"])
@@ -22,13 +21,8 @@ def carrier_token(designator: str) -> dict[str, str]:
 
 
 async def new_carrier(client) -> str:
-    """A designator no other test has registered (random; drawn again when taken)."""
-    while True:
-        designator = random.choice(string.ascii_uppercase) + random.choice(string.ascii_uppercase + string.digits)
-        response = await client.post("/v1/carriers", json={"designator": designator, "name": f"Airline {designator}"}, headers=ADMIN)
-        if response.status_code == 201:
-            return designator
-        assert response.status_code == 409, response.text
+    """A carrier of this test's own."""
+    return await carriers.new_carrier(client, ADMIN)
 
 
 def contract_body(**overrides) -> dict:
