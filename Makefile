@@ -26,8 +26,10 @@ CHROMIUM ?= $(or $(AIRSIDE_CHROMIUM),/usr/bin/chromium)
 $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml tools/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airside needs Python 3.11 or newer")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt \
+	# uv installs the pinned set from its cache in seconds where pip took most of a minute (P7, bench/PROFILE.md);
+	# uv itself comes from pip, pinned like the rest.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -r requirements-dev.txt \
 		-e shared -e tools $(foreach s,$(SERVICES),-e services/$(s))
 	@touch $(STAMP)
 

@@ -1,7 +1,7 @@
-"""P7: `make run` in a fresh copy of the work tree, from a warm pip cache, until every service is ready.
+"""P7: `make run` in a fresh copy of the work tree, from a warm package cache, until every service is ready.
 
 The copy has no .venv, so the clock covers what a new clone pays: the venv, the pinned install
-(from pip's cache, warmed first and not timed), migrations, seeding and the start of all three
+(from pip's and uv's caches, warmed first and not timed), migrations, seeding and the start of all three
 services. It runs on free ports with its own nats-server, never the one at 4222.
 """
 
@@ -35,20 +35,17 @@ def _copy_tree(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
-def _warm_pip_cache(python: str) -> None:
-    """Everything `make install` fetches, into pip's cache (not timed: the target says a warm cache)."""
-    with tempfile.TemporaryDirectory() as downloads:
-        subprocess.run(
-            [python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "-d", downloads,
-             "-c", str(ROOT / "constraints.txt"), "-r", str(ROOT / "requirements-dev.txt"),
-             "pip", "setuptools>=68", *(str(path) for path in (ROOT / "shared", ROOT / "tools", *sorted((ROOT / "services").iterdir())))],
-            check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+def _warm_caches(python: str) -> None:
+    """Everything `make install` fetches, into pip's cache (uv) and uv's (the rest), by the same install in a
+    scratch copy: not timed, the target says a warm cache."""
+    with tempfile.TemporaryDirectory(prefix="airside-p7-warm-") as tmp:
+        _copy_tree(Path(tmp))
+        subprocess.run(["make", "install", f"PYTHON={python}"], check=True, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def measure(*, timeout: float = 180) -> dict[str, Any]:
     python = shutil.which("python3") or sys.executable
-    _warm_pip_cache(sys.executable)
+    _warm_caches(python)
     with tempfile.TemporaryDirectory(prefix="airside-p7-") as tmp:
         tree = Path(tmp)
         _copy_tree(tree)
