@@ -21,7 +21,7 @@ BROWSER_DIR := clients/browser
 BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.installed-stamp
 CHROMIUM ?= $(or $(AIRSIDE_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: install browser promtool run test lint format typescript-client test-lane-packages test-shared test-processes test-services test-system test-fuzz test-e2e clean
+.PHONY: install browser promtool run test lint format typescript-client test-lane-packages test-shared test-shared-sqlite test-processes test-services test-services-sqlite test-system test-fuzz test-e2e clean
 
 $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml tools/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airside needs Python 3.11 or newer")'
@@ -93,8 +93,8 @@ format: install
 
 # Each service's tests run in their own interpreter: the services share table names by design.
 # Five lanes at once, each printed whole when it ends (--output-sync): the linters and the shared package's tests;
-# the services' tests; the system tests in tests/; the fuzzing and the browser tests; the journeys. Most of them
-# wait on processes part of the time, so on two cores they keep both busy; no lane is much longer than the CPU
+# the services' tests (these two on PostgreSQL, then on SQLite); the system tests in tests/; the fuzzing and the
+# browser tests; the journeys. Most of them wait on processes part of the time, so on two cores they keep both busy; no lane is much longer than the CPU
 # time of all of them over two cores. Every wait in them is for a state, never for a time, so they hold on a
 # loaded machine (docs/testing.md).
 # Chromium and promtool are installed before the lanes start (two apt-get at once would wait on each other's lock).
@@ -102,13 +102,25 @@ test: install browser promtool
 	@$(MAKE) --no-print-directory -j5 --output-sync=target test-lane-packages test-services test-system test-fuzz test-e2e
 
 test-lane-packages: lint
-	@$(MAKE) --no-print-directory test-shared test-processes
+	@$(MAKE) --no-print-directory test-shared test-processes test-shared-sqlite
 
 test-shared: install
 	$(PYTEST) shared/tests
 
 test-services: install
 	@for s in $(SERVICES); do echo "== $$s"; $(PYTEST) services/$$s/tests || exit 1; done
+	@$(MAKE) --no-print-directory test-services-sqlite
+
+# The same tests again on SQLite, the embedded run's database, when CI has given PostgreSQL: one code path,
+# two databases (docs/testing.md). Without AIRSIDE_TEST_POSTGRES_URL the runs above were on SQLite already.
+ON_SQLITE := AIRSIDE_TEST_POSTGRES_URL=
+
+test-shared-sqlite: install
+	@if [ -n "$$AIRSIDE_TEST_POSTGRES_URL" ]; then $(ON_SQLITE) $(PYTEST) shared/tests; fi
+
+test-services-sqlite: install
+	@if [ -n "$$AIRSIDE_TEST_POSTGRES_URL" ]; then \
+		for s in $(SERVICES); do echo "== $$s on SQLite"; $(ON_SQLITE) $(PYTEST) services/$$s/tests || exit 1; done; fi
 
 # The cross-service tests in two lanes of about equal length: those that run the command line, compose's
 # environment and the external relay as processes (test-processes) beside the shared tests; the rest.
