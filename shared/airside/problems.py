@@ -121,7 +121,9 @@ def _message(err: Any) -> str:
 
 
 def _validation_problem(exc: RequestValidationError) -> Problem:
-    errors = [FieldError(field=_field_name(err.get("loc", ())), message=_message(err), type=str(err.get("type", ""))) for err in exc.errors()]
+    errors = [
+        FieldError(field=_field_name(err.get("loc", ())), message=_message(err), type=str(err.get("type", ""))) for err in exc.errors()
+    ]
     # Each field with what is wrong with it, as `invalid` words one: a rule over the whole body (a model
     # validator, located at "body") is read from the detail too, not only from `errors`.
     detail = "; ".join(f"{error.field}: {error.message}" for error in errors[:DETAILED_ERRORS])
