@@ -93,8 +93,8 @@ format: install
 
 # Each service's tests run in their own interpreter: the services share table names by design.
 # Five lanes at once, each printed whole when it ends (--output-sync): the linters and the shared package's tests;
-# the services' tests (these two on PostgreSQL, then on SQLite); the system tests in tests/; the fuzzing and the
-# browser tests; the journeys. Most of them wait on processes part of the time, so on two cores they keep both
+# the services' tests, on PostgreSQL then on SQLite; the system tests in tests/; the fuzzing and the browser
+# tests, then the shared package's tests on SQLite; the journeys. Most of them wait on processes part of the time, so on two cores they keep both
 # busy; no lane is much longer than the CPU time of all of them over two cores. Every wait in them is for a
 # state, never for a time, so they hold on a loaded machine (docs/testing.md).
 # Chromium and promtool are installed before the lanes start (two apt-get at once would wait on each other's lock).
@@ -102,7 +102,7 @@ test: install browser promtool
 	@$(MAKE) --no-print-directory -j5 --output-sync=target test-lane-packages test-services test-system test-fuzz test-e2e
 
 test-lane-packages: lint
-	@$(MAKE) --no-print-directory test-shared test-processes test-shared-sqlite
+	@$(MAKE) --no-print-directory test-shared test-processes
 
 test-shared: install
 	$(PYTEST) shared/tests
@@ -133,9 +133,11 @@ test-processes: install
 test-system: install promtool
 	$(PYTEST) tests --ignore=tests/e2e --ignore=tests/browser --ignore=tests/test_openapi_fuzz.py $(foreach t,$(PROCESS_TESTS),--ignore=$(t))
 
-# R7's fuzzing, and the browser tests (Chromium and the driver first: `browser`).
+# R7's fuzzing, and the browser tests (Chromium and the driver first: `browser`); then the shared package's tests
+# on SQLite, in this lane because it is the shortest.
 test-fuzz: install browser
 	$(PYTEST) tests/test_openapi_fuzz.py tests/browser
+	@$(MAKE) --no-print-directory test-shared-sqlite
 
 # The journeys run in an interpreter of their own, with a service set of their own.
 test-e2e: install
