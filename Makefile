@@ -94,9 +94,9 @@ format: install
 # Each service's tests run in their own interpreter: the services share table names by design.
 # Five lanes at once, each printed whole when it ends (--output-sync): the linters and the shared package's tests;
 # the services' tests, on PostgreSQL then on SQLite; the system tests in tests/; the fuzzing and the browser
-# tests, then the shared package's tests on SQLite; the journeys. Most of them wait on processes part of the time, so on two cores they keep both
-# busy; no lane is much longer than the CPU time of all of them over two cores. Every wait in them is for a
-# state, never for a time, so they hold on a loaded machine (docs/testing.md).
+# tests, then the shared package's tests on SQLite; the journeys. Most of them wait on processes part of the
+# time, so on two cores they keep both busy; no lane is much longer than the CPU time of all of them over two
+# cores. Every wait in them is for a state, never for a time, so they hold on a loaded machine (docs/testing.md).
 # Chromium and promtool are installed before the lanes start (two apt-get at once would wait on each other's lock).
 test: install browser promtool
 	@$(MAKE) --no-print-directory -j5 --output-sync=target test-lane-packages test-services test-system test-fuzz test-e2e

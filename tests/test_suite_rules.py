@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TEST_ROOTS = [ROOT / "tests", ROOT / "shared" / "tests", *sorted((ROOT / "services").glob("*/tests"))]
 CLOCKS = {("time", "monotonic"), ("time", "perf_counter"), ("time", "time"), ("loop", "time")}
+ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 # (file, function): why its clock comparison is not a bound on speed.
 ALLOWED = {
@@ -34,9 +35,6 @@ def _is_clock(node: ast.AST) -> bool:
 
 def _reads_clock(node: ast.AST, timed: set[str]) -> bool:
     return any(_is_clock(sub) or (isinstance(sub, ast.Name) and sub.id in timed) for sub in ast.walk(node))
-
-
-ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
 def clock_comparisons(source: str) -> Iterator[tuple[str, int]]:

@@ -109,6 +109,7 @@ class Dispatcher:
         self.settings = settings
         self.service = settings.service_name
         self.slots = settings.webhook_concurrency
+        self.holds_at_most = HELD_PER_SLOT * self.slots  # sending, waiting for a slot, or reserved by the fan-out
         # A free slot is a client of its own (http_clients), taken for one POST at a time.
         self._free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
         self._wakeup = asyncio.Event()
@@ -131,7 +132,7 @@ class Dispatcher:
     def lease_for(self, count: int) -> datetime | None:
         """A lease for `count` deliveries the fan-out is owing now, when this worker has room for them; else None
         and they are due for any worker's claim."""
-        if len(self._claimed) + len(self._handed) + self._reserved + count > HELD_PER_SLOT * self.slots:
+        if len(self._claimed) + len(self._handed) + self._reserved + count > self.holds_at_most:
             return None
         self._reserved += count
         return clock.now() + timedelta(seconds=self.lease_seconds)
@@ -180,7 +181,7 @@ class Dispatcher:
             return
         interval = self.settings.scheduler_interval_seconds
         # Outcomes not yet written count against the room: a slow database slows the claims, it does not pile them up.
-        room = HELD_PER_SLOT * self.slots - len(self._claimed) - len(self._outcomes)
+        room = self.holds_at_most - len(self._claimed) - len(self._outcomes)
         if room > 0 and (self._claim_asked or time.monotonic() - self._claimed_at >= interval):
             self._claim_asked = False
             self._claimed_at = time.monotonic()
